@@ -1,0 +1,399 @@
+//! Tabular expressions: a source piped through operators.
+
+use super::{Expr, Ident, Literal, ScalarType, eq_ignoring_span};
+use crate::Span;
+
+/// `source | op | op ...`: a tabular expression.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// Where rows come from.
+    pub source: Source,
+    /// The operators after each `|`, in order.
+    pub operators: Vec<Operator>,
+    /// The whole pipeline's text.
+    pub span: Span,
+}
+eq_ignoring_span!(Pipeline { source, operators });
+
+/// The start of a pipeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A table or `let` name, a function call (`materialize(...)`, a user function), or a
+    /// parenthesized tabular expression.
+    Expr(Expr),
+    /// `datatable(...)[...]`
+    Datatable(Datatable),
+    /// `print x = 1, ...`
+    Print(Print),
+    /// `union T1, T2`
+    Union(Union),
+    /// `range x from a to b step c`
+    Range(Range),
+}
+
+/// One tabular operator after a `|`.
+#[derive(Clone, Debug)]
+pub struct Operator {
+    /// Which operator, with its arguments.
+    pub kind: OperatorKind,
+    /// The operator's text, from its keyword to its last argument.
+    pub span: Span,
+}
+eq_ignoring_span!(Operator { kind });
+
+/// The tabular operators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperatorKind {
+    /// `where p` (also `filter p`).
+    Where(Expr),
+    /// `summarize aggs by keys`.
+    Summarize(Summarize),
+    /// `project a, b = expr`.
+    Project(Vec<NamedExpr>),
+    /// `project-away a, b*`.
+    ProjectAway(Vec<NamePattern>),
+    /// `project-keep a, b*`.
+    ProjectKeep(Vec<NamePattern>),
+    /// `project-rename new = old`.
+    ProjectRename(Vec<Rename>),
+    /// `project-reorder a, b* asc`.
+    ProjectReorder(Vec<ReorderItem>),
+    /// `extend a = expr`.
+    Extend(Vec<NamedExpr>),
+    /// `take n` (also `limit n`).
+    Take(Expr),
+    /// `top n by e [asc|desc] [nulls first|last]`.
+    Top(Top),
+    /// `sort by e, ...` (also `order by`).
+    Sort(Vec<SortKey>),
+    /// `count`.
+    Count,
+    /// `distinct a, b` or `distinct *`.
+    Distinct(Distinct),
+    /// `join [kind=...] (right) on ...`.
+    Join(Join),
+    /// `lookup [kind=...] (right) on ...`.
+    Lookup(Join),
+    /// `union T1, T2` after a pipe (the piped input comes first).
+    Union(Union),
+    /// `mv-expand col [to typeof(t)] [limit n]`.
+    MvExpand(MvExpand),
+    /// `parse expr with * "lit" col:type ...`.
+    Parse(Parse),
+    /// `as name`.
+    As(As),
+    /// `getschema`.
+    GetSchema,
+    /// `serialize [a = expr, ...]`.
+    Serialize(Vec<NamedExpr>),
+}
+
+/// `name = value` operator parameters such as `kind=inner` or `hint.strategy=shuffle`.
+#[derive(Clone, Debug)]
+pub struct OpParam {
+    /// The parameter name, dots included (`hint.strategy`).
+    pub name: String,
+    /// Its value.
+    pub value: ParamValue,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(OpParam { name, value });
+
+/// The value of an [`OpParam`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    /// A bare word: `inner`, `shuffle`, `SourceTable`.
+    Name(String),
+    /// A literal: `true`, `16`, `"x"`.
+    Literal(Literal),
+}
+
+/// An expression with an optional output name: `Count = count()`, `(a, b) = f(x)`, or just `x`.
+#[derive(Clone, Debug)]
+pub struct NamedExpr {
+    /// Output names: none (Kusto derives one), one, or several for tuple results.
+    pub names: Vec<Ident>,
+    /// The expression.
+    pub expr: Expr,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(NamedExpr { names, expr });
+
+/// `summarize [hints] aggregates [by keys]`.
+#[derive(Clone, Debug)]
+pub struct Summarize {
+    /// `hint.*` parameters.
+    pub params: Vec<OpParam>,
+    /// The aggregates, in written order.
+    pub aggregates: Vec<NamedExpr>,
+    /// The group keys, in written order.
+    pub by: Vec<NamedExpr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Summarize { params, aggregates, by });
+
+/// A column name, or a pattern with `*` wildcards (`Initiating*`).
+#[derive(Clone, Debug)]
+pub struct NamePattern {
+    /// The name or pattern.
+    pub pattern: String,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(NamePattern { pattern });
+
+impl NamePattern {
+    /// Whether the pattern contains a `*` wildcard.
+    pub fn is_wildcard(&self) -> bool {
+        self.pattern.contains('*')
+    }
+
+    /// Whether `name` matches the pattern (`*` matches any run of characters).
+    pub fn matches(&self, name: &str) -> bool {
+        fn go(p: &[u8], s: &[u8]) -> bool {
+            match p.split_first() {
+                None => s.is_empty(),
+                Some((b'*', rest)) => (0..=s.len()).any(|i| go(rest, &s[i..])),
+                Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
+            }
+        }
+        go(self.pattern.as_bytes(), name.as_bytes())
+    }
+}
+
+/// `new = old` in `project-rename`.
+#[derive(Clone, Debug)]
+pub struct Rename {
+    /// The new name.
+    pub new: Ident,
+    /// The existing column.
+    pub old: Ident,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Rename { new, old });
+
+/// One item of `project-reorder`.
+#[derive(Clone, Debug)]
+pub struct ReorderItem {
+    /// The column or pattern.
+    pub column: NamePattern,
+    /// `asc`/`desc` ordering of the names a wildcard matches.
+    pub order: Option<SortOrder>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(ReorderItem { column, order });
+
+/// `asc` or `desc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SortOrder {
+    /// `asc`
+    Asc,
+    /// `desc`
+    Desc,
+}
+
+/// `nulls first` or `nulls last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NullsOrder {
+    /// `nulls first`
+    First,
+    /// `nulls last`
+    Last,
+}
+
+/// A sort key: `expr [asc|desc] [nulls first|last]`. Unwritten parts are `None` (Kusto's
+/// default is `desc`, with nulls last for `desc` and first for `asc`).
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    /// The expression sorted by.
+    pub expr: Expr,
+    /// The written direction.
+    pub order: Option<SortOrder>,
+    /// The written null placement.
+    pub nulls: Option<NullsOrder>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(SortKey { expr, order, nulls });
+
+/// `top n by key`.
+#[derive(Clone, Debug)]
+pub struct Top {
+    /// How many rows.
+    pub count: Expr,
+    /// The single sort key.
+    pub key: SortKey,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Top { count, key });
+
+/// `distinct [hints] columns`.
+#[derive(Clone, Debug)]
+pub struct Distinct {
+    /// `hint.*` parameters.
+    pub params: Vec<OpParam>,
+    /// The columns; empty means `*`.
+    pub columns: Vec<NamedExpr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Distinct { params, columns });
+
+/// `join`/`lookup` with its right side and conditions.
+#[derive(Clone, Debug)]
+pub struct Join {
+    /// `kind=...` and `hint.*` parameters.
+    pub params: Vec<OpParam>,
+    /// The right side: a name or a parenthesized tabular expression.
+    pub right: Expr,
+    /// The `on` conditions, split at commas: names or `$left.a == $right.b`.
+    pub on: Vec<Expr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Join { params, right, on });
+
+/// `union [params] tables`.
+#[derive(Clone, Debug)]
+pub struct Union {
+    /// `kind=`, `withsource=`, `isfuzzy=` parameters.
+    pub params: Vec<OpParam>,
+    /// The tables, in order.
+    pub tables: Vec<UnionTable>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Union { params, tables });
+
+/// One input of `union`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnionTable {
+    /// A name, call or parenthesized tabular expression.
+    Expr(Expr),
+    /// A table-name pattern: `Device*`.
+    Pattern(NamePattern),
+}
+
+/// `mv-expand [params] items [limit n]`.
+#[derive(Clone, Debug)]
+pub struct MvExpand {
+    /// `kind=`, `bagexpansion=`, `with_itemindex=` parameters.
+    pub params: Vec<OpParam>,
+    /// The expanded columns.
+    pub items: Vec<MvExpandItem>,
+    /// `limit n`.
+    pub limit: Option<Expr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(MvExpand { params, items, limit });
+
+/// `[name =] expr [to typeof(t)]` in `mv-expand`.
+#[derive(Clone, Debug)]
+pub struct MvExpandItem {
+    /// The (optionally named) column.
+    pub column: NamedExpr,
+    /// `to typeof(t)`.
+    pub to_type: Option<ScalarType>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(MvExpandItem { column, to_type });
+
+/// `parse [params] expr with pattern`.
+#[derive(Clone, Debug)]
+pub struct Parse {
+    /// `kind=`, `flags=` parameters.
+    pub params: Vec<OpParam>,
+    /// The string parsed.
+    pub source: Expr,
+    /// The pattern.
+    pub pattern: Vec<ParsePart>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Parse { params, source, pattern });
+
+/// One element of a `parse` pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParsePart {
+    /// `*`
+    Wildcard,
+    /// A string to match.
+    Literal(String),
+    /// `col[:type]`: a column to extract.
+    Column {
+        /// The new column.
+        name: Ident,
+        /// Its type (default `string`).
+        ty: Option<ScalarType>,
+    },
+}
+
+/// `as [params] name`.
+#[derive(Clone, Debug)]
+pub struct As {
+    /// `hint.materialized=` parameters.
+    pub params: Vec<OpParam>,
+    /// The name bound.
+    pub name: Ident,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(As { params, name });
+
+/// `datatable(col:type, ...)[values]`.
+#[derive(Clone, Debug)]
+pub struct Datatable {
+    /// The columns.
+    pub columns: Vec<ColumnDecl>,
+    /// Values, row by row (a multiple of the column count when valid).
+    pub values: Vec<Expr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Datatable { columns, values });
+
+/// `name:type`.
+#[derive(Clone, Debug)]
+pub struct ColumnDecl {
+    /// Column name.
+    pub name: Ident,
+    /// Column type.
+    pub ty: ScalarType,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(ColumnDecl { name, ty });
+
+/// `print a = expr, ...`.
+#[derive(Clone, Debug)]
+pub struct Print {
+    /// The printed columns.
+    pub columns: Vec<NamedExpr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Print { columns });
+
+/// `range col from start to stop step step`.
+#[derive(Clone, Debug)]
+pub struct Range {
+    /// The column produced.
+    pub column: Ident,
+    /// First value.
+    pub from: Expr,
+    /// Last value (inclusive).
+    pub to: Expr,
+    /// Increment.
+    pub step: Expr,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Range { column, from, to, step });

@@ -1,0 +1,350 @@
+//! Pipelines, sources and tabular operators.
+
+use pest::iterators::Pair;
+
+use super::{Builder, Result, span_of};
+use crate::ast::{
+    As, Datatable, Distinct, Join, MvExpand, MvExpandItem, NamePattern, NamedExpr,
+    NullsOrder, OpParam, Operator, OperatorKind, ParamValue, Parse, ParsePart, Pipeline, Print,
+    Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+};
+use crate::grammar::Rule;
+
+impl Builder<'_> {
+    pub(crate) fn pipeline_node(&self, pair: Pair<'_, Rule>) -> Result<Pipeline> {
+        let span = span_of(&pair);
+        let mut inner = pair.clone().into_inner();
+        let first = self.next(&pair, &mut inner)?;
+        let source = match first.as_rule() {
+            Rule::expr => Source::Expr(self.expr(first)?),
+            Rule::datatable => Source::Datatable(self.datatable(first)?),
+            Rule::print_source => Source::Print(Print {
+                span: span_of(&first),
+                columns: self.named_exprs(first.into_inner().skip(1))?,
+            }),
+            Rule::union_source => Source::Union(self.union(first)?),
+            Rule::range_source => Source::Range(self.range(first)?),
+            _ => return Err(self.internal(&first, "the start of a pipeline")),
+        };
+        let operators = inner.map(|op| self.operator(op)).collect::<Result<_>>()?;
+        Ok(Pipeline { source, operators, span })
+    }
+
+    fn operator(&self, pair: Pair<'_, Rule>) -> Result<Operator> {
+        let span = span_of(&pair);
+        let rule = pair.as_rule();
+        // Every operator rule starts with its keyword; skip it.
+        let mut inner = pair.clone().into_inner();
+        let _keyword = inner.next();
+        let kind = match rule {
+            Rule::where_op => OperatorKind::Where(self.expr(self.expect(&pair, &mut inner, Rule::expr)?)?),
+            Rule::summarize_op => OperatorKind::Summarize(self.summarize(pair)?),
+            Rule::project_op => OperatorKind::Project(self.named_exprs(inner)?),
+            Rule::extend_op => OperatorKind::Extend(self.named_exprs(inner)?),
+            Rule::serialize_op => OperatorKind::Serialize(self.named_exprs(inner)?),
+            Rule::project_away_op => OperatorKind::ProjectAway(self.patterns(inner)?),
+            Rule::project_keep_op => OperatorKind::ProjectKeep(self.patterns(inner)?),
+            Rule::project_rename_op => OperatorKind::ProjectRename(
+                inner
+                    .map(|r| {
+                        let span = span_of(&r);
+                        let mut names = r.clone().into_inner();
+                        let new = self.name(self.expect(&r, &mut names, Rule::name)?)?;
+                        let old = self.name(self.expect(&r, &mut names, Rule::name)?)?;
+                        Ok(Rename { new, old, span })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            Rule::project_reorder_op => OperatorKind::ProjectReorder(
+                inner
+                    .map(|r| {
+                        let span = span_of(&r);
+                        let mut parts = r.clone().into_inner();
+                        let column = self.pattern(self.expect(&r, &mut parts, Rule::name_pattern)?)?;
+                        let order = parts.next().map(|o| self.sort_order(&o)).transpose()?;
+                        Ok(ReorderItem { column, order, span })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            Rule::take_op => OperatorKind::Take(self.expr(self.expect(&pair, &mut inner, Rule::expr)?)?),
+            Rule::top_op => {
+                let count = self.expr(self.expect(&pair, &mut inner, Rule::expr)?)?;
+                self.expect(&pair, &mut inner, Rule::kw_by)?;
+                let key = self.sort_key(self.expect(&pair, &mut inner, Rule::sort_key)?)?;
+                OperatorKind::Top(Top { count, key, span })
+            }
+            Rule::sort_op => OperatorKind::Sort(
+                inner
+                    .filter(|p| p.as_rule() == Rule::sort_key)
+                    .map(|k| self.sort_key(k))
+                    .collect::<Result<_>>()?,
+            ),
+            Rule::count_op => OperatorKind::Count,
+            Rule::getschema_op => OperatorKind::GetSchema,
+            Rule::distinct_op => {
+                let mut params = Vec::new();
+                let mut columns = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::hint_param => params.push(self.op_param(p)?),
+                        Rule::star => {}
+                        Rule::named_expr => columns.push(self.named_expr(p)?),
+                        _ => return Err(self.internal(&p, "distinct")),
+                    }
+                }
+                OperatorKind::Distinct(Distinct { params, columns, span })
+            }
+            Rule::join_op => OperatorKind::Join(self.join(pair)?),
+            Rule::lookup_op => OperatorKind::Lookup(self.join(pair)?),
+            Rule::union_op => OperatorKind::Union(self.union(pair)?),
+            Rule::mv_expand_op => OperatorKind::MvExpand(self.mv_expand(pair)?),
+            Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
+            Rule::as_op => {
+                let mut params = Vec::new();
+                let mut name = None;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::hint_param => params.push(self.op_param(p)?),
+                        Rule::name => name = Some(self.name(p)?),
+                        _ => return Err(self.internal(&p, "as")),
+                    }
+                }
+                let name = name.ok_or_else(|| self.internal(&pair, "as"))?;
+                OperatorKind::As(As { params, name, span })
+            }
+            _ => return Err(self.internal(&pair, "a tabular operator")),
+        };
+        Ok(Operator { kind, span })
+    }
+
+    fn summarize(&self, pair: Pair<'_, Rule>) -> Result<Summarize> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut aggregates = Vec::new();
+        let mut by = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_summarize => {}
+                Rule::hint_param => params.push(self.op_param(p)?),
+                Rule::aggregates => aggregates = self.named_exprs(p.into_inner())?,
+                Rule::summarize_by => by = self.named_exprs(p.into_inner().skip(1))?,
+                _ => return Err(self.internal(&p, "summarize")),
+            }
+        }
+        Ok(Summarize { params, aggregates, by, span })
+    }
+
+    fn join(&self, pair: Pair<'_, Rule>) -> Result<Join> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut right = None;
+        let mut on = Vec::new();
+        for p in pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::kw_join | Rule::kw_lookup => {}
+                Rule::join_param => params.push(self.op_param(p)?),
+                Rule::expr => right = Some(self.expr(p)?),
+                Rule::join_on => {
+                    on = p
+                        .into_inner()
+                        .filter(|c| c.as_rule() == Rule::expr)
+                        .map(|c| self.expr(c))
+                        .collect::<Result<_>>()?;
+                }
+                _ => return Err(self.internal(&p, "join")),
+            }
+        }
+        let right = right.ok_or_else(|| self.internal(&pair, "join"))?;
+        Ok(Join { params, right, on, span })
+    }
+
+    fn union(&self, pair: Pair<'_, Rule>) -> Result<Union> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut tables = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_union => {}
+                Rule::union_param => params.push(self.op_param(p)?),
+                Rule::table_pattern => tables.push(UnionTable::Pattern(NamePattern {
+                    pattern: p.as_str().to_owned(),
+                    span: span_of(&p),
+                })),
+                Rule::expr => tables.push(UnionTable::Expr(self.expr(p)?)),
+                _ => return Err(self.internal(&p, "union")),
+            }
+        }
+        Ok(Union { params, tables, span })
+    }
+
+    fn mv_expand(&self, pair: Pair<'_, Rule>) -> Result<MvExpand> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut items = Vec::new();
+        let mut limit = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_mv_expand | Rule::kw_limit => {}
+                Rule::mv_expand_param => params.push(self.op_param(p)?),
+                Rule::mv_expand_item => {
+                    let item_span = span_of(&p);
+                    let mut column = None;
+                    let mut to_type = None;
+                    for c in p.clone().into_inner() {
+                        match c.as_rule() {
+                            Rule::named_expr => column = Some(self.named_expr(c)?),
+                            Rule::kw_to | Rule::kw_typeof => {}
+                            Rule::type_name => to_type = Some(self.type_name(&c)?),
+                            _ => return Err(self.internal(&c, "mv-expand")),
+                        }
+                    }
+                    let column = column.ok_or_else(|| self.internal(&p, "mv-expand"))?;
+                    items.push(MvExpandItem { column, to_type, span: item_span });
+                }
+                Rule::expr => limit = Some(self.expr(p)?),
+                _ => return Err(self.internal(&p, "mv-expand")),
+            }
+        }
+        Ok(MvExpand { params, items, limit, span })
+    }
+
+    fn parse_op(&self, pair: Pair<'_, Rule>) -> Result<Parse> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut source = None;
+        let mut pattern = Vec::new();
+        for p in pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::kw_parse | Rule::kw_with => {}
+                Rule::parse_param => params.push(self.op_param(p)?),
+                Rule::expr => source = Some(self.expr(p)?),
+                Rule::star => pattern.push(ParsePart::Wildcard),
+                Rule::string_lit => pattern.push(ParsePart::Literal(self.string_lit(&p)?)),
+                Rule::parse_column => {
+                    let mut c = p.clone().into_inner();
+                    let name = self.name(self.expect(&p, &mut c, Rule::name)?)?;
+                    let ty = c.next().map(|t| self.type_name(&t)).transpose()?;
+                    pattern.push(ParsePart::Column { name, ty });
+                }
+                _ => return Err(self.internal(&p, "parse")),
+            }
+        }
+        let source = source.ok_or_else(|| self.internal(&pair, "parse"))?;
+        Ok(Parse { params, source, pattern, span })
+    }
+
+    fn datatable(&self, pair: Pair<'_, Rule>) -> Result<Datatable> {
+        let span = span_of(&pair);
+        let mut columns = Vec::new();
+        let mut values = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_datatable => {}
+                Rule::column_decl => columns.push(self.column_decl(p)?),
+                Rule::expr => values.push(self.expr(p)?),
+                _ => return Err(self.internal(&p, "datatable")),
+            }
+        }
+        Ok(Datatable { columns, values, span })
+    }
+
+    fn range(&self, pair: Pair<'_, Rule>) -> Result<Range> {
+        let span = span_of(&pair);
+        let mut inner = pair.clone().into_inner();
+        self.expect(&pair, &mut inner, Rule::kw_range)?;
+        let column = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
+        self.expect(&pair, &mut inner, Rule::kw_from)?;
+        let from = self.expr(self.expect(&pair, &mut inner, Rule::expr)?)?;
+        self.expect(&pair, &mut inner, Rule::kw_to)?;
+        let to = self.expr(self.expect(&pair, &mut inner, Rule::expr)?)?;
+        self.expect(&pair, &mut inner, Rule::kw_step)?;
+        let step = self.expr(self.expect(&pair, &mut inner, Rule::expr)?)?;
+        Ok(Range { column, from, to, step, span })
+    }
+
+    // ------------------------------------------------------------------ pieces
+
+    fn op_param(&self, pair: Pair<'_, Rule>) -> Result<OpParam> {
+        let span = span_of(&pair);
+        let mut inner = pair.clone().into_inner();
+        let name = self.next(&pair, &mut inner)?.as_str().to_owned();
+        let v = self.expect(&pair, &mut inner, Rule::param_value)?;
+        let vi = v.clone().into_inner().next().ok_or_else(|| self.internal(&v, "a parameter value"))?;
+        let value = match vi.as_rule() {
+            Rule::name => ParamValue::Name(self.name(vi)?.name),
+            _ => ParamValue::Literal(self.literal(vi)?),
+        };
+        Ok(OpParam { name, value, span })
+    }
+
+    pub(crate) fn named_exprs<'p>(&self, pairs: impl Iterator<Item = Pair<'p, Rule>>) -> Result<Vec<NamedExpr>> {
+        pairs.map(|p| self.named_expr(p)).collect()
+    }
+
+    pub(crate) fn named_expr(&self, pair: Pair<'_, Rule>) -> Result<NamedExpr> {
+        if pair.as_rule() != Rule::named_expr {
+            return Err(self.internal(&pair, "a named expression"));
+        }
+        let span = span_of(&pair);
+        let mut names = Vec::new();
+        let mut expr = None;
+        for p in pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::name => names.push(self.name(p)?),
+                Rule::expr => expr = Some(self.expr(p)?),
+                _ => return Err(self.internal(&p, "a named expression")),
+            }
+        }
+        let expr = expr.ok_or_else(|| self.internal(&pair, "a named expression"))?;
+        Ok(NamedExpr { names, expr, span })
+    }
+
+    fn patterns<'p>(&self, pairs: impl Iterator<Item = Pair<'p, Rule>>) -> Result<Vec<NamePattern>> {
+        pairs.map(|p| self.pattern(p)).collect()
+    }
+
+    fn pattern(&self, pair: Pair<'_, Rule>) -> Result<NamePattern> {
+        let span = span_of(&pair);
+        let inner = pair.clone().into_inner().next().ok_or_else(|| self.internal(&pair, "a column pattern"))?;
+        let pattern = match inner.as_rule() {
+            Rule::pattern_word => inner.as_str().to_owned(),
+            Rule::quoted_name => {
+                let part = inner.clone().into_inner().next().ok_or_else(|| self.internal(&inner, "a quoted name"))?;
+                self.string_part(&part)?
+            }
+            _ => return Err(self.internal(&inner, "a column pattern")),
+        };
+        Ok(NamePattern { pattern, span })
+    }
+
+    fn sort_key(&self, pair: Pair<'_, Rule>) -> Result<SortKey> {
+        let span = span_of(&pair);
+        let mut expr = None;
+        let mut order = None;
+        let mut nulls = None;
+        for p in pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::expr => expr = Some(self.expr(p)?),
+                Rule::sort_order => order = Some(self.sort_order(&p)?),
+                Rule::nulls_order => {
+                    nulls = Some(if p.as_str().trim_end().ends_with("first") {
+                        NullsOrder::First
+                    } else {
+                        NullsOrder::Last
+                    })
+                }
+                _ => return Err(self.internal(&p, "a sort key")),
+            }
+        }
+        let expr = expr.ok_or_else(|| self.internal(&pair, "a sort key"))?;
+        Ok(SortKey { expr, order, nulls, span })
+    }
+
+    fn sort_order(&self, pair: &Pair<'_, Rule>) -> Result<SortOrder> {
+        match pair.as_str() {
+            "asc" => Ok(SortOrder::Asc),
+            "desc" => Ok(SortOrder::Desc),
+            _ => Err(self.internal(pair, "a sort order")),
+        }
+    }
+}
