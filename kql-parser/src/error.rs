@@ -159,7 +159,6 @@ impl Expected {
             kw_to => self.tok("`to`"),
             kw_from => self.tok("`from`"),
             kw_step => self.tok("`step`"),
-            kw_typeof => self.tok("`typeof`"),
             dotdot => self.tok("`..`"),
             type_name => self.tok("a type such as `string`"),
             column_decl => self.tok("a column such as `Name:string`"),

@@ -71,11 +71,14 @@ pub fn render_diagnostic(source: &str, source_name: &str, diagnostic: &Diagnosti
 }
 
 pub(crate) fn render(err: &ParseError, source: &str, source_name: &str, color: bool) -> String {
-    let label = if err.expected.is_empty() {
-        None
+    let label = if !err.expected.is_empty() {
+        format!("expected {}", crate::error::join_or(&err.expected))
+    } else if err.message.chars().count() <= 48 {
+        err.message.clone()
     } else {
-        Some(format!("expected {}", crate::error::join_or(&err.expected)))
+        "here".to_owned()
     };
+    let label = Some(label);
     render_diagnostic(
         source,
         source_name,

@@ -6,7 +6,7 @@ use std::fmt;
 ///
 /// Spans compare by value. AST nodes carry a span, but their equality ignores it (see
 /// [`crate::ast`]), so two parses of differently formatted text compare equal.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub start: usize,
@@ -41,6 +41,13 @@ impl Span {
     /// counts that character as started.
     pub fn line_col(self, text: &str) -> LineCol {
         LineCol::of(text, self.start)
+    }
+}
+
+impl fmt::Debug for Span {
+    /// Compact `start..end`, so AST dumps stay readable.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
     }
 }
 

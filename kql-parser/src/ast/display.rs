@@ -10,9 +10,9 @@ use super::*;
 /// Binding strength of an expression's top node, loosest first (spec §4).
 fn precedence(e: &Expr) -> u8 {
     match &e.kind {
+        ExprKind::Logical { op: LogicalOp::Or, .. } => 1,
+        ExprKind::Logical { op: LogicalOp::And, .. } => 2,
         ExprKind::Binary { op, .. } => match op {
-            BinaryOp::Or => 1,
-            BinaryOp::And => 2,
             BinaryOp::Eq | BinaryOp::NotEq => 3,
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 4,
             BinaryOp::Add | BinaryOp::Sub => 5,
@@ -242,6 +242,16 @@ impl Display for Expr {
                 } else {
                     write!(f, "{sign}{inner}")
                 }
+            }
+            ExprKind::Logical { op, operands } => {
+                let level = precedence(self);
+                for (i, operand) in operands.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " {} ", op.token())?;
+                    }
+                    write!(f, "{}", right(operand, level))?;
+                }
+                Ok(())
             }
             ExprKind::Binary { op, left: l, right: r } => {
                 let level = precedence(self);

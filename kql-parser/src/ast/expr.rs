@@ -63,6 +63,14 @@ pub enum ExprKind {
         /// Its operand.
         operand: Box<Expr>,
     },
+    /// `a and b and c` or `a or b or c`. Chains are flat (any number of operands, at least
+    /// two), so the long `or` lists of hunting rules do not nest deeply.
+    Logical {
+        /// `and` or `or`.
+        op: LogicalOp,
+        /// The operands in order.
+        operands: Vec<Expr>,
+    },
     /// `left op right`.
     Binary {
         /// The operator.
@@ -140,13 +148,28 @@ pub enum UnaryOp {
     Plus,
 }
 
-/// Binary operators other than the string family.
+/// `and` / `or`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BinaryOp {
-    /// `or`
-    Or,
+pub enum LogicalOp {
     /// `and`
     And,
+    /// `or`
+    Or,
+}
+
+impl LogicalOp {
+    /// The KQL keyword.
+    pub const fn token(self) -> &'static str {
+        match self {
+            Self::And => "and",
+            Self::Or => "or",
+        }
+    }
+}
+
+/// Binary operators (`and`/`or` are [`LogicalOp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
     /// `==`
     Eq,
     /// `!=` (also written `<>`)
@@ -409,8 +432,6 @@ impl BinaryOp {
     /// The KQL token.
     pub const fn token(self) -> &'static str {
         match self {
-            Self::Or => "or",
-            Self::And => "and",
             Self::Eq => "==",
             Self::NotEq => "!=",
             Self::Lt => "<",

@@ -14,7 +14,7 @@ mod literal;
 mod operator;
 mod statement;
 
-pub use expr::{Arg, BinaryOp, Expr, ExprKind, Ident, ListOp, StringOp, UnaryOp};
+pub use expr::{Arg, BinaryOp, Expr, ExprKind, Ident, ListOp, LogicalOp, StringOp, UnaryOp};
 pub use literal::{DateTime, Dynamic, Literal, Real, ScalarType, TimeSpan};
 pub use operator::{
     As, ColumnDecl, Datatable, Distinct, Join, MvExpand, MvExpandItem, NamePattern, NamedExpr,

@@ -6,7 +6,7 @@ use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::{Builder, Result, span_of};
-use crate::ast::{Arg, BinaryOp, Expr, ExprKind, ListOp, StringOp, UnaryOp};
+use crate::ast::{Arg, BinaryOp, Expr, ExprKind, ListOp, LogicalOp, StringOp, UnaryOp};
 use crate::grammar::Rule;
 use crate::Span;
 
@@ -40,19 +40,19 @@ enum Level {
 struct Built {
     expr: Expr,
     level: Option<(Level, Span)>,
+    /// Height of the tree (a leaf is 1).
+    height: usize,
 }
 
 impl Built {
-    fn plain(expr: Expr) -> Self {
-        Self { expr, level: None }
+    fn plain(expr: Expr, height: usize) -> Self {
+        Self { expr, level: None, height }
     }
 }
 
 fn binary_op(pair: &Pair<'_, Rule>) -> Option<(BinaryOp, Option<Level>)> {
     let s = pair.as_str();
     Some(match pair.as_rule() {
-        Rule::op_or => (BinaryOp::Or, None),
-        Rule::op_and => (BinaryOp::And, None),
         Rule::op_eq => (if s == "==" { BinaryOp::Eq } else { BinaryOp::NotEq }, Some(Level::Equality)),
         Rule::op_rel => (
             match s {
@@ -77,6 +77,20 @@ fn binary_op(pair: &Pair<'_, Rule>) -> Option<(BinaryOp, Option<Level>)> {
     })
 }
 
+/// `a and b`, flattening operands that are themselves `and` chains (the operator is
+/// associative, so parentheses around them mean nothing).
+fn logical_chain(op: LogicalOp, lhs: Expr, rhs: Expr) -> Expr {
+    let span = lhs.span.to(rhs.span);
+    let mut operands = Vec::new();
+    for side in [lhs, rhs] {
+        match side.kind {
+            ExprKind::Logical { op: inner, operands: more } if inner == op => operands.extend(more),
+            _ => operands.push(side),
+        }
+    }
+    Expr::new(ExprKind::Logical { op, operands }, span)
+}
+
 fn list_op(token: &str) -> Option<ListOp> {
     Some(match token {
         "in" => ListOp::In,
@@ -96,15 +110,36 @@ impl Builder<'_> {
         }
         let _guard = self.nest(span_of(&pair))?;
         let built = PRATT
-            .map_primary(|p| self.primary(p).map(Built::plain))
+            .map_primary(|p| {
+                let span = span_of(&p);
+                let (e, inner) = self.measured(|| self.primary(p))?;
+                Ok(Built::plain(e, self.record_height(inner + 1, span)?))
+            })
             .map_prefix(|op, rhs| {
                 let rhs = rhs?;
                 let uop = if op.as_rule() == Rule::neg { UnaryOp::Neg } else { UnaryOp::Plus };
                 let span = span_of(&op).to(rhs.expr.span);
-                Ok(Built::plain(Expr::new(ExprKind::Unary { op: uop, operand: Box::new(rhs.expr) }, span)))
+                let height = self.record_height(rhs.height + 1, span)?;
+                Ok(Built::plain(Expr::new(ExprKind::Unary { op: uop, operand: Box::new(rhs.expr) }, span), height))
             })
             .map_infix(|lhs, op, rhs| {
                 let (lhs, rhs) = (lhs?, rhs?);
+                let logical = match op.as_rule() {
+                    Rule::op_and => Some(LogicalOp::And),
+                    Rule::op_or => Some(LogicalOp::Or),
+                    _ => None,
+                };
+                if let Some(lop) = logical {
+                    // A side that is the same chain contributes its operands, not itself.
+                    let contribution = |b: &Built| match b.expr.kind {
+                        ExprKind::Logical { op, .. } if op == lop => b.height - 1,
+                        _ => b.height,
+                    };
+                    let height = contribution(&lhs).max(contribution(&rhs)) + 1;
+                    let span = lhs.expr.span.to(rhs.expr.span);
+                    let height = self.record_height(height, span)?;
+                    return Ok(Built::plain(logical_chain(lop, lhs.expr, rhs.expr), height));
+                }
                 let (bop, level) = binary_op(&op).ok_or_else(|| self.internal(&op, "a binary operator"))?;
                 let op_span = span_of(&op);
                 if let Some(level) = level {
@@ -112,11 +147,12 @@ impl Builder<'_> {
                     self.check_unchained(level, op_span, &op, &rhs)?;
                 }
                 let span = lhs.expr.span.to(rhs.expr.span);
+                let height = self.record_height(lhs.height.max(rhs.height) + 1, span)?;
                 let expr = Expr::new(
                     ExprKind::Binary { op: bop, left: Box::new(lhs.expr), right: Box::new(rhs.expr) },
                     span,
                 );
-                Ok(Built { expr, level: level.map(|l| (l, op_span)) })
+                Ok(Built { expr, level: level.map(|l| (l, op_span)), height })
             })
             .map_postfix(|lhs, op| {
                 let lhs = lhs?;
@@ -144,6 +180,16 @@ impl Builder<'_> {
     fn postfix(&self, lhs: Built, op: Pair<'_, Rule>) -> Result<Built> {
         let op_span = span_of(&op);
         let span = lhs.expr.span.to(op_span);
+        let lhs_height = lhs.height;
+        let (mut built, inner) = self.measured(|| self.postfix_node(lhs, op))?;
+        built.height = self.record_height(lhs_height.max(inner) + 1, span)?;
+        Ok(built)
+    }
+
+    /// Builds a postfix node; its height is set by [`Self::postfix`].
+    fn postfix_node(&self, lhs: Built, op: Pair<'_, Rule>) -> Result<Built> {
+        let op_span = span_of(&op);
+        let span = lhs.expr.span.to(op_span);
         match op.as_rule() {
             Rule::member => {
                 let m = op.clone().into_inner().next().ok_or_else(|| self.internal(&op, "a member access"))?;
@@ -156,15 +202,15 @@ impl Builder<'_> {
                     }
                     _ => return Err(self.internal(&m, "a member access")),
                 };
-                Ok(Built::plain(Expr::new(expr, span)))
+                Ok(Built::plain(Expr::new(expr, span), 0))
             }
             Rule::index => {
                 let e = op.clone().into_inner().next().ok_or_else(|| self.internal(&op, "an index"))?;
                 let index = self.expr(e)?;
-                Ok(Built::plain(Expr::new(
-                    ExprKind::Index { base: Box::new(lhs.expr), index: Box::new(index) },
-                    span,
-                )))
+                Ok(Built::plain(
+                    Expr::new(ExprKind::Index { base: Box::new(lhs.expr), index: Box::new(index) }, span),
+                    0,
+                ))
             }
             Rule::list_postfix => {
                 let mut inner = op.clone().into_inner();
@@ -176,7 +222,7 @@ impl Builder<'_> {
                     return Err(self.error(op_span, format!("`{}` needs at least one value in its list", tok.as_str())));
                 }
                 let expr = Expr::new(ExprKind::InList { operand: Box::new(lhs.expr), op: lop, items }, span);
-                Ok(Built { expr, level: Some((Level::Equality, span_of(&tok))) })
+                Ok(Built { expr, level: Some((Level::Equality, span_of(&tok))), height: 0 })
             }
             Rule::between_postfix => {
                 let mut inner = op.clone().into_inner();
@@ -194,7 +240,7 @@ impl Builder<'_> {
                     },
                     span,
                 );
-                Ok(Built { expr, level: Some((Level::Equality, span_of(&tok))) })
+                Ok(Built { expr, level: Some((Level::Equality, span_of(&tok))), height: 0 })
             }
             _ => Err(self.internal(&op, "a postfix operator")),
         }

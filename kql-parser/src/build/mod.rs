@@ -19,14 +19,20 @@ use crate::Span;
 
 pub(crate) type Result<T> = std::result::Result<T, ParseError>;
 
-/// How deeply expressions and pipelines may nest. Deeper input is rejected with a clear
-/// error rather than risking the stack in later recursive passes.
-pub(crate) const MAX_NESTING: usize = 200;
+/// How deeply the builder may recurse (parentheses, nested pipelines).
+pub(crate) const MAX_NESTING: usize = 128;
+
+/// The greatest height an expression tree may have. Every later pass (printing, comparing,
+/// dropping, planning) walks the tree recursively, so deeper input is rejected here with a
+/// clear error instead of risking the stack. Long `and`/`or` chains are flat and do not count.
+pub(crate) const MAX_HEIGHT: usize = 256;
 
 /// Builds the AST for one query text.
 pub(crate) struct Builder<'i> {
     text: &'i str,
     depth: Cell<usize>,
+    /// The greatest height of any expression completed in the current measuring scope.
+    scope_height: Cell<usize>,
 }
 
 /// Restores the nesting depth when a recursive build step ends.
@@ -45,7 +51,28 @@ pub(crate) fn span_of(pair: &Pair<'_, Rule>) -> Span {
 
 impl<'i> Builder<'i> {
     pub(crate) fn new(text: &'i str) -> Self {
-        Self { text, depth: Cell::new(0) }
+        Self { text, depth: Cell::new(0), scope_height: Cell::new(0) }
+    }
+
+    /// Runs `f` and also returns the greatest height of the expressions it completed.
+    fn measured<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<(T, usize)> {
+        let saved = self.scope_height.replace(0);
+        let result = f();
+        let inner = self.scope_height.get();
+        self.scope_height.set(saved.max(inner));
+        Ok((result?, inner))
+    }
+
+    /// Checks a new node's height against [`MAX_HEIGHT`] and records it in the scope.
+    fn record_height(&self, height: usize, span: Span) -> Result<usize> {
+        if height > MAX_HEIGHT {
+            return Err(self.error(
+                span,
+                format!("this expression nests more than {MAX_HEIGHT} operators deep; split it with `let` or `extend`"),
+            ));
+        }
+        self.scope_height.set(self.scope_height.get().max(height));
+        Ok(height)
     }
 
     /// Enters one level of nesting; errors past [`MAX_NESTING`].
@@ -55,7 +82,7 @@ impl<'i> Builder<'i> {
             return Err(ParseError::custom(
                 self.text,
                 span,
-                format!("the query nests expressions more than {MAX_NESTING} levels deep"),
+                format!("the query nests parentheses or sub-queries more than {MAX_NESTING} levels deep"),
             ));
         }
         self.depth.set(d);
@@ -239,10 +266,14 @@ impl<'i> Builder<'i> {
     pub(crate) fn pipeline(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
         let span = span_of(&pair);
         let _guard = self.nest(span)?;
-        let p = self.pipeline_node(pair)?;
+        let (p, inner) = self.measured(|| self.pipeline_node(pair))?;
         Ok(match p.source {
+            // Its height is already recorded.
             crate::ast::Source::Expr(e) if p.operators.is_empty() => e,
-            _ => Expr::new(ExprKind::Tabular(Box::new(p)), span),
+            _ => {
+                self.record_height(inner + 1, span)?;
+                Expr::new(ExprKind::Tabular(Box::new(p)), span)
+            }
         })
     }
 }
