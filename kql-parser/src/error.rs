@@ -9,9 +9,23 @@ use crate::span::{LineCol, Span};
 
 /// A syntax error with its location and a message such as
 /// "expected a tabular operator such as `where`, found `Sha1`".
+///
+/// The details live behind one pointer so `Result<_, ParseError>` stays small; they are
+/// reachable as fields through `Deref` (`err.line`, `err.message`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at line {line}, column {column}")]
-pub struct ParseError {
+#[error("{} at line {}, column {}", .0.message, .0.line, .0.column)]
+pub struct ParseError(Box<ErrorDetails>);
+
+impl std::ops::Deref for ParseError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+/// The details of a [`ParseError`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorDetails {
     /// What went wrong, in words.
     pub message: String,
     /// The offending text (empty at the end of the query).
@@ -33,12 +47,25 @@ impl ParseError {
     /// An error with a free-form message at `span`.
     pub(crate) fn custom(text: &str, span: Span, message: impl Into<String>) -> Self {
         let LineCol { line, column } = LineCol::of(text, span.start);
-        Self { message: message.into(), span, line, column, found: String::new(), expected: Vec::new(), help: None }
+        Self(Box::new(ErrorDetails {
+            message: message.into(),
+            span,
+            line,
+            column,
+            found: String::new(),
+            expected: Vec::new(),
+            help: None,
+        }))
     }
 
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.0.help = Some(help.into());
         self
+    }
+
+    /// The details, owned.
+    pub fn into_details(self) -> ErrorDetails {
+        *self.0
     }
 
     /// Renders the error as a report with the source line and a caret, without colour:
@@ -107,7 +134,7 @@ impl ParseError {
         let LineCol { line, column } = LineCol::of(text, pos);
         let mut help = None;
         crate::hints::improve(text, pos, &found, &expected, &mut message, &mut help);
-        Self { message, span: found_span, line, column, found, expected: phrases, help }
+        Self(Box::new(ErrorDetails { message, span: found_span, line, column, found, expected: phrases, help }))
     }
 }
 

@@ -42,7 +42,7 @@ use std::sync::Once;
 
 use pest::Parser as _;
 
-pub use error::ParseError;
+pub use error::{ErrorDetails, ParseError};
 pub use render::{Diagnostic, render_diagnostic};
 pub use span::{LineCol, Span};
 

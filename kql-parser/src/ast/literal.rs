@@ -295,9 +295,9 @@ pub enum Dynamic {
     /// A scalar: number, string, bool, datetime, timespan, guid.
     Scalar(Literal),
     /// `[a, b, ...]`
-    Array(Vec<Dynamic>),
+    Array(Vec<Self>),
     /// `{"key": value, ...}`, in written order.
-    Object(Vec<(String, Dynamic)>),
+    Object(Vec<(String, Self)>),
 }
 
 #[cfg(test)]

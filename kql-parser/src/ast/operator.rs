@@ -22,13 +22,13 @@ pub enum Source {
     /// parenthesized tabular expression.
     Expr(Expr),
     /// `datatable(...)[...]`
-    Datatable(Datatable),
+    Datatable(Box<Datatable>),
     /// `print x = 1, ...`
     Print(Print),
     /// `union T1, T2`
-    Union(Union),
+    Union(Box<Union>),
     /// `range x from a to b step c`
-    Range(Range),
+    Range(Box<Range>),
 }
 
 /// One tabular operator after a `|`.

@@ -79,8 +79,7 @@ impl<'i> Builder<'i> {
     fn nest(&self, span: Span) -> Result<DepthGuard<'_>> {
         let d = self.depth.get() + 1;
         if d > MAX_NESTING {
-            return Err(ParseError::custom(
-                self.text,
+            return Err(self.error(
                 span,
                 format!("the query nests parentheses or sub-queries more than {MAX_NESTING} levels deep"),
             ));
@@ -95,8 +94,7 @@ impl<'i> Builder<'i> {
 
     /// A grammar/builder mismatch: a bug, reported as an error rather than a panic.
     fn internal(&self, pair: &Pair<'_, Rule>, what: &str) -> ParseError {
-        ParseError::custom(
-            self.text,
+        self.error(
             span_of(pair),
             format!("internal parser error (a bug): unexpected {:?} while building {what}", pair.as_rule()),
         )
@@ -105,8 +103,7 @@ impl<'i> Builder<'i> {
     /// The next child, which must exist.
     fn next<'p>(&self, parent: &Pair<'p, Rule>, inner: &mut Pairs<'p, Rule>) -> Result<Pair<'p, Rule>> {
         inner.next().ok_or_else(|| {
-            ParseError::custom(
-                self.text,
+            self.error(
                 span_of(parent),
                 format!("internal parser error (a bug): {:?} ended early", parent.as_rule()),
             )

@@ -17,13 +17,13 @@ impl Builder<'_> {
         let first = self.next(&pair, &mut inner)?;
         let source = match first.as_rule() {
             Rule::expr => Source::Expr(self.expr(first)?),
-            Rule::datatable => Source::Datatable(self.datatable(first)?),
+            Rule::datatable => Source::Datatable(Box::new(self.datatable(first)?)),
             Rule::print_source => Source::Print(Print {
                 span: span_of(&first),
                 columns: self.named_exprs(first.into_inner().skip(1))?,
             }),
-            Rule::union_source => Source::Union(self.union(first)?),
-            Rule::range_source => Source::Range(self.range(first)?),
+            Rule::union_source => Source::Union(Box::new(self.union(first)?)),
+            Rule::range_source => Source::Range(Box::new(self.range(first)?)),
             _ => return Err(self.internal(&first, "the start of a pipeline")),
         };
         let operators = inner.map(|op| self.operator(op)).collect::<Result<_>>()?;

@@ -37,10 +37,10 @@ pub(crate) fn yaml_query(text: &str) -> Option<String> {
     let key_indent = loop {
         let line = lines.next()?;
         let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix("query:") {
-            if rest.trim_start().starts_with(['|', '>']) {
-                break line.len() - trimmed.len();
-            }
+        if let Some(rest) = trimmed.strip_prefix("query:")
+            && rest.trim_start().starts_with(['|', '>'])
+        {
+            break line.len() - trimmed.len();
         }
     };
     let mut body: Vec<&str> = Vec::new();
