@@ -171,7 +171,7 @@ impl Expected {
                 self.operator = true;
             }
             expr | primary | literal | string_lit | goo_lit | dynamic_lit | raw_guid | timespan_lit
-            | real_lit | hex_lit | long_lit | bool_lit | paren | call | star | typeof_expr | neg
+            | real_lit | hex_lit | long_lit | bool_lit | paren | name_or_call | call_args | star | typeof_expr | neg
             | plus | pipeline | named_expr | pipe_source | datatable | print_source | union_source
             | range_source | sq_string | dq_string | verbatim_string | multiline_string
             | obfuscated_string => self.expression = true,

@@ -38,7 +38,7 @@ mod render;
 mod span;
 mod time;
 
-use std::sync::Once;
+use std::sync::{Mutex, Once, PoisonError};
 
 use pest::Parser as _;
 
@@ -55,6 +55,9 @@ const CALL_LIMIT: usize = 20_000_000;
 
 static PEST_SETUP: Once = Once::new();
 
+/// Serialises the detailed re-parse of failing queries (pest's switch is process-wide).
+static DETAIL: Mutex<()> = Mutex::new(());
+
 /// Parses a KQL query (one or more `;`-separated statements, at least one of them a tabular
 /// expression).
 ///
@@ -62,11 +65,24 @@ static PEST_SETUP: Once = Once::new();
 /// A [`ParseError`] with the location and a description of the first syntax problem.
 pub fn parse(text: &str) -> Result<Query, ParseError> {
     PEST_SETUP.call_once(|| {
-        // Collect the tokens the parser expected at the failure point for error messages.
-        pest::set_error_detail(true);
         pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
     });
-    let mut pairs = KqlGrammar::parse(Rule::query, text).map_err(|e| ParseError::from_pest(text, &e))?;
+    let mut pairs = match KqlGrammar::parse(Rule::query, text) {
+        Ok(pairs) => pairs,
+        Err(fast) => {
+            // Tracking every attempted token makes parsing about twice as slow, so it is only
+            // switched on to explain a failure: parse again with it to learn what was expected.
+            let detailed = {
+                let _serial = DETAIL.lock().unwrap_or_else(PoisonError::into_inner);
+                pest::set_error_detail(true);
+                let again = KqlGrammar::parse(Rule::query, text);
+                pest::set_error_detail(false);
+                again
+            };
+            let err = detailed.err().unwrap_or(fast);
+            return Err(ParseError::from_pest(text, &err));
+        }
+    };
     let query = pairs
         .next()
         .ok_or_else(|| ParseError::custom(text, Span::new(0, 0), "internal parser error (a bug): no query"))?;

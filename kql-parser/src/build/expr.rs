@@ -249,7 +249,6 @@ impl Builder<'_> {
     fn primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
         let span = span_of(&pair);
         let kind = match pair.as_rule() {
-            Rule::name => ExprKind::Name(self.name(pair)?.name),
             Rule::star => ExprKind::Star,
             Rule::paren => {
                 let inner = pair.clone().into_inner().next().ok_or_else(|| self.internal(&pair, "parentheses"))?;
@@ -257,11 +256,16 @@ impl Builder<'_> {
                 // recorded is the content's.
                 return self.pipeline(inner);
             }
-            Rule::call => {
+            Rule::name_or_call => {
                 let mut inner = pair.clone().into_inner();
                 let name = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
-                let args = inner.map(|a| self.arg(a)).collect::<Result<_>>()?;
-                ExprKind::Call { name, args }
+                match inner.next() {
+                    None => ExprKind::Name(name.name),
+                    Some(args) => ExprKind::Call {
+                        name,
+                        args: args.into_inner().map(|a| self.arg(a)).collect::<Result<_>>()?,
+                    },
+                }
             }
             Rule::typeof_expr => {
                 let mut inner = pair.clone().into_inner();
