@@ -110,7 +110,8 @@ impl ParseError {
         // `ParsingToken` is not exported by pest; its `Display` is the token text.
         let attempts = err.parse_attempts();
         let (pos, rules, tokens) = match &attempts {
-            Some(a) if a.max_position > located => {
+            // Tokens inside a word (`has` matched in `hasy`) are not a useful position.
+            Some(a) if a.max_position > located && !mid_word(text, a.max_position) => {
                 let rules = a.call_stacks().iter().filter_map(|c| c.deepest.get_rule().copied()).collect();
                 (a.max_position, rules, a.expected_tokens().iter().map(ToString::to_string).collect())
             }
@@ -171,7 +172,7 @@ impl Expected {
                 self.operator = true;
             }
             expr | primary | literal | string_lit | goo_lit | dynamic_lit | raw_guid | timespan_lit
-            | real_lit | hex_lit | long_lit | bool_lit | paren | name_or_call | call_args | star | typeof_expr | neg
+            | real_lit | hex_lit | long_lit | bool_lit | paren | name_or_call | star | typeof_expr | neg
             | plus | pipeline | named_expr | pipe_source | datatable | print_source | union_source
             | range_source | sq_string | dq_string | verbatim_string | multiline_string
             | obfuscated_string => self.expression = true,
@@ -180,6 +181,7 @@ impl Expected {
             | list_postfix | between_postfix | member | index => self.binary_operator = true,
             EOI => self.end = true,
             semi => self.tok("`;`"),
+            pipe => self.tok("`|`"),
             kw_by => self.tok("`by`"),
             kw_on => self.tok("`on`"),
             kw_with => self.tok("`with`"),
@@ -259,6 +261,14 @@ impl Expected {
         }
         out
     }
+}
+
+/// Whether `pos` splits a word (`has|y`).
+fn mid_word(text: &str, pos: usize) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = text.get(..pos).and_then(|t| t.chars().next_back());
+    let at = text.get(pos..).and_then(|t| t.chars().next());
+    matches!((before, at), (Some(b), Some(a)) if is_word(b) && is_word(a))
 }
 
 /// "a, b or c"

@@ -47,6 +47,25 @@ fn comment_start(line: &str) -> Option<usize> {
     None
 }
 
+/// Operator words an analyst may misspell.
+const KNOWN_WORDS: &[&str] = &[
+    "has", "has_cs", "hasprefix", "hassuffix", "has_any", "has_all", "contains", "contains_cs",
+    "startswith", "endswith", "between", "matches", "where", "summarize", "project",
+    "project-away", "project-keep", "project-rename", "project-reorder", "extend", "take",
+    "limit", "top", "sort", "order", "count", "distinct", "join", "lookup", "union",
+    "mv-expand", "parse", "datatable", "print",
+];
+
+/// The known word nearest to `word` (at most 2 edits, and not the word itself).
+fn closest(word: &str, known: &[&'static str]) -> Option<&'static str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(word, k), *k))
+        .filter(|(d, k)| *d > 0 && *d <= 2.min(k.len() / 3 + 1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
 fn previous_token(text: &str, pos: usize) -> &str {
     let before = text[..pos].trim_end();
     let start = before
@@ -94,6 +113,8 @@ pub(crate) fn improve(
                 *help = Some(format!(
                     "`{word}` is a column, not an operator; to keep matching rows write `| where {word} {next} ...`"
                 ));
+            } else if let Some(best) = closest(word, KNOWN_WORDS) {
+                *help = Some(format!("did you mean `{best}`?"));
             } else {
                 *help = Some(format!("`{word}` is not a tabular operator; operators include where, summarize, project, extend, join, sort, take"));
             }
@@ -108,7 +129,15 @@ pub(crate) fn improve(
             return;
         }
     }
-    // 4. Two statements without `;` between them.
+    // 4. A misspelt operator: `hasy`, `containz`, `sumarize`.
+    let word = word_at(text, pos);
+    if word.len() >= 3 {
+        if let Some(best) = closest(word, KNOWN_WORDS) {
+            *help = Some(format!("did you mean `{best}`?"));
+            return;
+        }
+    }
+    // 5. Two statements without `;` between them.
     if expected.has_token(";") && !found.starts_with("the end") {
         let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
         if text[line_start..pos].trim().is_empty() || found.starts_with("`let") {

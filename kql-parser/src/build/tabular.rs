@@ -26,7 +26,7 @@ impl Builder<'_> {
             Rule::range_source => Source::Range(Box::new(self.range(first)?)),
             _ => return Err(self.internal(&first, "the start of a pipeline")),
         };
-        let operators = inner.map(|op| self.operator(op)).collect::<Result<_>>()?;
+        let operators = inner.filter(|p| p.as_rule() != Rule::pipe).map(|op| self.operator(op)).collect::<Result<_>>()?;
         Ok(Pipeline { source, operators, span })
     }
 
