@@ -166,19 +166,18 @@ impl Expected {
         use Rule::*;
         match r {
             kw_where | kw_filter | kw_summarize | kw_project | kw_project_away | kw_project_keep
-            | kw_project_rename | kw_project_reorder | kw_extend | kw_take | kw_limit | kw_top
-            | kw_sort | kw_order | kw_count | kw_distinct | kw_join | kw_lookup | kw_union
-            | kw_mv_expand | kw_parse | kw_as | kw_getschema | kw_serialize | operator => {
+            | kw_project_rename | kw_project_reorder | kw_extend | kw_take | kw_limit | kw_top | kw_sort | kw_order
+            | kw_count | kw_distinct | kw_join | kw_lookup | kw_union | kw_mv_expand | kw_parse | kw_as
+            | kw_getschema | kw_serialize | operator => {
                 self.operator = true;
             }
-            expr | primary | literal | string_lit | goo_lit | dynamic_lit | raw_guid | timespan_lit
-            | real_lit | hex_lit | long_lit | bool_lit | paren | name_or_call | star | typeof_expr | neg
-            | plus | pipeline | named_expr | pipe_source | datatable | print_source | union_source
-            | range_source | sq_string | dq_string | verbatim_string | multiline_string
-            | obfuscated_string => self.expression = true,
+            expr | primary | literal | string_lit | goo_lit | dynamic_lit | raw_guid | timespan_lit | real_lit
+            | hex_lit | long_lit | bool_lit | paren | name_or_call | star | typeof_expr | neg | plus | pipeline
+            | named_expr | pipe_source | datatable | print_source | union_source | range_source | sq_string
+            | dq_string | verbatim_string | multiline_string | obfuscated_string => self.expression = true,
             name | identifier | quoted_name | option_name | name_pattern | pattern_word => self.name = true,
-            op_or | op_and | op_eq | op_rel | op_add | op_mul | op_str | list_op | between_op
-            | list_postfix | between_postfix | member | index => self.binary_operator = true,
+            op_or | op_and | op_eq | op_rel | op_add | op_mul | op_str | list_op | between_op | list_postfix
+            | between_postfix | member | index => self.binary_operator = true,
             EOI => self.end = true,
             semi => self.tok("`;`"),
             pipe => self.tok("`|`"),

@@ -5,17 +5,53 @@ use crate::error::Expected;
 
 /// Tabular operators of KQL that this parser does not read yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "render", "evaluate", "make-series", "top-nested", "top-hitters", "sample",
-    "sample-distinct", "search", "find", "invoke", "fork", "facet", "mv-apply", "partition",
-    "scan", "reduce", "externaldata", "consume", "project-smart", "make-graph", "graph-match",
-    "lookup-table", "extend-schema", "assert-schema",
+    "render",
+    "evaluate",
+    "make-series",
+    "top-nested",
+    "top-hitters",
+    "sample",
+    "sample-distinct",
+    "search",
+    "find",
+    "invoke",
+    "fork",
+    "facet",
+    "mv-apply",
+    "partition",
+    "scan",
+    "reduce",
+    "externaldata",
+    "consume",
+    "project-smart",
+    "make-graph",
+    "graph-match",
+    "lookup-table",
+    "extend-schema",
+    "assert-schema",
 ];
 
 /// Words that are operators: seeing one where a tabular operator was expected means a
 /// missing `where`.
 const SCALAR_OPERATOR_WORDS: &[&str] = &[
-    "in", "!in", "has", "!has", "has_any", "has_all", "contains", "startswith", "endswith",
-    "between", "==", "!=", "=~", "!~", ">", "<", ">=", "<=",
+    "in",
+    "!in",
+    "has",
+    "!has",
+    "has_any",
+    "has_all",
+    "contains",
+    "startswith",
+    "endswith",
+    "between",
+    "==",
+    "!=",
+    "=~",
+    "!~",
+    ">",
+    "<",
+    ">=",
+    "<=",
 ];
 
 /// The last character of `text` that is not whitespace or inside a `//` comment.
@@ -49,11 +85,40 @@ fn comment_start(line: &str) -> Option<usize> {
 
 /// Operator words an analyst may misspell.
 const KNOWN_WORDS: &[&str] = &[
-    "has", "has_cs", "hasprefix", "hassuffix", "has_any", "has_all", "contains", "contains_cs",
-    "startswith", "endswith", "between", "matches", "where", "summarize", "project",
-    "project-away", "project-keep", "project-rename", "project-reorder", "extend", "take",
-    "limit", "top", "sort", "order", "count", "distinct", "join", "lookup", "union",
-    "mv-expand", "parse", "datatable", "print",
+    "has",
+    "has_cs",
+    "hasprefix",
+    "hassuffix",
+    "has_any",
+    "has_all",
+    "contains",
+    "contains_cs",
+    "startswith",
+    "endswith",
+    "between",
+    "matches",
+    "where",
+    "summarize",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "extend",
+    "take",
+    "limit",
+    "top",
+    "sort",
+    "order",
+    "count",
+    "distinct",
+    "join",
+    "lookup",
+    "union",
+    "mv-expand",
+    "parse",
+    "datatable",
+    "print",
 ];
 
 /// The known word nearest to `word` (at most 2 edits, and not the word itself).
@@ -76,9 +141,7 @@ fn previous_token(text: &str, pos: usize) -> &str {
 
 fn word_at(text: &str, pos: usize) -> &str {
     let rest = &text[pos..];
-    let end = rest
-        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
     &rest[..end]
 }
 
@@ -116,7 +179,9 @@ pub(crate) fn improve(
             } else if let Some(best) = closest(word, KNOWN_WORDS) {
                 *help = Some(format!("did you mean `{best}`?"));
             } else {
-                *help = Some(format!("`{word}` is not a tabular operator; operators include where, summarize, project, extend, join, sort, take"));
+                *help = Some(format!(
+                    "`{word}` is not a tabular operator; operators include where, summarize, project, extend, join, sort, take"
+                ));
             }
             return;
         }
@@ -131,11 +196,11 @@ pub(crate) fn improve(
     }
     // 4. A misspelt operator: `hasy`, `containz`, `sumarize`.
     let word = word_at(text, pos);
-    if word.len() >= 3 {
-        if let Some(best) = closest(word, KNOWN_WORDS) {
-            *help = Some(format!("did you mean `{best}`?"));
-            return;
-        }
+    if word.len() >= 3
+        && let Some(best) = closest(word, KNOWN_WORDS)
+    {
+        *help = Some(format!("did you mean `{best}`?"));
+        return;
     }
     // 5. Two statements without `;` between them.
     if expected.has_token(";") && !found.starts_with("the end") {

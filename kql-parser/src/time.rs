@@ -259,9 +259,7 @@ fn assemble(year: i64, month: i64, day: i64, secs: i64, frac: i64, offset: i64) 
     )?;
     let midnight = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
     let unix = midnight + secs - offset;
-    let ticks = i128::from(unix) * TICKS_PER_SECOND
-        + i128::from(frac)
-        + i128::from(DateTime::UNIX_EPOCH_TICKS);
+    let ticks = i128::from(unix) * TICKS_PER_SECOND + i128::from(frac) + i128::from(DateTime::UNIX_EPOCH_TICKS);
     DateTime::from_ticks(i64::try_from(ticks).ok()?)
 }
 
@@ -295,13 +293,9 @@ fn parse_iso(t: &str) -> Option<DateTime> {
 }
 
 fn month_number(name: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] =
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let lower = name.to_ascii_lowercase();
-    MONTHS
-        .iter()
-        .position(|m| lower.starts_with(m) && lower.len() >= 3)
-        .and_then(|i| i64::try_from(i + 1).ok())
+    MONTHS.iter().position(|m| lower.starts_with(m) && lower.len() >= 3).and_then(|i| i64::try_from(i + 1).ok())
 }
 
 fn two_digit_year(y: i64, digits: usize) -> i64 {

@@ -17,8 +17,9 @@ fn every_corpus_query_parses_and_round_trips_or_is_known_broken() {
         match kql_parser::parse(text) {
             Ok(q) => {
                 let printed = q.to_string();
-                let again = kql_parser::parse(&printed)
-                    .unwrap_or_else(|e| panic!("{label}: canonical form does not parse:\n{printed}\n{}", e.render(&printed)));
+                let again = kql_parser::parse(&printed).unwrap_or_else(|e| {
+                    panic!("{label}: canonical form does not parse:\n{printed}\n{}", e.render(&printed))
+                });
                 assert_eq!(q, again, "{label}: round trip changed the AST:\n{printed}");
                 assert_eq!(printed, again.to_string(), "{label}: Display is not a fixpoint");
                 ok += 1;

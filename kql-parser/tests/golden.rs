@@ -13,7 +13,8 @@ fn valid_queries() {
         let text = fs::read_to_string(path).expect("read query");
         let q = kql_parser::parse(&text).unwrap_or_else(|e| panic!("{}", e.render(&text)));
         let printed = q.to_string();
-        let again = kql_parser::parse(&printed).unwrap_or_else(|e| panic!("canonical form:\n{printed}\n{}", e.render(&printed)));
+        let again = kql_parser::parse(&printed)
+            .unwrap_or_else(|e| panic!("canonical form:\n{printed}\n{}", e.render(&printed)));
         assert_eq!(q, again, "round trip changed the AST");
         insta::assert_snapshot!(format!("{printed}\n\n---- AST ----\n{q:#?}"));
     });

@@ -87,7 +87,10 @@ fn typed_literals() {
         value("guid(74BE27DE-1E4E-49D9-B579-FE0B331D3642)"),
         Literal::Guid("74be27de-1e4e-49d9-b579-fe0b331d3642".into())
     );
-    assert_eq!(value("74be27de-1e4e-49d9-b579-fe0b331d3642"), Literal::Guid("74be27de-1e4e-49d9-b579-fe0b331d3642".into()));
+    assert_eq!(
+        value("74be27de-1e4e-49d9-b579-fe0b331d3642"),
+        Literal::Guid("74be27de-1e4e-49d9-b579-fe0b331d3642".into())
+    );
     let Literal::DateTime(d) = value("datetime(2015-12-31 23:59:59.9)") else { panic!() };
     assert_eq!(d.to_string(), "2015-12-31T23:59:59.9Z");
     let Literal::DateTime(d) = value("date(2024-06-01T10:00:00+02:00)") else { panic!() };
@@ -139,7 +142,8 @@ fn negative_timespan_is_unary_minus() {
 
 #[test]
 fn dynamic_values() {
-    let Literal::Dynamic(d) = value(r#"dynamic([1, -2, 2.5, "a", true, null, {"k": [1d]}, datetime(2020-01-01)])"#) else {
+    let Literal::Dynamic(d) = value(r#"dynamic([1, -2, 2.5, "a", true, null, {"k": [1d]}, datetime(2020-01-01)])"#)
+    else {
         panic!()
     };
     let Dynamic::Array(items) = *d else { panic!("not an array") };
@@ -148,6 +152,15 @@ fn dynamic_values() {
     assert_eq!(items[5], Dynamic::Null);
     let Dynamic::Object(pairs) = &items[6] else { panic!("not an object") };
     assert_eq!(pairs[0].0, "k");
-    assert_eq!(pairs[0].1, Dynamic::Array(vec![Dynamic::Scalar(Literal::TimeSpan(TimeSpan::from_ticks(864_000_000_000)))]));
-    assert_eq!(*match value("dynamic(null)") { Literal::Dynamic(d) => d, _ => panic!() }, Dynamic::Null);
+    assert_eq!(
+        pairs[0].1,
+        Dynamic::Array(vec![Dynamic::Scalar(Literal::TimeSpan(TimeSpan::from_ticks(864_000_000_000)))])
+    );
+    assert_eq!(
+        *match value("dynamic(null)") {
+            Literal::Dynamic(d) => d,
+            _ => panic!(),
+        },
+        Dynamic::Null
+    );
 }

@@ -38,11 +38,7 @@ struct Operand<'a> {
 
 impl Display for Operand<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if self.parens {
-            write!(f, "({})", self.expr)
-        } else {
-            write!(f, "{}", self.expr)
-        }
+        if self.parens { write!(f, "({})", self.expr) } else { write!(f, "{}", self.expr) }
     }
 }
 
@@ -172,11 +168,46 @@ impl Display for Ident {
 /// Words that must be quoted to be used as names (the grammar's `keyword` rule, plus
 /// words that would lex as something else in name position).
 const RESERVED: &[&str] = &[
-    "and", "or", "by", "on", "let", "true", "false", "in", "between", "has_any", "has_all",
-    "hasprefix_cs", "hassuffix_cs", "hasprefix", "hassuffix", "has_cs", "has", "contains_cs",
-    "containscs", "contains", "notcontainscs", "notcontains", "startswith_cs", "startswith",
-    "endswith_cs", "endswith", "matches", "like", "notlike", "likecs", "notlikecs", "typeof",
-    "dynamic", "datatable", "print", "union", "range", "set", "view", "null",
+    "and",
+    "or",
+    "by",
+    "on",
+    "let",
+    "true",
+    "false",
+    "in",
+    "between",
+    "has_any",
+    "has_all",
+    "hasprefix_cs",
+    "hassuffix_cs",
+    "hasprefix",
+    "hassuffix",
+    "has_cs",
+    "has",
+    "contains_cs",
+    "containscs",
+    "contains",
+    "notcontainscs",
+    "notcontains",
+    "startswith_cs",
+    "startswith",
+    "endswith_cs",
+    "endswith",
+    "matches",
+    "like",
+    "notlike",
+    "likecs",
+    "notlikecs",
+    "typeof",
+    "dynamic",
+    "datatable",
+    "print",
+    "union",
+    "range",
+    "set",
+    "view",
+    "null",
 ];
 
 /// Whether `name` can be written bare. Conservative: anything outside ASCII letters,
@@ -237,11 +268,7 @@ impl Display for Expr {
                 // `- -x` keeps a space so it does not read as one token.
                 let inner = Operand { expr: operand, parens: precedence(operand) < 8 };
                 let spaced = matches!(operand.kind, ExprKind::Unary { .. }) || precedence(operand) == 8;
-                if spaced && !inner.parens {
-                    write!(f, "{sign} {inner}")
-                } else {
-                    write!(f, "{sign}{inner}")
-                }
+                if spaced && !inner.parens { write!(f, "{sign} {inner}") } else { write!(f, "{sign}{inner}") }
             }
             ExprKind::Logical { op, operands } => {
                 let level = precedence(self);
@@ -554,11 +581,7 @@ impl Display for Operator {
                 f.write_str("distinct")?;
                 params(f, &d.params)?;
                 f.write_char(' ')?;
-                if d.columns.is_empty() {
-                    f.write_char('*')
-                } else {
-                    comma_list(f, &d.columns)
-                }
+                if d.columns.is_empty() { f.write_char('*') } else { comma_list(f, &d.columns) }
             }
             OperatorKind::Join(j) | OperatorKind::Lookup(j) => {
                 let kw = if matches!(self.kind, OperatorKind::Join(_)) { "join" } else { "lookup" };

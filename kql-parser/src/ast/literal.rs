@@ -147,11 +147,7 @@ impl DateTime {
 
     /// A datetime from ticks since `0001-01-01`. `None` outside years 1 to 9999.
     pub const fn from_ticks(ticks: i64) -> Option<Self> {
-        if ticks < 0 || ticks > Self::MAX_TICKS {
-            None
-        } else {
-            Some(Self { ticks })
-        }
+        if ticks < 0 || ticks > Self::MAX_TICKS { None } else { Some(Self { ticks }) }
     }
 
     /// Ticks (100 ns) since `0001-01-01T00:00:00Z`.

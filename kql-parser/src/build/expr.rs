@@ -6,9 +6,9 @@ use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::{Builder, Result, span_of};
+use crate::Span;
 use crate::ast::{Arg, BinaryOp, Expr, ExprKind, ListOp, LogicalOp, StringOp, UnaryOp};
 use crate::grammar::Rule;
-use crate::Span;
 
 /// Operator precedence, loosest first (spec §4; KL `QueryGrammar.cs`). `.op` calls go from
 /// loosest to tightest; `|` joins operators of one level.
@@ -16,9 +16,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::op_or, Assoc::Left))
         .op(Op::infix(Rule::op_and, Assoc::Left))
-        .op(Op::infix(Rule::op_eq, Assoc::Left)
-            | Op::postfix(Rule::list_postfix)
-            | Op::postfix(Rule::between_postfix))
+        .op(Op::infix(Rule::op_eq, Assoc::Left) | Op::postfix(Rule::list_postfix) | Op::postfix(Rule::between_postfix))
         .op(Op::infix(Rule::op_rel, Assoc::Left))
         .op(Op::infix(Rule::op_add, Assoc::Left))
         .op(Op::infix(Rule::op_mul, Assoc::Left))
@@ -148,10 +146,8 @@ impl Builder<'_> {
                 }
                 let span = lhs.expr.span.to(rhs.expr.span);
                 let height = self.record_height(lhs.height.max(rhs.height) + 1, span)?;
-                let expr = Expr::new(
-                    ExprKind::Binary { op: bop, left: Box::new(lhs.expr), right: Box::new(rhs.expr) },
-                    span,
-                );
+                let expr =
+                    Expr::new(ExprKind::Binary { op: bop, left: Box::new(lhs.expr), right: Box::new(rhs.expr) }, span);
                 Ok(Built { expr, level: level.map(|l| (l, op_span)), height })
             })
             .map_postfix(|lhs, op| {
@@ -261,10 +257,9 @@ impl Builder<'_> {
                 let name = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
                 match inner.next() {
                     None => ExprKind::Name(name.name),
-                    Some(args) => ExprKind::Call {
-                        name,
-                        args: args.into_inner().map(|a| self.arg(a)).collect::<Result<_>>()?,
-                    },
+                    Some(args) => {
+                        ExprKind::Call { name, args: args.into_inner().map(|a| self.arg(a)).collect::<Result<_>>()? }
+                    }
                 }
             }
             Rule::typeof_expr => {

@@ -56,14 +56,14 @@ impl Builder<'_> {
         if raw == "null" {
             return Ok(Literal::Null(ty));
         }
-        let bad = |what: &str| {
-            self.error(span, format!("`{}` is not a valid {} literal{what}", pair.as_str(), ty.name()))
-        };
+        let bad =
+            |what: &str| self.error(span, format!("`{}` is not a valid {} literal{what}", pair.as_str(), ty.name()));
         let unquoted = strip_quotes(raw);
         Ok(match ty {
-            ScalarType::DateTime => Literal::DateTime(DateTime::parse(raw).ok_or_else(|| {
-                bad(" (write it as `datetime(2024-01-31)` or `datetime(2024-01-31T13:45:00Z)`)")
-            })?),
+            ScalarType::DateTime => Literal::DateTime(
+                DateTime::parse(raw)
+                    .ok_or_else(|| bad(" (write it as `datetime(2024-01-31)` or `datetime(2024-01-31T13:45:00Z)`)"))?,
+            ),
             ScalarType::TimeSpan => Literal::TimeSpan(
                 TimeSpan::parse(raw).ok_or_else(|| bad(" (write it as `timespan(1d)` or `timespan(1.02:03:04)`)"))?,
             ),
@@ -72,7 +72,9 @@ impl Builder<'_> {
                 "false" | "0" => Literal::Bool(false),
                 _ => return Err(bad("")),
             },
-            ScalarType::Int => Literal::Int(parse_signed(unquoted).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| bad(""))?),
+            ScalarType::Int => {
+                Literal::Int(parse_signed(unquoted).and_then(|v| i32::try_from(v).ok()).ok_or_else(|| bad(""))?)
+            }
             ScalarType::Long => Literal::Long(parse_signed(unquoted).ok_or_else(|| bad(""))?),
             ScalarType::Real => Literal::Real(Real(parse_real(unquoted).ok_or_else(|| bad(""))?)),
             ScalarType::Decimal => {
@@ -112,7 +114,11 @@ impl Builder<'_> {
                     false
                 };
                 let value = self.literal(first)?;
-                Dynamic::Scalar(if negative { negate(value).ok_or_else(|| self.internal(&pair, "a dynamic number"))? } else { value })
+                Dynamic::Scalar(if negative {
+                    negate(value).ok_or_else(|| self.internal(&pair, "a dynamic number"))?
+                } else {
+                    value
+                })
             }
             _ => Dynamic::Scalar(self.literal(pair)?),
         })

@@ -9,13 +9,13 @@ use std::cell::Cell;
 
 use pest::iterators::{Pair, Pairs};
 
+use crate::Span;
 use crate::ast::{
-    Expr, ExprKind, FunctionDecl, Ident, LetStatement, LetValue, Param, ParamType, Query,
-    ScalarType, SetStatement, Statement,
+    Expr, ExprKind, FunctionDecl, Ident, LetStatement, LetValue, Param, ParamType, Query, ScalarType, SetStatement,
+    Statement,
 };
 use crate::error::ParseError;
 use crate::grammar::Rule;
-use crate::Span;
 
 pub(crate) type Result<T> = std::result::Result<T, ParseError>;
 
@@ -103,20 +103,12 @@ impl<'i> Builder<'i> {
     /// The next child, which must exist.
     fn next<'p>(&self, parent: &Pair<'p, Rule>, inner: &mut Pairs<'p, Rule>) -> Result<Pair<'p, Rule>> {
         inner.next().ok_or_else(|| {
-            self.error(
-                span_of(parent),
-                format!("internal parser error (a bug): {:?} ended early", parent.as_rule()),
-            )
+            self.error(span_of(parent), format!("internal parser error (a bug): {:?} ended early", parent.as_rule()))
         })
     }
 
     /// The next child, which must be `rule`.
-    fn expect<'p>(
-        &self,
-        parent: &Pair<'p, Rule>,
-        inner: &mut Pairs<'p, Rule>,
-        rule: Rule,
-    ) -> Result<Pair<'p, Rule>> {
+    fn expect<'p>(&self, parent: &Pair<'p, Rule>, inner: &mut Pairs<'p, Rule>, rule: Rule) -> Result<Pair<'p, Rule>> {
         let p = self.next(parent, inner)?;
         if p.as_rule() == rule {
             Ok(p)

@@ -4,9 +4,9 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Join, MvExpand, MvExpandItem, NamePattern, NamedExpr,
-    NullsOrder, OpParam, Operator, OperatorKind, ParamValue, Parse, ParsePart, Pipeline, Print,
-    Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+    As, Datatable, Distinct, Join, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator,
+    OperatorKind, ParamValue, Parse, ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder,
+    Source, Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -18,15 +18,15 @@ impl Builder<'_> {
         let source = match first.as_rule() {
             Rule::expr => Source::Expr(self.expr(first)?),
             Rule::datatable => Source::Datatable(Box::new(self.datatable(first)?)),
-            Rule::print_source => Source::Print(Print {
-                span: span_of(&first),
-                columns: self.named_exprs(first.into_inner().skip(1))?,
-            }),
+            Rule::print_source => {
+                Source::Print(Print { span: span_of(&first), columns: self.named_exprs(first.into_inner().skip(1))? })
+            }
             Rule::union_source => Source::Union(Box::new(self.union(first)?)),
             Rule::range_source => Source::Range(Box::new(self.range(first)?)),
             _ => return Err(self.internal(&first, "the start of a pipeline")),
         };
-        let operators = inner.filter(|p| p.as_rule() != Rule::pipe).map(|op| self.operator(op)).collect::<Result<_>>()?;
+        let operators =
+            inner.filter(|p| p.as_rule() != Rule::pipe).map(|op| self.operator(op)).collect::<Result<_>>()?;
         Ok(Pipeline { source, operators, span })
     }
 
@@ -74,10 +74,7 @@ impl Builder<'_> {
                 OperatorKind::Top(Top { count, key, span })
             }
             Rule::sort_op => OperatorKind::Sort(
-                inner
-                    .filter(|p| p.as_rule() == Rule::sort_key)
-                    .map(|k| self.sort_key(k))
-                    .collect::<Result<_>>()?,
+                inner.filter(|p| p.as_rule() == Rule::sort_key).map(|k| self.sort_key(k)).collect::<Result<_>>()?,
             ),
             Rule::count_op => OperatorKind::Count,
             Rule::getschema_op => OperatorKind::GetSchema,
@@ -166,10 +163,9 @@ impl Builder<'_> {
             match p.as_rule() {
                 Rule::kw_union => {}
                 Rule::union_param => params.push(self.op_param(p)?),
-                Rule::table_pattern => tables.push(UnionTable::Pattern(NamePattern {
-                    pattern: p.as_str().to_owned(),
-                    span: span_of(&p),
-                })),
+                Rule::table_pattern => {
+                    tables.push(UnionTable::Pattern(NamePattern { pattern: p.as_str().to_owned(), span: span_of(&p) }))
+                }
                 Rule::expr => tables.push(UnionTable::Expr(self.expr(p)?)),
                 _ => return Err(self.internal(&p, "union")),
             }
