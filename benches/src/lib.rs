@@ -7,5 +7,5 @@
 // Unit tests see the dev-dependencies meant for the benchmarks.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
-// Measured by `benches/parse.rs`.
-use kql_parser as _;
+// Measured by `benches/parse.rs` and `benches/generate.rs`.
+use {kql_parser as _, parquet as _, testdata as _};

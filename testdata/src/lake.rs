@@ -1,0 +1,287 @@
+//! Writing a generated lake: one Parquet file per table, or a folder per table partitioned by
+//! day (`date=YYYY-MM-DD/`) with several files per partition. Rows are sorted by `Timestamp`
+//! within each file, as real exports are. Files are written under a temporary name and renamed
+//! when complete, so an interrupted run leaves no half-written file behind.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, RecordBatch};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as ParquetCompression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::Error;
+use crate::generator::Generator;
+use crate::schema::Table;
+use crate::time::{NANOS_PER_DAY, date_of, nanos_at};
+
+/// File layout of a lake.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// `<lake>/<Table>.parquet`
+    #[default]
+    File,
+    /// `<lake>/<Table>/date=YYYY-MM-DD/part-NNNNN.parquet`
+    Hive,
+}
+
+impl FromStr for Layout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "file" => Ok(Self::File),
+            "hive" => Ok(Self::Hive),
+            _ => Err(format!("unknown layout `{s}`; use `file` or `hive`")),
+        }
+    }
+}
+
+/// Parquet compression codec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    /// zstd (level 3).
+    #[default]
+    Zstd,
+    /// snappy.
+    Snappy,
+    /// none.
+    None,
+}
+
+impl FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "zstd" => Ok(Self::Zstd),
+            "snappy" => Ok(Self::Snappy),
+            "none" => Ok(Self::None),
+            _ => Err(format!("unknown compression `{s}`; use `zstd`, `snappy` or `none`")),
+        }
+    }
+}
+
+/// How to write a lake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LakeOptions {
+    /// File layout.
+    pub layout: Layout,
+    /// Rows per Parquet row group.
+    pub row_group_size: usize,
+    /// Compression codec.
+    pub compression: Compression,
+    /// Which tables (all by default).
+    pub tables: Vec<Table>,
+    /// In the hive layout, start a new file after this many rows.
+    pub rows_per_file: usize,
+}
+
+impl Default for LakeOptions {
+    fn default() -> Self {
+        Self {
+            layout: Layout::File,
+            row_group_size: 1 << 20,
+            compression: Compression::Zstd,
+            tables: Table::ALL.to_vec(),
+            rows_per_file: 1 << 20,
+        }
+    }
+}
+
+/// What was written for one table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSummary {
+    /// The table.
+    pub table: Table,
+    /// Rows written (background and planted).
+    pub rows: u64,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Bytes on disk.
+    pub bytes: u64,
+}
+
+/// What [`write_lake`] wrote.
+#[derive(Clone, Debug)]
+pub struct LakeSummary {
+    /// Per table, in the order asked.
+    pub tables: Vec<TableSummary>,
+    /// The ground-truth manifest (`<lake>/manifest.json`).
+    pub manifest: PathBuf,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl LakeSummary {
+    /// Rows written in all tables.
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+
+    /// Bytes written in all tables.
+    pub fn bytes(&self) -> u64 {
+        self.tables.iter().map(|t| t.bytes).sum()
+    }
+}
+
+/// Writes the generator's tables under `dir` (created if missing) with the manifest beside
+/// them. Tables are written in parallel, one thread each (up to the available cores).
+///
+/// # Errors
+/// On I/O, Arrow or Parquet errors, naming the file.
+pub fn write_lake(generator: &Generator, dir: &Path, options: &LakeOptions) -> Result<LakeSummary, Error> {
+    let started = Instant::now();
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Tables are handed to a few workers as they free up (tables differ a lot in size).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, options.tables.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<TableSummary, Error>>>> =
+        std::sync::Mutex::new(options.tables.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&table) = options.tables.get(i) else { break };
+                    let result = write_table(generator, table, dir, options);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_default();
+    if results.iter().any(Option::is_none) {
+        return Err(Error::Config("a table writer stopped unexpectedly".into()));
+    }
+    let tables = results.into_iter().flatten().collect::<Result<Vec<_>, _>>()?;
+    let manifest = dir.join("manifest.json");
+    let json = serde_json::to_string_pretty(&generator.manifest()).map_err(|e| Error::Config(e.to_string()))?;
+    write_atomically(&manifest, json.as_bytes())?;
+    Ok(LakeSummary { tables, manifest, elapsed: started.elapsed() })
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = temp_path(path);
+    fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+fn properties(options: &LakeOptions) -> WriterProperties {
+    let compression = match options.compression {
+        Compression::Zstd => ParquetCompression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()),
+        Compression::Snappy => ParquetCompression::SNAPPY,
+        Compression::None => ParquetCompression::UNCOMPRESSED,
+    };
+    WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(options.row_group_size.max(1)))
+        // Page statistics and the page index let readers skip by time.
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .build()
+}
+
+/// An open Parquet file being written under its temporary name.
+struct OpenFile {
+    path: PathBuf,
+    writer: ArrowWriter<fs::File>,
+    rows: usize,
+}
+
+impl OpenFile {
+    fn create(path: PathBuf, batch: &RecordBatch, props: &WriterProperties) -> Result<Self, Error> {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let tmp = temp_path(&path);
+        let file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let writer =
+            ArrowWriter::try_new(file, batch.schema(), Some(props.clone())).map_err(|e| Error::parquet(&path, e))?;
+        Ok(Self { path, writer, rows: 0 })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        self.rows += batch.num_rows();
+        self.writer.write(batch).map_err(|e| Error::parquet(&self.path, e))
+    }
+
+    fn finish(self) -> Result<(PathBuf, u64), Error> {
+        self.writer.close().map_err(|e| Error::parquet(&self.path, e))?;
+        let tmp = temp_path(&self.path);
+        fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        let bytes = fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?.len();
+        Ok((self.path, bytes))
+    }
+}
+
+fn write_table(generator: &Generator, table: Table, dir: &Path, options: &LakeOptions) -> Result<TableSummary, Error> {
+    let props = properties(options);
+    let mut summary = TableSummary { table, rows: 0, files: Vec::new(), bytes: 0 };
+    let mut open: Option<(String, OpenFile)> = None;
+    let mut part = 0usize;
+    for batch in generator.batches(table) {
+        let batch = batch.map_err(|e| Error::Arrow(table.name().to_owned(), e))?;
+        summary.rows += batch.num_rows() as u64;
+        for (date, piece) in split(&batch, options.layout) {
+            let rotate = match &open {
+                None => true,
+                Some((open_date, f)) => *open_date != date || f.rows >= options.rows_per_file,
+            };
+            if rotate {
+                if let Some((_, f)) = open.take() {
+                    let (path, bytes) = f.finish()?;
+                    summary.files.push(path);
+                    summary.bytes += bytes;
+                }
+                let path = match options.layout {
+                    Layout::File => dir.join(format!("{table}.parquet")),
+                    Layout::Hive => {
+                        part += 1;
+                        dir.join(table.name()).join(format!("date={date}")).join(format!("part-{part:05}.parquet"))
+                    }
+                };
+                open = Some((date.clone(), OpenFile::create(path, &piece, &props)?));
+            }
+            if let Some((_, f)) = open.as_mut() {
+                f.write(&piece)?;
+            }
+        }
+    }
+    if let Some((_, f)) = open.take() {
+        let (path, bytes) = f.finish()?;
+        summary.files.push(path);
+        summary.bytes += bytes;
+    }
+    Ok(summary)
+}
+
+/// Splits a sorted batch at day boundaries (hive layout); the file layout keeps it whole.
+fn split(batch: &RecordBatch, layout: Layout) -> Vec<(String, RecordBatch)> {
+    if layout == Layout::File || batch.num_rows() == 0 {
+        return vec![(String::new(), batch.clone())];
+    }
+    let times = batch.column(0);
+    let day_of = |i: usize| nanos_at(times.as_ref(), i).unwrap_or(0).div_euclid(NANOS_PER_DAY);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut day = day_of(0);
+    for i in 1..times.len() {
+        let d = day_of(i);
+        if d != day {
+            out.push((date_of(day * NANOS_PER_DAY), batch.slice(start, i - start)));
+            day = d;
+            start = i;
+        }
+    }
+    out.push((date_of(day * NANOS_PER_DAY), batch.slice(start, batch.num_rows() - start)));
+    out
+}
