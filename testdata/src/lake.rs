@@ -234,7 +234,10 @@ fn write_table(generator: &Generator, table: Table, dir: &Path, options: &LakeOp
         for (date, piece) in split(&batch, options.layout) {
             let rotate = match &open {
                 None => true,
-                Some((open_date, f)) => *open_date != date || f.rows >= options.rows_per_file,
+                // The file layout has exactly one file per table.
+                Some((open_date, f)) => {
+                    options.layout == Layout::Hive && (*open_date != date || f.rows >= options.rows_per_file)
+                }
             };
             if rotate {
                 if let Some((_, f)) = open.take() {

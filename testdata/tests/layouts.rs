@@ -74,3 +74,21 @@ fn every_physical_variant_is_written_as_declared_and_keeps_the_ground_truth() {
         common::assert_manifest_matches_files(dir.path());
     }
 }
+
+#[test]
+fn the_file_layout_keeps_every_row_in_one_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generator = Generator::builder().rows(5_000).devices(20).batch_size(700).build().expect("generator");
+    let opts = LakeOptions {
+        rows_per_file: 1_000,
+        row_group_size: 1_500,
+        tables: vec![Table::DeviceNetworkEvents],
+        ..LakeOptions::default()
+    };
+    let summary = write_lake(&generator, dir.path(), &opts).expect("lake");
+    let files = common::table_files(dir.path(), Table::DeviceNetworkEvents);
+    assert_eq!(files.len(), 1);
+    let rows: usize = common::read_file(&files[0]).iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows as u64, summary.tables[0].rows);
+    assert_eq!(summary.tables[0].bytes, std::fs::metadata(&files[0]).expect("file").len());
+}
