@@ -1,3 +1,35 @@
-//! Runs KQL over Parquet with DataFusion, with Kusto's semantics.
+//! Runs KQL (Kusto Query Language) hunting queries verbatim over Parquet, with Kusto's
+//! semantics (`../shared/spec/kql-semantics.md`), on DataFusion.
 //!
-//! This crate is being built (see the project README's roadmap); it has no public items yet.
+//! KQL text is parsed by [`kql_parser`], planned into a DataFusion [`LogicalPlan`] by
+//! [`planner::KqlToRel`], optimised and executed by DataFusion. KQL's string operators are
+//! vectorized UDFs ([`functions`]); `now()` comes from a per-query clock that can be pinned.
+//!
+//! ```no_run
+//! use kql_engine::KqlContext;
+//! # async fn demo() -> Result<(), kql_engine::KqlError> {
+//! let ctx = KqlContext::builder().now(1_717_243_200_000_000_000).build()?;
+//! ctx.register_lake("lake").await?;
+//! let results = ctx
+//!     .kql("DeviceNetworkEvents
+//!           | where Timestamp between (ago(5d) .. now())
+//!           | where RemoteUrl has_any ('atera.com', 'atera-agent-heartbeat')
+//!           | summarize Count = count() by DeviceName")
+//!     .await?
+//!     .collect()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`LogicalPlan`]: datafusion::logical_expr::LogicalPlan
+
+// Unit tests see the dev-dependencies meant for the integration tests.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
+mod context;
+mod error;
+pub mod functions;
+pub mod planner;
+
+pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
+pub use error::{KqlError, Located, Result};

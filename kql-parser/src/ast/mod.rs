@@ -13,6 +13,7 @@ mod expr;
 mod literal;
 mod operator;
 mod statement;
+pub mod visit;
 
 pub use expr::{Arg, BinaryOp, Expr, ExprKind, Ident, ListOp, LogicalOp, StringOp, UnaryOp};
 pub use literal::{DateTime, Dynamic, Literal, Real, ScalarType, TimeSpan};

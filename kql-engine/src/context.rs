@@ -1,0 +1,382 @@
+//! [`KqlContext`]: a DataFusion `SessionContext` that runs KQL.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::common::TableReference;
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::provider_as_source;
+use datafusion::execution::context::SessionContext;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, TableSource};
+use datafusion::prelude::SessionConfig;
+use kql_parser::ast::visit::{Visitor, walk_query};
+use kql_parser::ast::{Expr, ExprKind, Literal, NamePattern};
+
+use crate::error::{KqlError, Result};
+use crate::planner::{KqlContextProvider, KqlToRel, KqlType, PlannerOptions};
+
+/// Settings for a [`KqlContext`].
+#[derive(Clone, Debug, Default)]
+pub struct KqlContextBuilder {
+    now: Option<i64>,
+    memory_limit: Option<usize>,
+    target_partitions: Option<usize>,
+    batch_size: Option<usize>,
+}
+
+impl KqlContextBuilder {
+    /// Pins `now()` (nanoseconds since the Unix epoch), like Kusto's `query_now`. Without it
+    /// each query reads the wall clock once.
+    pub fn now(mut self, nanos: i64) -> Self {
+        self.now = Some(nanos);
+        self
+    }
+
+    /// Caps the memory of query execution (bytes); large aggregations spill to disk.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// How many partitions execution uses (default: the number of cores).
+    pub fn target_partitions(mut self, n: usize) -> Self {
+        self.target_partitions = Some(n);
+        self
+    }
+
+    /// Rows per batch (default 8192).
+    pub fn batch_size(mut self, rows: usize) -> Self {
+        self.batch_size = Some(rows);
+        self
+    }
+
+    /// Builds the context.
+    ///
+    /// # Errors
+    /// When the runtime (memory pool, spill directory) cannot be created.
+    pub fn build(self) -> Result<KqlContext> {
+        let mut config = kql_session_config();
+        if let Some(n) = self.target_partitions {
+            config = config.with_target_partitions(n.max(1));
+        }
+        if let Some(b) = self.batch_size {
+            config = config.with_batch_size(b.max(1));
+        }
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = self.memory_limit {
+            runtime = runtime.with_memory_limit(limit, 1.0);
+        }
+        let runtime = runtime.build_arc()?;
+        Ok(KqlContext { session: SessionContext::new_with_config_rt(config, runtime), now: self.now })
+    }
+}
+
+/// The session settings KQL hunts run best with: filters evaluated inside the Parquet scan
+/// (late materialisation, cheapest first) and page indexes used for pruning.
+pub fn kql_session_config() -> SessionConfig {
+    let mut config = SessionConfig::new().with_information_schema(false);
+    let options = config.options_mut();
+    options.execution.parquet.pushdown_filters = true;
+    options.execution.parquet.reorder_filters = true;
+    options.execution.parquet.enable_page_index = true;
+    config
+}
+
+/// A DataFusion session that runs KQL over registered tables.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), kql_engine::KqlError> {
+/// let ctx = kql_engine::KqlContext::new();
+/// ctx.register_lake("lake").await?;
+/// let df = ctx.kql("DeviceNetworkEvents | where RemoteUrl has 'atera.com' | count").await?;
+/// df.show().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct KqlContext {
+    session: SessionContext,
+    now: Option<i64>,
+}
+
+impl std::fmt::Debug for KqlContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KqlContext").field("session", &self.session.session_id()).field("now", &self.now).finish()
+    }
+}
+
+impl Default for KqlContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KqlContext {
+    /// A context with the KQL session settings and the wall clock.
+    pub fn new() -> Self {
+        Self { session: SessionContext::new_with_config(kql_session_config()), now: None }
+    }
+
+    /// Settings: a pinned `now()`, a memory limit, partitions.
+    pub fn builder() -> KqlContextBuilder {
+        KqlContextBuilder::default()
+    }
+
+    /// Runs KQL over an existing DataFusion session (its tables, functions and settings).
+    pub fn from_session(session: SessionContext) -> Self {
+        Self { session, now: None }
+    }
+
+    /// The DataFusion session underneath.
+    pub fn session(&self) -> &SessionContext {
+        &self.session
+    }
+
+    /// Pins `now()` for the following queries (`None`: the wall clock).
+    pub fn set_now(&mut self, nanos: Option<i64>) {
+        self.now = nanos;
+    }
+
+    /// The pinned `now()`, if any.
+    pub fn now(&self) -> Option<i64> {
+        self.now
+    }
+
+    /// Registers a table under its exact (case-sensitive) name.
+    ///
+    /// # Errors
+    /// When a table of that name is already registered.
+    pub fn register_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
+        self.session.register_table(TableReference::bare(name), table)?;
+        Ok(())
+    }
+
+    /// Registers a Parquet file, or a folder of Parquet files (searched recursively, with
+    /// `key=value` folders read as hive partition columns), as table `name`.
+    ///
+    /// # Errors
+    /// When the path does not exist, holds no Parquet file, or a file is not valid Parquet.
+    pub async fn register_parquet(&self, name: &str, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let table = self.listing_table(path).await?;
+        self.register_table(name, Arc::new(table))
+    }
+
+    async fn listing_table(&self, path: &Path) -> Result<ListingTable> {
+        let meta = std::fs::metadata(path).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
+        let absolute = std::fs::canonicalize(path).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
+        let mut text = absolute.to_string_lossy().into_owned();
+        if meta.is_dir() && !text.ends_with('/') {
+            text.push('/');
+        }
+        let url = ListingTableUrl::parse(&text).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let state = self.session.state();
+        let mut config = ListingTableConfig::new(url).with_listing_options(options);
+        if meta.is_dir() {
+            if !contains_parquet(path) {
+                return Err(KqlError::Lake(format!("{}: no Parquet files in this folder", path.display())));
+            }
+            config = config.infer_partitions_from_path(&state).await.map_err(|e| lake_error(path, e))?;
+        }
+        let config = config.infer_schema(&state).await.map_err(|e| lake_error(path, e))?;
+        ListingTable::try_new(config).map_err(|e| lake_error(path, e))
+    }
+
+    /// Registers every table of a lake folder: each `*.parquet` file is a table named by its
+    /// stem, each sub-folder a table named by the folder. Other files (a `manifest.json`) and
+    /// hidden entries are ignored; an empty folder is a valid, empty lake. Returns the names.
+    ///
+    /// # Errors
+    /// When the folder cannot be read or a table's files are not valid Parquet.
+    pub async fn register_lake(&self, dir: impl AsRef<Path>) -> Result<Vec<String>> {
+        let dir = dir.as_ref();
+        let entries = std::fs::read_dir(dir).map_err(|e| KqlError::Lake(format!("{}: {e}", dir.display())))?;
+        let mut tables: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| KqlError::Lake(format!("{}: {e}", dir.display())))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.starts_with('_') {
+                continue;
+            }
+            if path.is_dir() {
+                if contains_parquet(&path) {
+                    tables.insert(name, path);
+                }
+            } else if let Some(stem) = name.strip_suffix(".parquet") {
+                tables.insert(stem.to_owned(), path);
+            }
+        }
+        for (name, path) in &tables {
+            self.register_parquet(name, path).await?;
+        }
+        Ok(tables.into_keys().collect())
+    }
+
+    /// Every registered table name, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let state = self.session.state();
+        let options = state.config().options();
+        let mut names = self
+            .session
+            .catalog(&options.catalog.default_catalog)
+            .and_then(|c| c.schema(&options.catalog.default_schema))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Plans every result statement of a query.
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn plans(&self, kql: &str) -> Result<Vec<LogicalPlan>> {
+        let query = kql_parser::parse(kql)?;
+        let tables = self.resolve(&query).await?;
+        let now = self.now.unwrap_or_else(wall_clock);
+        let plans = KqlToRel::new(&tables, PlannerOptions { now }).plan_query(&query)?;
+        plans.into_iter().map(finish).collect()
+    }
+
+    /// Plans a query: the plan of its last result statement.
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn plan(&self, kql: &str) -> Result<LogicalPlan> {
+        let mut plans = self.plans(kql).await?;
+        plans.pop().ok_or_else(|| KqlError::Internal("a parsed query always has a result statement".into()))
+    }
+
+    /// Runs a query: a DataFrame of its last result statement, to collect, stream, write or
+    /// explain.
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn kql(&self, kql: &str) -> Result<DataFrame> {
+        let plan = self.plan(kql).await?;
+        Ok(DataFrame::new(self.session.state(), plan))
+    }
+
+    /// Every result of a batch (`;`-separated tabular statements), in order.
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn kql_all(&self, kql: &str) -> Result<Vec<DataFrame>> {
+        let state = self.session.state();
+        Ok(self.plans(kql).await?.into_iter().map(|p| DataFrame::new(state.clone(), p)).collect())
+    }
+
+    /// Looks up every table the query may name (tables are found asynchronously, planning is
+    /// synchronous).
+    async fn resolve(&self, query: &kql_parser::ast::Query) -> Result<ResolvedTables> {
+        struct Names {
+            names: Vec<String>,
+            wildcard: bool,
+        }
+        impl Visitor for Names {
+            fn visit_expr(&mut self, e: &Expr) {
+                match &e.kind {
+                    ExprKind::Name(n) => self.names.push(n.clone()),
+                    ExprKind::Call { name, args } if name.name == "table" => {
+                        if let Some(ExprKind::Literal(Literal::String(t))) = args.first().map(|a| &a.value.kind) {
+                            self.names.push(t.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            fn visit_table_pattern(&mut self, _: &NamePattern) {
+                self.wildcard = true;
+            }
+        }
+        let mut v = Names { names: Vec::new(), wildcard: false };
+        walk_query(&mut v, query);
+        let all = self.table_names();
+        let wanted: Vec<String> = if v.wildcard { all.clone() } else { v.names };
+        let mut tables = HashMap::new();
+        for name in wanted {
+            if tables.contains_key(&name) || !all.contains(&name) {
+                continue;
+            }
+            let provider = self.session.table_provider(TableReference::bare(name.as_str())).await?;
+            tables.insert(name, provider_as_source(provider));
+        }
+        Ok(ResolvedTables { tables, names: all })
+    }
+}
+
+/// The tables a query names, looked up before planning.
+struct ResolvedTables {
+    tables: HashMap<String, Arc<dyn TableSource>>,
+    names: Vec<String>,
+}
+
+impl KqlContextProvider for ResolvedTables {
+    fn get_table_source(&self, name: &str) -> Option<Arc<dyn TableSource>> {
+        self.tables.get(name).cloned()
+    }
+    fn table_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+}
+
+fn wall_clock() -> i64 {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+fn lake_error(path: &Path, e: datafusion::error::DataFusionError) -> KqlError {
+    KqlError::Lake(format!("{}: {}", path.display(), e.strip_backtrace()))
+}
+
+fn contains_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        let name = e.file_name();
+        let hidden = name.to_string_lossy().starts_with(['.', '_']);
+        !hidden && (if p.is_dir() { contains_parquet(&p) } else { p.extension().is_some_and(|x| x == "parquet") })
+    })
+}
+
+/// The last step of every plan: string columns that may be null read as `""` (a KQL string
+/// is never null), so results are exactly Kusto's.
+fn finish(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let schema = Arc::clone(plan.schema());
+    let needs = schema.fields().iter().any(|f| f.is_nullable() && KqlType::of(f.data_type()) == KqlType::String);
+    if !needs {
+        return Ok(plan);
+    }
+    let exprs: Vec<datafusion::logical_expr::Expr> = schema
+        .iter()
+        .map(|(q, f)| {
+            let c = datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+            if f.is_nullable() && KqlType::of(f.data_type()) == KqlType::String {
+                crate::planner::non_null_string_expr(c).alias(f.name())
+            } else {
+                c
+            }
+        })
+        .collect();
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+/// Adds `.kql(text)` to DataFusion's `SessionContext`.
+pub trait SessionContextExt {
+    /// Runs KQL over this session's tables (the wall clock is `now()`).
+    fn kql(&self, text: &str) -> impl Future<Output = Result<DataFrame>> + Send;
+}
+
+impl SessionContextExt for SessionContext {
+    fn kql(&self, text: &str) -> impl Future<Output = Result<DataFrame>> + Send {
+        let ctx = KqlContext::from_session(self.clone());
+        let text = text.to_owned();
+        async move { ctx.kql(&text).await }
+    }
+}

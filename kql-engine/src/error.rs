@@ -1,0 +1,169 @@
+//! Errors: every problem the planner finds in a query carries the span of the KQL text it is
+//! about, so it renders with the source line and a caret. User mistakes, unsupported
+//! constructs and internal bugs are distinct variants.
+
+use datafusion::error::DataFusionError;
+use kql_parser::{Diagnostic, ParseError, Span, render_diagnostic};
+
+/// A KQL query could not be planned or run.
+#[derive(Debug, thiserror::Error)]
+pub enum KqlError {
+    /// The text is not valid KQL.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The query is valid KQL but wrong for these tables (an unknown column, a type error).
+    #[error("{}", .0.message)]
+    Plan(Box<Located>),
+    /// The query uses KQL this engine does not run yet.
+    #[error("{}", .0.message)]
+    NotSupported(Box<Located>),
+    /// A lake, file or folder could not be registered (the message names the path).
+    #[error("{0}")]
+    Lake(String),
+    /// A defect in this engine (the message says where).
+    #[error("internal error (a bug in kql-engine): {0}")]
+    Internal(String),
+    /// DataFusion failed (reading files, executing).
+    #[error(transparent)]
+    DataFusion(Box<DataFusionError>),
+}
+
+/// A message about a place in the query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// What is wrong.
+    pub message: String,
+    /// Where (byte offsets into the query text).
+    pub span: Span,
+    /// A suggestion ("did you mean `SHA1`?").
+    pub help: Option<String>,
+}
+
+impl From<DataFusionError> for KqlError {
+    fn from(e: DataFusionError) -> Self {
+        // An error raised by our own planning code inside a DataFusion callback comes back
+        // wrapped; unwrap it so the span survives.
+        match e {
+            DataFusionError::External(inner) => match inner.downcast::<Self>() {
+                Ok(kql) => *kql,
+                Err(other) => Self::DataFusion(Box::new(DataFusionError::External(other))),
+            },
+            other => Self::DataFusion(Box::new(other)),
+        }
+    }
+}
+
+impl KqlError {
+    /// A user error at `span`.
+    pub fn plan(span: Span, message: impl Into<String>) -> Self {
+        Self::Plan(Box::new(Located { message: message.into(), span, help: None }))
+    }
+
+    /// An unsupported construct at `span`.
+    pub fn not_supported(span: Span, what: impl std::fmt::Display) -> Self {
+        Self::NotSupported(Box::new(Located { message: format!("{what} is not supported yet"), span, help: None }))
+    }
+
+    /// Adds a suggestion to a located error.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        match &mut self {
+            Self::Plan(l) | Self::NotSupported(l) => l.help = Some(help.into()),
+            _ => {}
+        }
+        self
+    }
+
+    /// Where in the query text the problem is, when it is about a place.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Self::Parse(e) => Some(e.span),
+            Self::Plan(l) | Self::NotSupported(l) => Some(l.span),
+            _ => None,
+        }
+    }
+
+    /// The suggestion, if any.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            Self::Parse(e) => e.help.as_deref(),
+            Self::Plan(l) | Self::NotSupported(l) => l.help.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Renders the error against the query text: the source line with a caret when the error
+    /// is about a place, else the message.
+    pub fn render(&self, source: &str) -> String {
+        self.render_named(source, "query", false)
+    }
+
+    /// Like [`render`](Self::render), naming the source and optionally with colours.
+    pub fn render_named(&self, source: &str, name: &str, color: bool) -> String {
+        match self {
+            Self::Parse(e) => e.render_named(source, name, color),
+            Self::Plan(l) | Self::NotSupported(l) => render_diagnostic(
+                source,
+                name,
+                &Diagnostic { message: &l.message, span: l.span, label: None, help: l.help.as_deref() },
+                color,
+            ),
+            other => format!("Error: {other}\n"),
+        }
+    }
+}
+
+/// Results of planning.
+pub type Result<T, E = KqlError> = std::result::Result<T, E>;
+
+/// The names closest to `name` among `candidates`, best first: equal ignoring case, then
+/// containing it (`AccountUpn` → `InitiatingProcessAccountUpn`), then a small edit distance.
+pub(crate) fn closest_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let lower = name.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let cl = c.to_lowercase();
+            let score = if cl == lower {
+                0
+            } else if lower.len() >= 3 && (cl.ends_with(&lower) || cl.starts_with(&lower)) {
+                1
+            } else if lower.len() >= 4 && cl.contains(&lower) {
+                2
+            } else {
+                let d = strsim::damerau_levenshtein(&lower, &cl);
+                if d <= (lower.len() / 3).clamp(1, 3) { 3 + d } else { return None }
+            };
+            Some((score, c))
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.len().cmp(&b.1.len())).then(a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// "did you mean `a`, `b` or `c`?"
+pub(crate) fn did_you_mean(names: &[&str]) -> Option<String> {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => None,
+        [one] => Some(format!("did you mean {one}?")),
+        [init @ .., last] => Some(format!("did you mean {} or {last}?", init.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let cols = ["SHA1", "InitiatingProcessAccountUpn", "DeviceName", "DeviceId", "Timestamp"];
+        assert_eq!(closest_names("Sha1", cols), vec!["SHA1"]);
+        assert_eq!(closest_names("AccountUpn", cols), vec!["InitiatingProcessAccountUpn"]);
+        assert_eq!(closest_names("DeviceNme", cols), vec!["DeviceName"]);
+        assert_eq!(closest_names("Timestmp", cols), vec!["Timestamp"]);
+        assert!(closest_names("Zebra", cols).is_empty());
+        assert_eq!(did_you_mean(&["a", "b"]).as_deref(), Some("did you mean `a` or `b`?"));
+    }
+}

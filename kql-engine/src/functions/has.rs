@@ -1,0 +1,245 @@
+//! String tests as vectorized UDFs: the `has` family `has`, `has_cs`, `hasprefix`, `hassuffix` (and `_cs`,
+//! and the `!` forms), `has_any`, `has_all`, and `contains`,
+//! `startswith`, `endswith`, `=~`, `in~` with their forms. The needles are literals compiled
+//! once when the query is planned; the UDF reads Arrow string arrays of every layout directly, and a
+//! dictionary column is evaluated once per distinct value.
+//!
+//! Null haystacks behave as `""` (a KQL string is never null), so results are never null:
+//! `has` is false on them and `!has` true (spec §3).
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, StringViewArray};
+use datafusion::arrow::buffer::BooleanBuffer;
+use datafusion::arrow::datatypes::{
+    ArrowNativeType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::term::{TermKind, TermMatcher};
+
+/// How the needles are tested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MatchOp {
+    /// How a needle must occur.
+    pub kind: TermKind,
+    /// `_cs` forms, `in`.
+    pub case_sensitive: bool,
+    /// `!` forms: the complement (true on null haystacks).
+    pub negated: bool,
+    /// `has_all`: every needle must occur (otherwise any).
+    pub all: bool,
+    /// The KQL operator, for display (`has_any`, `!contains_cs`, `in~`).
+    pub name: &'static str,
+}
+
+/// A string test (`has` family, `contains`, `startswith`, `endswith`, `=~`, `in~`) with its
+/// needles compiled.
+#[derive(Debug)]
+pub struct HasUdf {
+    op: MatchOp,
+    needles: Vec<String>,
+    matcher: Arc<TermMatcher>,
+    signature: Signature,
+}
+
+impl PartialEq for HasUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.op == other.op && self.needles == other.needles
+    }
+}
+impl Eq for HasUdf {}
+impl Hash for HasUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.op.hash(state);
+        self.needles.hash(state);
+    }
+}
+
+impl HasUdf {
+    /// Compiles `needles` for `op`.
+    pub fn new(op: MatchOp, needles: Vec<String>) -> Self {
+        let matcher = Arc::new(TermMatcher::new(&needles, op.kind, op.case_sensitive));
+        Self { op, needles, matcher, signature: Signature::user_defined(Volatility::Immutable) }
+    }
+
+    /// `haystack <op> needles` as an expression.
+    pub fn call(op: MatchOp, haystack: Expr, needles: Vec<String>) -> Expr {
+        ScalarUDF::new_from_impl(Self::new(op, needles)).call(vec![haystack])
+    }
+
+    /// The result for one haystack (`None` is a null, which behaves as `""`).
+    #[inline]
+    fn test(&self, haystack: Option<&str>) -> bool {
+        let h = haystack.unwrap_or("");
+        let hit = if self.op.all { self.matcher.all(h) } else { self.matcher.any(h) };
+        hit != self.op.negated
+    }
+
+    fn over<'a>(&self, len: usize, value: impl Fn(usize) -> Option<&'a str>) -> BooleanArray {
+        let bits = BooleanBuffer::collect_bool(len, |i| self.test(value(i)));
+        BooleanArray::new(bits, None)
+    }
+
+    fn evaluate(&self, array: &dyn Array) -> Result<BooleanArray> {
+        let n = array.len();
+        Ok(match array.data_type() {
+            DataType::Utf8 => {
+                let a = array.as_string::<i32>();
+                self.over(n, |i| a.is_valid(i).then(|| a.value(i)))
+            }
+            DataType::LargeUtf8 => {
+                let a = array.as_string::<i64>();
+                self.over(n, |i| a.is_valid(i).then(|| a.value(i)))
+            }
+            DataType::Utf8View => {
+                let a: &StringViewArray = array.as_string_view();
+                self.over(n, |i| a.is_valid(i).then(|| a.value(i)))
+            }
+            DataType::Null => self.over(n, |_| None),
+            DataType::Dictionary(key, _) => match key.as_ref() {
+                DataType::Int8 => self.dictionary::<Int8Type>(array)?,
+                DataType::Int16 => self.dictionary::<Int16Type>(array)?,
+                DataType::Int32 => self.dictionary::<Int32Type>(array)?,
+                DataType::Int64 => self.dictionary::<Int64Type>(array)?,
+                DataType::UInt8 => self.dictionary::<UInt8Type>(array)?,
+                DataType::UInt16 => self.dictionary::<UInt16Type>(array)?,
+                DataType::UInt32 => self.dictionary::<UInt32Type>(array)?,
+                DataType::UInt64 => self.dictionary::<UInt64Type>(array)?,
+                other => return exec_err!("{}: unsupported dictionary key type {other}", self.op.name),
+            },
+            other => return exec_err!("{}: expected a string, got {other}", self.op.name),
+        })
+    }
+
+    /// Tests each distinct value once, then maps the keys.
+    fn dictionary<K: datafusion::arrow::datatypes::ArrowDictionaryKeyType>(
+        &self,
+        array: &dyn Array,
+    ) -> Result<BooleanArray> {
+        let dict = array.as_dictionary::<K>();
+        let per_value = self.evaluate(dict.values().as_ref())?;
+        let empty = self.test(None);
+        let keys = dict.keys();
+        let mut bits = BooleanBufferBuilder::new(keys.len());
+        for i in 0..keys.len() {
+            let b = if keys.is_valid(i) {
+                let k = keys.value(i).as_usize();
+                k < per_value.len() && per_value.value(k)
+            } else {
+                empty
+            };
+            bits.append(b);
+        }
+        Ok(BooleanArray::new(bits.finish(), None))
+    }
+}
+
+fn is_string_like(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, v) => is_string_like(v),
+        _ => false,
+    }
+}
+
+impl ScalarUDFImpl for HasUdf {
+    fn name(&self) -> &str {
+        self.op.name
+    }
+
+    fn display_name(&self, args: &[Expr]) -> Result<String> {
+        let subject = args.first().map_or_else(String::new, ToString::to_string);
+        let needles: Vec<String> = self.needles.iter().map(|n| format!("{n:?}")).collect();
+        Ok(format!("{subject} {} ({})", self.op.name, needles.join(", ")))
+    }
+
+    fn schema_name(&self, args: &[Expr]) -> Result<String> {
+        let subject = match args.first() {
+            Some(e) => e.schema_name().to_string(),
+            None => String::new(),
+        };
+        let needles: Vec<String> = self.needles.iter().map(|n| format!("{n:?}")).collect();
+        Ok(format!("{subject} {} ({})", self.op.name, needles.join(", ")))
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [t] if is_string_like(t) => Ok(vec![t.clone()]),
+            [t] => plan_err!("{} needs a string on its left, got {t}", self.op.name),
+            _ => plan_err!("{} takes one string argument", self.op.name),
+        }
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn is_nullable(&self, _args: &[Expr], _schema: &dyn datafusion::common::ExprSchema) -> bool {
+        false
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return exec_err!("{} takes one argument", self.op.name);
+        };
+        match arg {
+            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(Arc::new(self.evaluate(a.as_ref())?) as ArrayRef)),
+            ColumnarValue::Scalar(s) => {
+                let v = self.evaluate(s.to_array_of_size(1)?.as_ref())?;
+                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(Some(v.value(0)))))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{DictionaryArray, LargeStringArray, StringArray};
+
+    use super::*;
+
+    fn run(op: MatchOp, needles: &[&str], array: &dyn Array) -> Vec<bool> {
+        let udf = HasUdf::new(op, needles.iter().map(|s| (*s).to_owned()).collect());
+        let out = udf.evaluate(array).expect("evaluates");
+        assert_eq!(out.null_count(), 0, "results are never null");
+        (0..out.len()).map(|i| out.value(i)).collect()
+    }
+
+    const HAS: MatchOp =
+        MatchOp { kind: TermKind::Has, case_sensitive: false, negated: false, all: false, name: "has" };
+    const NOT_HAS: MatchOp = MatchOp { negated: true, name: "!has", ..HAS };
+    const ANY: MatchOp = MatchOp { name: "has_any", ..HAS };
+    const ALL: MatchOp = MatchOp { all: true, name: "has_all", ..HAS };
+
+    #[test]
+    fn every_string_layout_and_nulls() {
+        let values = vec![Some("https://agent.atera.com/x"), None, Some("myatera.com"), Some("")];
+        let want = vec![true, false, false, false];
+        let utf8 = StringArray::from(values.clone());
+        assert_eq!(run(HAS, &["atera.com"], &utf8), want);
+        assert_eq!(run(HAS, &["atera.com"], &LargeStringArray::from(values.clone())), want);
+        assert_eq!(run(HAS, &["atera.com"], &StringViewArray::from(values.clone())), want);
+        let dict: DictionaryArray<Int32Type> = values.iter().copied().collect();
+        assert_eq!(run(HAS, &["atera.com"], &dict), want);
+        // The negation is true on nulls (they are "").
+        assert_eq!(run(NOT_HAS, &["atera.com"], &utf8), vec![false, true, true, true]);
+        assert_eq!(run(NOT_HAS, &["atera.com"], &dict), vec![false, true, true, true]);
+    }
+
+    #[test]
+    fn any_and_all() {
+        let a = StringArray::from(vec!["atera-agent-heartbeat.x", "b a", "a", "nothing"]);
+        assert_eq!(run(ANY, &["atera.com", "atera-agent-heartbeat"], &a), vec![true, false, false, false]);
+        assert_eq!(run(ALL, &["a", "b"], &a), vec![false, true, false, false]);
+        assert_eq!(run(ANY, &[], &a), vec![false; 4]);
+    }
+}

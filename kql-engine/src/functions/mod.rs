@@ -1,0 +1,40 @@
+//! KQL functions as DataFusion UDFs, one file each.
+//!
+//! | file | KQL |
+//! |---|---|
+//! | `term.rs` | the term matcher behind the string operators (spec §5.2) |
+//! | `has.rs` | `has`, `has_cs`, `hasprefix`, `hassuffix`, `has_any`, `has_all`, `contains`, `startswith`, `endswith`, `=~`, `in~` |
+//! | `tostring.rs` | `tostring()` with Kusto's formatting |
+//! | `substring.rs` | `substring()` (0-based, characters, negative starts) |
+//! | `extract.rs` | `extract()` with the regular expression compiled once |
+
+pub mod extract;
+pub mod has;
+pub mod substring;
+pub mod term;
+pub mod tostring;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err};
+
+/// Reads row `i` of any string layout (`None` for null).
+pub(crate) fn string_at(array: &dyn Array, i: usize) -> Result<Option<&str>> {
+    if array.is_null(i) {
+        return Ok(None);
+    }
+    Ok(Some(match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(i),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(i),
+        DataType::Utf8View => array.as_string_view().value(i),
+        other => return exec_err!("expected a string column, got {other}"),
+    }))
+}
+
+/// A plain string array from any string layout (dictionaries are unpacked).
+pub(crate) fn plain_strings(array: &ArrayRef) -> Result<ArrayRef> {
+    match array.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(std::sync::Arc::clone(array)),
+        _ => Ok(datafusion::arrow::compute::cast(array, &DataType::Utf8)?),
+    }
+}

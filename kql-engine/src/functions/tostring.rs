@@ -1,0 +1,196 @@
+//! `tostring(x)` with Kusto's formatting (spec §11): null is `""`, booleans are `True` /
+//! `False`, datetimes `2020-01-02T03:04:05.6000000Z` (seven fraction digits), timespans
+//! `[-][d.]hh:mm:ss[.fffffff]`, arrays JSON.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::string_at;
+
+/// The `tostring` UDF.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ToString {
+    signature: Signature,
+}
+
+/// `tostring(e)` as an expression.
+pub fn call(e: Expr) -> Expr {
+    ScalarUDF::new_from_impl(ToString { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+}
+
+/// A datetime (nanoseconds since the Unix epoch) as Kusto prints it.
+pub fn format_datetime(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let ticks = ns.rem_euclid(1_000_000_000) / 100;
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(d) => format!("{}.{ticks:07}Z", d.format("%Y-%m-%dT%H:%M:%S")),
+        None => format!("<{ns} ns>"),
+    }
+}
+
+/// A timespan (nanoseconds) as Kusto prints it.
+pub fn format_timespan(ns: i64) -> String {
+    kql_parser::ast::TimeSpan::from_ticks(ns / 100).to_kusto_string()
+}
+
+/// A real as Kusto prints it (`NaN`, `Infinity`, no `.0` on whole numbers).
+pub fn format_real(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_owned()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity".to_owned() } else { "-Infinity".to_owned() }
+    } else {
+        format!("{v}")
+    }
+}
+
+fn nanos(array: &dyn Array, i: usize) -> Option<i64> {
+    let per = match array.data_type() {
+        DataType::Timestamp(u, _) | DataType::Duration(u) => match u {
+            TimeUnit::Second => 1_000_000_000,
+            TimeUnit::Millisecond => 1_000_000,
+            TimeUnit::Microsecond => 1_000,
+            TimeUnit::Nanosecond => 1,
+        },
+        _ => return None,
+    };
+    let v = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            array.as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>().value(i)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            array.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(i)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            array.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().value(i)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            array.as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>().value(i)
+        }
+        DataType::Duration(TimeUnit::Second) => {
+            array.as_primitive::<datafusion::arrow::datatypes::DurationSecondType>().value(i)
+        }
+        DataType::Duration(TimeUnit::Millisecond) => {
+            array.as_primitive::<datafusion::arrow::datatypes::DurationMillisecondType>().value(i)
+        }
+        DataType::Duration(TimeUnit::Microsecond) => {
+            array.as_primitive::<datafusion::arrow::datatypes::DurationMicrosecondType>().value(i)
+        }
+        DataType::Duration(TimeUnit::Nanosecond) => {
+            array.as_primitive::<datafusion::arrow::datatypes::DurationNanosecondType>().value(i)
+        }
+        _ => return None,
+    };
+    v.checked_mul(per)
+}
+
+/// Row `i` of `array` as Kusto text (`None` only when Arrow cannot say).
+pub fn text_at(array: &dyn Array, i: usize) -> Result<String> {
+    if array.is_null(i) {
+        return Ok(String::new());
+    }
+    Ok(match array.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => string_at(array, i)?.unwrap_or("").to_owned(),
+        DataType::Boolean => if array.as_boolean().value(i) { "True" } else { "False" }.to_owned(),
+        DataType::Float64 => format_real(array.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(i)),
+        DataType::Float32 => {
+            format_real(f64::from(array.as_primitive::<datafusion::arrow::datatypes::Float32Type>().value(i)))
+        }
+        DataType::Timestamp(..) => nanos(array, i).map_or_else(String::new, format_datetime),
+        DataType::Duration(_) => nanos(array, i).map_or_else(String::new, format_timespan),
+        DataType::List(_) | DataType::LargeList(_) => {
+            let values = match array.data_type() {
+                DataType::List(_) => array.as_list::<i32>().value(i),
+                _ => array.as_list::<i64>().value(i),
+            };
+            let mut s = String::from("[");
+            for j in 0..values.len() {
+                if j > 0 {
+                    s.push(',');
+                }
+                let item = text_at(values.as_ref(), j)?;
+                let quoted = matches!(
+                    values.data_type(),
+                    DataType::Utf8
+                        | DataType::LargeUtf8
+                        | DataType::Utf8View
+                        | DataType::Timestamp(..)
+                        | DataType::Duration(_)
+                        | DataType::Dictionary(..)
+                );
+                if values.is_null(j) {
+                    s.push_str("null");
+                } else if quoted {
+                    let _ = write!(s, "{item:?}");
+                } else if matches!(values.data_type(), DataType::Boolean) {
+                    s.push_str(&item.to_lowercase());
+                } else {
+                    s.push_str(&item);
+                }
+            }
+            s.push(']');
+            s
+        }
+        DataType::Dictionary(..) => {
+            let plain: ArrayRef = cast(&array.slice(i, 1), &DataType::Utf8)?;
+            text_at(plain.as_ref(), 0)?
+        }
+        _ => {
+            let plain = cast(&array.slice(i, 1), &DataType::Utf8)?;
+            string_at(plain.as_ref(), 0)?.unwrap_or("").to_owned()
+        }
+    })
+}
+
+impl ScalarUDFImpl for ToString {
+    fn name(&self) -> &str {
+        "tostring"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn is_nullable(&self, _args: &[Expr], _schema: &dyn datafusion::common::ExprSchema) -> bool {
+        false
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let n = args.number_rows;
+        let mut out = StringBuilder::with_capacity(n, n * 16);
+        if let Some(a) = arrays.first() {
+            let a = match a.data_type() {
+                DataType::Dictionary(..) => cast(a, &DataType::Utf8)?,
+                _ => Arc::clone(a),
+            };
+            for i in 0..n {
+                out.append_value(text_at(a.as_ref(), i)?);
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_datetime(1_577_934_245_600_000_000), "2020-01-02T03:04:05.6000000Z");
+        assert_eq!(format_timespan(90_061_000_000_500), "1.01:01:01.0000005");
+        assert_eq!(format_timespan(-3_600_000_000_000), "-01:00:00");
+        assert_eq!(format_real(2.0), "2");
+        assert_eq!(format_real(1.5), "1.5");
+        assert_eq!(format_real(f64::NAN), "NaN");
+    }
+}

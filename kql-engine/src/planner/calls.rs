@@ -1,0 +1,552 @@
+//! Scalar functions (spec §11): Kusto names and semantics mapped onto DataFusion functions or
+//! our UDFs. A function outside this list is a located "not supported yet" error.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::ScalarValue;
+use datafusion::functions::expr_fn as f;
+use datafusion::logical_expr::Operator as DfOp;
+use datafusion::logical_expr::{
+    Expr as DfExpr, ExprSchemable, LogicalPlanBuilder, Subquery, binary_expr, cast, lit, try_cast, when,
+};
+use kql_parser::Span;
+use kql_parser::ast::{Arg, Expr, ExprKind, Ident};
+
+use super::expr::{ExprCtx, constant_nanos, non_null_string, now_plus};
+use super::scope::Binding;
+use super::statement::{Value, as_literal, fold};
+use super::tabular::df;
+use super::types::{KqlType, arrow_type};
+use super::{KqlContextProvider, KqlToRel};
+use crate::error::{KqlError, Result};
+use crate::functions;
+
+/// The aggregate functions (only valid in `summarize`).
+pub(crate) const AGGREGATES: &[&str] = &[
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "sum",
+    "sumif",
+    "min",
+    "max",
+    "avg",
+    "avgif",
+    "make_set",
+    "make_set_if",
+    "make_list",
+    "make_list_if",
+    "arg_max",
+    "arg_min",
+    "take_any",
+    "any",
+    "stdev",
+    "variance",
+    "minif",
+    "maxif",
+];
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    pub(crate) fn call(&self, name: &Ident, args: &[Arg], span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        if let Some(Binding::Function(func)) = ctx.scope.get(&name.name) {
+            return match self.call_function(func, args, span, ctx.scope, ctx.schema, ctx.depth + 1)? {
+                Value::Scalar(e) => Ok(e),
+                Value::Tabular(_) => Err(KqlError::plan(span, format!("`{}` returns a table, not a value", name.name))),
+            };
+        }
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            return Err(KqlError::not_supported(a.span, format!("named arguments for `{}`", name.name)));
+        }
+        let fname = name.name.as_str();
+        if AGGREGATES.contains(&fname) {
+            return Err(KqlError::plan(span, format!("`{fname}()` is an aggregation; use it in `summarize`")));
+        }
+        let arity = |lo: usize, hi: usize| -> Result<()> {
+            if args.len() < lo || args.len() > hi {
+                let want = if lo == hi { format!("{lo}") } else { format!("{lo} to {hi}") };
+                return Err(KqlError::plan(span, format!("`{fname}` takes {want} argument(s), got {}", args.len())));
+            }
+            Ok(())
+        };
+        let v = ctx.value();
+        let arg = |i: usize| -> Result<DfExpr> { self.expr(&args[i].value, &v) };
+        let ty = |e: &DfExpr| -> Result<KqlType> { self.kql_type(e, ctx) };
+        let constant_span = |i: usize, what: &str| -> Result<i64> {
+            let e = fold(arg(i)?);
+            constant_nanos(&e)
+                .ok_or_else(|| KqlError::plan(args[i].value.span, format!("{what} must be a constant timespan")))
+        };
+        Ok(match fname {
+            "now" => {
+                arity(0, 1)?;
+                let offset = if args.is_empty() { 0 } else { constant_span(0, "the offset of now()")? };
+                now_plus(self.options.now, offset)
+            }
+            "ago" => {
+                arity(1, 1)?;
+                now_plus(self.options.now, -constant_span(0, "the argument of ago()")?)
+            }
+            "bin" | "floor" if args.len() == 2 => self.bin(arg(0)?, fold(arg(1)?), span, ctx)?,
+            "floor" => {
+                return Err(KqlError::plan(span, "`floor` takes two arguments (a value and a bin size); use bin()"));
+            }
+            "tostring" => {
+                arity(1, 1)?;
+                functions::tostring::call(arg(0)?)
+            }
+            "tolower" | "toupper" => {
+                arity(1, 1)?;
+                let s = self.string_arg(&args[0].value, arg(0)?, fname, ctx)?;
+                if fname == "tolower" { f::lower(s) } else { f::upper(s) }
+            }
+            "strcat" => {
+                if args.is_empty() || args.len() > 64 {
+                    return Err(KqlError::plan(span, "`strcat` takes 1 to 64 arguments"));
+                }
+                let parts = (0..args.len()).map(|i| Ok(self.as_text(arg(i)?, ctx)?)).collect::<Result<Vec<_>>>()?;
+                non_null_string(f::concat(parts))
+            }
+            "strlen" => {
+                arity(1, 1)?;
+                let s = self.string_arg(&args[0].value, arg(0)?, fname, ctx)?;
+                cast(f::character_length(non_null_string(s)), DataType::Int64)
+            }
+            "substring" => {
+                arity(2, 3)?;
+                let s = self.as_text(arg(0)?, ctx)?;
+                let mut a = vec![s, cast(arg(1)?, DataType::Int64)];
+                if args.len() == 3 {
+                    a.push(cast(arg(2)?, DataType::Int64));
+                }
+                functions::substring::call(a)
+            }
+            "extract" => {
+                arity(3, 4)?;
+                let re = fold(arg(0)?);
+                let Some(pattern) = as_literal(&re).and_then(super::expr::string_of) else {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        "the regular expression of extract() must be a constant string",
+                    ));
+                };
+                let regex = regex::Regex::new(pattern)
+                    .map_err(|e| KqlError::plan(args[0].value.span, format!("invalid regular expression: {e}")))?;
+                let group = fold(arg(1)?);
+                let Some(ScalarValue::Int64(Some(g))) =
+                    as_literal(&group).and_then(|v| v.cast_to(&DataType::Int64).ok())
+                else {
+                    return Err(KqlError::plan(
+                        args[1].value.span,
+                        "the capture group of extract() must be a constant number",
+                    ));
+                };
+                let g = usize::try_from(g).ok().filter(|g| *g < regex.captures_len()).ok_or_else(|| {
+                    KqlError::plan(
+                        args[1].value.span,
+                        format!("the expression has {} capture group(s)", regex.captures_len() - 1),
+                    )
+                })?;
+                let text = self.as_text(arg(2)?, ctx)?;
+                let out = functions::extract::call(regex, g, text);
+                match args.get(3).map(|a| &a.value.kind) {
+                    None => out,
+                    Some(ExprKind::TypeOf(t)) => try_cast(functions::extract::nullif_empty(out), arrow_type(*t)),
+                    Some(_) => {
+                        return Err(KqlError::plan(args[3].value.span, "the last argument of extract() is typeof(T)"));
+                    }
+                }
+            }
+            "iff" | "iif" => {
+                arity(3, 3)?;
+                let c = arg(0)?;
+                self.expect_bool(&c, args[0].value.span, fname, ctx)?;
+                let (a, b) = (arg(1)?, arg(2)?);
+                self.same_type(&a, &b, args[2].value.span, fname, ctx)?;
+                when(c, a).otherwise(b).map_err(df)?
+            }
+            "case" => {
+                if args.len() < 3 || args.len() % 2 == 0 {
+                    return Err(KqlError::plan(span, "`case` takes pairs of (condition, value) and an else value"));
+                }
+                let mut builder: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+                for pair in args[..args.len() - 1].chunks(2) {
+                    let c = self.expr(&pair[0].value, &v)?;
+                    self.expect_bool(&c, pair[0].value.span, "case", ctx)?;
+                    let value = self.expr(&pair[1].value, &v)?;
+                    builder = Some(match builder {
+                        None => when(c, value),
+                        Some(mut b) => {
+                            b.when(c, value);
+                            b
+                        }
+                    });
+                }
+                let otherwise = arg(args.len() - 1)?;
+                builder.ok_or_else(|| KqlError::Internal("empty case".into()))?.otherwise(otherwise).map_err(df)?
+            }
+            "isempty" | "isnotempty" => {
+                arity(1, 1)?;
+                let x = arg(0)?;
+                let empty = if ty(&x)? == KqlType::String {
+                    x.clone().is_null().or(binary_expr(x, DfOp::Eq, lit("")))
+                } else {
+                    x.is_null()
+                };
+                if fname == "isempty" { empty } else { !empty }
+            }
+            "isnull" | "isnotnull" => {
+                arity(1, 1)?;
+                let x = arg(0)?;
+                // A KQL string is never null (spec §3).
+                if ty(&x)? == KqlType::String {
+                    lit(fname == "isnotnull")
+                } else if fname == "isnull" {
+                    x.is_null()
+                } else {
+                    x.is_not_null()
+                }
+            }
+            "not" => {
+                arity(1, 1)?;
+                let x = arg(0)?;
+                self.expect_bool(&x, args[0].value.span, "not", ctx)?;
+                !x
+            }
+            "coalesce" => {
+                if args.len() < 2 {
+                    return Err(KqlError::plan(span, "`coalesce` takes at least two arguments"));
+                }
+                let values = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
+                // For strings the first non-empty value wins.
+                if ty(&values[0])? == KqlType::String {
+                    let mut vs: Vec<DfExpr> = values.into_iter().map(|e| f::nullif(e, lit(""))).collect();
+                    vs.push(lit(""));
+                    f::coalesce(vs)
+                } else {
+                    f::coalesce(values)
+                }
+            }
+            "toint" | "tolong" | "toreal" | "todouble" | "tobool" | "toboolean" | "todatetime" | "totimespan"
+            | "todecimal" => {
+                arity(1, 1)?;
+                let target = match fname {
+                    "toint" => DataType::Int32,
+                    "tolong" => DataType::Int64,
+                    "toreal" | "todouble" => DataType::Float64,
+                    "tobool" | "toboolean" => DataType::Boolean,
+                    "todatetime" => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+                    "totimespan" => DataType::Duration(TimeUnit::Nanosecond),
+                    _ => DataType::Decimal128(38, 10),
+                };
+                let x = arg(0)?;
+                let x = if ty(&x)? == KqlType::String { f::nullif(x, lit("")) } else { x };
+                try_cast(x, target)
+            }
+            "abs" | "sqrt" | "exp" | "log" | "log10" | "log2" | "ceiling" | "sign" => {
+                arity(1, 1)?;
+                let x = self.number_arg(&args[0].value, arg(0)?, fname, ctx)?;
+                match fname {
+                    "abs" => f::abs(x),
+                    "sqrt" => f::sqrt(cast(x, DataType::Float64)),
+                    "exp" => f::exp(cast(x, DataType::Float64)),
+                    "log" => f::ln(cast(x, DataType::Float64)),
+                    "log10" => f::log10(cast(x, DataType::Float64)),
+                    "log2" => f::log2(cast(x, DataType::Float64)),
+                    "ceiling" => f::ceil(cast(x, DataType::Float64)),
+                    _ => f::signum(cast(x, DataType::Float64)),
+                }
+            }
+            "round" => {
+                arity(1, 2)?;
+                let x = self.number_arg(&args[0].value, arg(0)?, fname, ctx)?;
+                let digits = if args.len() == 2 { cast(arg(1)?, DataType::Int64) } else { lit(0i64) };
+                f::round(vec![cast(x, DataType::Float64), digits])
+            }
+            "pow" => {
+                arity(2, 2)?;
+                f::power(cast(arg(0)?, DataType::Float64), cast(arg(1)?, DataType::Float64))
+            }
+            "min_of" | "max_of" => {
+                if args.len() < 2 {
+                    return Err(KqlError::plan(span, format!("`{fname}` takes at least two arguments")));
+                }
+                let values = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
+                if fname == "min_of" { f::least(values) } else { f::greatest(values) }
+            }
+            "trim" | "trim_start" | "trim_end" => {
+                arity(2, 2)?;
+                let re = fold(arg(0)?);
+                let Some(pattern) = as_literal(&re).and_then(super::expr::string_of) else {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        format!("the regular expression of {fname}() must be a constant string"),
+                    ));
+                };
+                regex::Regex::new(pattern)
+                    .map_err(|e| KqlError::plan(args[0].value.span, format!("invalid regular expression: {e}")))?;
+                let anchored = match fname {
+                    "trim_start" => format!("^(?:{pattern})+"),
+                    "trim_end" => format!("(?:{pattern})+$"),
+                    _ => format!("^(?:{pattern})+|(?:{pattern})+$"),
+                };
+                let s = non_null_string(self.as_text(arg(1)?, ctx)?);
+                f::regexp_replace(s, lit(anchored), lit(""), Some(lit("g")))
+            }
+            "replace_string" => {
+                arity(3, 3)?;
+                let s = non_null_string(self.as_text(arg(0)?, ctx)?);
+                f::replace(s, arg(1)?, arg(2)?)
+            }
+            "indexof" => {
+                arity(2, 2)?;
+                let s = non_null_string(self.as_text(arg(0)?, ctx)?);
+                binary_expr(cast(f::strpos(s, arg(1)?), DataType::Int64), DfOp::Minus, lit(1i64))
+            }
+            "split" => {
+                arity(2, 3)?;
+                let s = non_null_string(self.as_text(arg(0)?, ctx)?);
+                let parts =
+                    datafusion::functions_nested::expr_fn::string_to_array(s, arg(1)?, lit(ScalarValue::Utf8(None)));
+                if args.len() == 3 {
+                    let i = cast(arg(2)?, DataType::Int64);
+                    let one_based = when(i.clone().gt_eq(lit(0i64)), binary_expr(i.clone(), DfOp::Plus, lit(1i64)))
+                        .otherwise(i)
+                        .map_err(df)?;
+                    datafusion::functions_nested::expr_fn::make_array(vec![
+                        datafusion::functions_nested::expr_fn::array_element(parts, one_based),
+                    ])
+                } else {
+                    parts
+                }
+            }
+            "array_length" => {
+                arity(1, 1)?;
+                cast(datafusion::functions_nested::expr_fn::cardinality(arg(0)?), DataType::Int64)
+            }
+            "strcat_array" => {
+                arity(2, 2)?;
+                datafusion::functions_nested::expr_fn::array_to_string(arg(0)?, arg(1)?)
+            }
+            "set_has_element" | "array_index_of" => {
+                arity(2, 2)?;
+                if fname == "set_has_element" {
+                    datafusion::functions_nested::expr_fn::array_has(arg(0)?, arg(1)?)
+                } else {
+                    binary_expr(
+                        cast(
+                            datafusion::functions_nested::expr_fn::array_position(arg(0)?, arg(1)?, lit(1i64)),
+                            DataType::Int64,
+                        ),
+                        DfOp::Minus,
+                        lit(1i64),
+                    )
+                }
+            }
+            "pack_array" => {
+                datafusion::functions_nested::expr_fn::make_array((0..args.len()).map(arg).collect::<Result<_>>()?)
+            }
+            "startofday" | "startofmonth" | "startofyear" | "startofhour" => {
+                arity(1, 1)?;
+                let part = match fname {
+                    "startofday" => "day",
+                    "startofmonth" => "month",
+                    "startofyear" => "year",
+                    _ => "hour",
+                };
+                self.time_arg(&args[0].value, arg(0)?, fname, ctx)?;
+                f::date_trunc(lit(part), arg(0)?)
+            }
+            "getyear" | "getmonth" | "dayofmonth" | "hourofday" | "dayofyear" => {
+                arity(1, 1)?;
+                let part = match fname {
+                    "getyear" => "year",
+                    "getmonth" => "month",
+                    "dayofmonth" => "day",
+                    "hourofday" => "hour",
+                    _ => "doy",
+                };
+                self.time_arg(&args[0].value, arg(0)?, fname, ctx)?;
+                cast(f::date_part(lit(part), arg(0)?), DataType::Int32)
+            }
+            "datetime_diff" => {
+                arity(3, 3)?;
+                self.datetime_diff(args, ctx)?
+            }
+            "toscalar" => {
+                arity(1, 1)?;
+                let plan = self.tabular_at(&args[0].value, ctx.scope, ctx.depth)?;
+                let first = plan
+                    .schema()
+                    .columns()
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| KqlError::plan(span, "the table has no columns"))?;
+                let plan = LogicalPlanBuilder::from(plan)
+                    .project(vec![DfExpr::Column(first)])
+                    .and_then(|b| b.limit(0, Some(1)))
+                    .and_then(LogicalPlanBuilder::build)
+                    .map_err(df)?;
+                DfExpr::ScalarSubquery(Subquery {
+                    subquery: Arc::new(plan),
+                    outer_ref_columns: vec![],
+                    spans: Default::default(),
+                })
+            }
+            _ => return Err(KqlError::not_supported(name.span, format!("the function `{fname}()`"))),
+        })
+    }
+
+    /// `bin(value, size)`: down to a multiple of `size` (datetimes align to the Unix epoch).
+    fn bin(&self, x: DfExpr, size: DfExpr, span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let t = self.kql_type(&x, ctx)?;
+        match t {
+            KqlType::DateTime => {
+                let Some(ns) = constant_nanos(&size) else {
+                    return Err(KqlError::plan(span, "the bin size of a datetime must be a constant timespan"));
+                };
+                if ns <= 0 {
+                    return Ok(lit(ScalarValue::TimestampNanosecond(None, Some("UTC".into()))));
+                }
+                let stride = lit(ScalarValue::IntervalMonthDayNano(Some(
+                    datafusion::arrow::datatypes::IntervalMonthDayNano::new(0, 0, ns),
+                )));
+                let origin = lit(ScalarValue::TimestampNanosecond(Some(0), Some("UTC".into())));
+                let target = x.get_type(ctx.schema).map_err(df)?;
+                let utc = match &target {
+                    DataType::Timestamp(u, _) => DataType::Timestamp(*u, Some("UTC".into())),
+                    other => other.clone(),
+                };
+                Ok(cast(f::date_bin(stride, cast(x, utc), origin), target))
+            }
+            KqlType::TimeSpan => {
+                let Some(ns) = constant_nanos(&size) else {
+                    return Err(KqlError::plan(span, "the bin size of a timespan must be a constant timespan"));
+                };
+                let n = cast(cast(x, DataType::Duration(TimeUnit::Nanosecond)), DataType::Int64);
+                Ok(cast(floor_multiple(n, lit(ns)), DataType::Duration(TimeUnit::Nanosecond)))
+            }
+            KqlType::Int | KqlType::Long => {
+                let size_t = self.kql_type(&size, ctx)?;
+                if size_t == KqlType::Real {
+                    let v = f::floor(binary_expr(cast(x, DataType::Float64), DfOp::Divide, size.clone()));
+                    return Ok(binary_expr(v, DfOp::Multiply, size));
+                }
+                let out_t = x.get_type(ctx.schema).map_err(df)?;
+                Ok(cast(floor_multiple(cast(x, DataType::Int64), cast(size, DataType::Int64)), out_t))
+            }
+            KqlType::Real => {
+                let v = f::floor(binary_expr(x, DfOp::Divide, cast(size.clone(), DataType::Float64)));
+                Ok(binary_expr(v, DfOp::Multiply, cast(size, DataType::Float64)))
+            }
+            other => {
+                Err(KqlError::plan(span, format!("bin() needs a number, datetime or timespan, got {}", other.name())))
+            }
+        }
+    }
+
+    fn datetime_diff(&self, args: &[Arg], ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let v = ctx.value();
+        let part = fold(self.expr(&args[0].value, &v)?);
+        let Some(part) = as_literal(&part).and_then(super::expr::string_of).map(str::to_lowercase) else {
+            return Err(KqlError::plan(
+                args[0].value.span,
+                "the first argument of datetime_diff() is a constant part name such as 'day'",
+            ));
+        };
+        let a = self.expr(&args[1].value, &v)?;
+        let b = self.expr(&args[2].value, &v)?;
+        self.time_arg(&args[1].value, a.clone(), "datetime_diff", ctx)?;
+        self.time_arg(&args[2].value, b.clone(), "datetime_diff", ctx)?;
+        let ns = |e: DfExpr| cast(cast(e, DataType::Timestamp(TimeUnit::Nanosecond, None)), DataType::Int64);
+        let unit: i64 = match part.as_str() {
+            "year" | "quarter" | "month" => {
+                let months = |e: DfExpr| {
+                    binary_expr(
+                        binary_expr(
+                            cast(f::date_part(lit("year"), e.clone()), DataType::Int64),
+                            DfOp::Multiply,
+                            lit(12i64),
+                        ),
+                        DfOp::Plus,
+                        cast(f::date_part(lit("month"), e), DataType::Int64),
+                    )
+                };
+                let diff = binary_expr(months(a), DfOp::Minus, months(b));
+                return Ok(match part.as_str() {
+                    "year" => binary_expr(diff, DfOp::Divide, lit(12i64)),
+                    "quarter" => binary_expr(diff, DfOp::Divide, lit(3i64)),
+                    _ => diff,
+                });
+            }
+            "week" => 7 * 86_400_000_000_000,
+            "day" => 86_400_000_000_000,
+            "hour" => 3_600_000_000_000,
+            "minute" => 60_000_000_000,
+            "second" => 1_000_000_000,
+            "millisecond" => 1_000_000,
+            "microsecond" => 1_000,
+            "nanosecond" => 1,
+            other => return Err(KqlError::plan(args[0].value.span, format!("unknown datetime part '{other}'"))),
+        };
+        // Boundaries crossed: floor(a / unit) - floor(b / unit).
+        let floor_div = |e: DfExpr| {
+            let n = ns(e);
+            binary_expr(binary_expr(n.clone(), DfOp::Minus, modulo_pos(n, lit(unit))), DfOp::Divide, lit(unit))
+        };
+        Ok(binary_expr(floor_div(a), DfOp::Minus, floor_div(b)))
+    }
+
+    /// A string argument, or a clear error.
+    fn string_arg(&self, src: &Expr, e: DfExpr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        match self.kql_type(&e, ctx)? {
+            KqlType::String | KqlType::Null => Ok(e),
+            t => Err(KqlError::plan(src.span, format!("`{fname}` needs a string, got {}", t.name()))
+                .with_help(format!("convert it first: {fname}(tostring({src}))"))),
+        }
+    }
+
+    fn number_arg(&self, src: &Expr, e: DfExpr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        match self.kql_type(&e, ctx)? {
+            t if t.is_numeric() || t == KqlType::Null => Ok(e),
+            t => Err(KqlError::plan(src.span, format!("`{fname}` needs a number, got {}", t.name()))),
+        }
+    }
+
+    fn time_arg(&self, src: &Expr, e: DfExpr, fname: &str, ctx: &ExprCtx<'_>) -> Result<()> {
+        match self.kql_type(&e, ctx)? {
+            KqlType::DateTime | KqlType::Null => Ok(()),
+            t => Err(KqlError::plan(src.span, format!("`{fname}` needs a datetime, got {}", t.name()))),
+        }
+    }
+
+    fn same_type(&self, a: &DfExpr, b: &DfExpr, span: Span, fname: &str, ctx: &ExprCtx<'_>) -> Result<()> {
+        let (ta, tb) = (self.kql_type(a, ctx)?, self.kql_type(b, ctx)?);
+        if ta == tb || ta == KqlType::Null || tb == KqlType::Null || (ta.is_numeric() && tb.is_numeric()) {
+            Ok(())
+        } else {
+            Err(KqlError::plan(
+                span,
+                format!("both values of `{fname}` must have one type, got {} and {}", ta.name(), tb.name()),
+            ))
+        }
+    }
+
+    /// Text for string functions: strings as they are, other values through `tostring`.
+    pub(crate) fn as_text(&self, e: DfExpr, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        Ok(if self.kql_type(&e, ctx)? == KqlType::String { e } else { functions::tostring::call(e) })
+    }
+}
+
+/// `((a % b) + b) % b` for a positive `b`.
+fn modulo_pos(a: DfExpr, b: DfExpr) -> DfExpr {
+    binary_expr(binary_expr(binary_expr(a, DfOp::Modulo, b.clone()), DfOp::Plus, b.clone()), DfOp::Modulo, b)
+}
+
+/// The largest multiple of `size` not above `x` (null for a size that is not positive).
+fn floor_multiple(x: DfExpr, size: DfExpr) -> DfExpr {
+    let positive = size.clone().gt(lit(0i64));
+    let value = binary_expr(x.clone(), DfOp::Minus, modulo_pos(x, size));
+    when(positive, value.clone()).otherwise(lit(ScalarValue::Int64(None))).unwrap_or(value)
+}

@@ -1,0 +1,525 @@
+//! Scalar expressions: names, literals, arithmetic, comparisons, `and`/`or`, `between`, `in`.
+//!
+//! Kusto's comparisons are total where SQL's are not (spec §3): `x == 5` is false, and
+//! `x != 5` true, when `x` is null; a null string is `""`. Inside a `where` predicate (no
+//! negation above) false and null both drop the row, so the plain SQL form is kept there
+//! (Parquet statistics can prune with it); elsewhere the planner writes the total form.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::expr::InSubquery;
+use datafusion::logical_expr::{
+    Expr as DfExpr, ExprSchemable, LogicalPlanBuilder, Operator as DfOp, Subquery, binary_expr, cast, lit, when,
+};
+use kql_parser::Span;
+use kql_parser::ast::{BinaryOp, Expr, ExprKind, ListOp, LogicalOp, UnaryOp};
+
+use super::scope::Binding;
+use super::statement::{Value, as_literal, fold};
+use super::tabular::df;
+use super::types::{
+    KqlType, Rounding, duration_nanos, flatten, literal, timestamp_for, timestamp_nanos, timestamp_scalar,
+};
+use super::{KqlContextProvider, KqlToRel, Scope, find_column, unknown_column};
+use crate::error::{KqlError, Result};
+use crate::functions::has::{HasUdf, MatchOp};
+use crate::functions::term::TermKind;
+
+/// Where an expression is planned.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ExprCtx<'a> {
+    /// The input columns.
+    pub(crate) schema: &'a DFSchema,
+    /// `let` bindings.
+    pub(crate) scope: &'a Scope,
+    /// User-function call depth.
+    pub(crate) depth: usize,
+    /// Directly under a `where` (through `and`/`or` only): null and false mean the same.
+    pub(crate) filter: bool,
+}
+
+impl ExprCtx<'_> {
+    /// The same place, but where the value itself matters.
+    pub(crate) fn value(&self) -> Self {
+        Self { filter: false, ..*self }
+    }
+}
+
+/// `coalesce(e, default)`: a total boolean.
+pub(crate) fn total(e: DfExpr, default: bool) -> DfExpr {
+    datafusion::functions::expr_fn::coalesce(vec![e, lit(default)])
+}
+
+/// A string that is `""` instead of null (a KQL string is never null).
+pub(crate) fn non_null_string(e: DfExpr) -> DfExpr {
+    datafusion::functions::expr_fn::coalesce(vec![e, lit("")])
+}
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    /// Plans a scalar expression.
+    pub(crate) fn expr(&self, e: &Expr, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        match &e.kind {
+            ExprKind::Literal(l) => Ok(lit(literal(l, e.span)?)),
+            ExprKind::Name(n) => self.name(n, e.span, ctx),
+            ExprKind::Star => Err(KqlError::plan(e.span, "`*` is not allowed here")),
+            ExprKind::Unary { op, operand } => {
+                let x = self.expr(operand, &ctx.value())?;
+                let t = self.kql_type(&x, ctx)?;
+                if !(t.is_numeric() || t == KqlType::TimeSpan || t == KqlType::Null) {
+                    return Err(KqlError::plan(
+                        e.span,
+                        format!("a sign needs a number or a timespan, got {}", t.name()),
+                    ));
+                }
+                Ok(match op {
+                    UnaryOp::Neg => fold(DfExpr::Negative(Box::new(x))),
+                    UnaryOp::Plus => x,
+                })
+            }
+            ExprKind::Logical { op, operands } => {
+                let mut out: Option<DfExpr> = None;
+                for o in operands {
+                    let x = self.expr(o, ctx)?;
+                    self.expect_bool(&x, o.span, op.token(), ctx)?;
+                    out = Some(match (out, op) {
+                        (None, _) => x,
+                        (Some(acc), LogicalOp::And) => acc.and(x),
+                        (Some(acc), LogicalOp::Or) => acc.or(x),
+                    });
+                }
+                out.ok_or_else(|| KqlError::Internal("empty and/or chain".into()))
+            }
+            ExprKind::Binary { op: BinaryOp::String(op), left, right } => self.string_op(*op, left, right, e.span, ctx),
+            ExprKind::Binary { op, left, right } => self.binary(*op, left, right, e.span, ctx),
+            ExprKind::Between { operand, negated, low, high } => {
+                self.between(operand, *negated, low, high, e.span, ctx)
+            }
+            ExprKind::InList { operand, op, items } => self.in_list(operand, *op, items, e.span, ctx),
+            ExprKind::Call { name, args } => self.call(name, args, e.span, ctx),
+            ExprKind::Index { base, index } => self.index(base, index, e.span, ctx),
+            ExprKind::Member { .. } => Err(KqlError::not_supported(e.span, "property access on dynamic values")),
+            ExprKind::TypeOf(_) => {
+                Err(KqlError::plan(e.span, "typeof(...) is only an argument of functions such as extract()"))
+            }
+            ExprKind::Tabular(_) => Err(KqlError::plan(
+                e.span,
+                "a table is not allowed here; use toscalar(...) for a single value, or `in (...)`",
+            )),
+        }
+    }
+
+    /// The KQL type of a planned expression.
+    pub(crate) fn kql_type(&self, e: &DfExpr, ctx: &ExprCtx<'_>) -> Result<KqlType> {
+        Ok(KqlType::of(&e.get_type(ctx.schema).map_err(df)?))
+    }
+
+    pub(crate) fn expect_bool(&self, e: &DfExpr, span: Span, what: &str, ctx: &ExprCtx<'_>) -> Result<()> {
+        match self.kql_type(e, ctx)? {
+            KqlType::Bool | KqlType::Null => Ok(()),
+            t => Err(KqlError::plan(span, format!("`{what}` needs a boolean (true/false) value, got {}", t.name()))),
+        }
+    }
+
+    /// A column of the input (it shadows a `let` of the same name), a scalar `let`, or a
+    /// function parameter.
+    fn name(&self, n: &str, span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        if let Some(c) = find_column(ctx.schema, n) {
+            return Ok(c);
+        }
+        match ctx.scope.get(n) {
+            Some(Binding::Scalar(e)) => Ok(e.clone()),
+            Some(Binding::Tabular(_)) => Err(KqlError::plan(
+                span,
+                format!("`{n}` is a table; use it with `in ({n})`, `join ({n})`, or toscalar({n})"),
+            )),
+            Some(Binding::Function(f)) => {
+                match self.call_function(f, &[], span, ctx.scope, ctx.schema, ctx.depth + 1)? {
+                    Value::Scalar(e) => Ok(e),
+                    Value::Tabular(_) => Err(KqlError::plan(span, format!("`{n}` returns a table, not a value"))),
+                }
+            }
+            None => Err(unknown_column(span, n, ctx.schema, &ctx.scope.scalar_names())),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, left: &Expr, right: &Expr, span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let l = self.expr(left, &ctx.value())?;
+        let r = self.expr(right, &ctx.value())?;
+        let (lt, rt) = (self.kql_type(&l, ctx)?, self.kql_type(&r, ctx)?);
+        let type_error =
+            || KqlError::plan(span, format!("`{}` cannot combine {} and {}", op.token(), lt.name(), rt.name()));
+        match op {
+            BinaryOp::Eq | BinaryOp::NotEq => self.equality(op == BinaryOp::NotEq, l, r, lt, rt, span, ctx),
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                let comparable =
+                    lt == rt || (lt.is_numeric() && rt.is_numeric()) || lt == KqlType::Null || rt == KqlType::Null;
+                if !comparable {
+                    return Err(type_error());
+                }
+                let (dop, rounding) = match op {
+                    BinaryOp::Lt => (DfOp::Lt, Rounding::Up),
+                    BinaryOp::Le => (DfOp::LtEq, Rounding::Down),
+                    BinaryOp::Gt => (DfOp::Gt, Rounding::Down),
+                    _ => (DfOp::GtEq, Rounding::Up),
+                };
+                let r = self.time_literal_for(&l, r, rounding, ctx)?;
+                Ok(binary_expr(l, dop, r))
+            }
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                self.arithmetic(op, l, r, lt, rt, span).map(fold)
+            }
+            BinaryOp::String(_) => Err(KqlError::Internal("string operator in binary()".into())),
+        }
+    }
+
+    /// `==` / `!=` with Kusto's null rules (spec §3) and `""` for null strings.
+    #[allow(clippy::too_many_arguments)]
+    fn equality(
+        &self,
+        negated: bool,
+        l: DfExpr,
+        r: DfExpr,
+        lt: KqlType,
+        rt: KqlType,
+        span: Span,
+        ctx: &ExprCtx<'_>,
+    ) -> Result<DfExpr> {
+        let comparable = lt == rt || (lt.is_numeric() && rt.is_numeric()) || lt == KqlType::Null || rt == KqlType::Null;
+        if !comparable {
+            let op = if negated { "!=" } else { "==" };
+            return Err(KqlError::plan(span, format!("`{op}` cannot compare {} with {}", lt.name(), rt.name())));
+        }
+        // Put a literal on the right.
+        let (l, r) = if as_literal(&l).is_some() && as_literal(&r).is_none() { (r, l) } else { (l, r) };
+        if lt == KqlType::String || rt == KqlType::String {
+            return Ok(match as_literal(&r).and_then(string_of) {
+                Some(s) if s.is_empty() => {
+                    if negated {
+                        l.clone().is_not_null().and(binary_expr(l, DfOp::NotEq, lit("")))
+                    } else {
+                        l.clone().is_null().or(binary_expr(l, DfOp::Eq, lit("")))
+                    }
+                }
+                Some(s) => {
+                    if negated {
+                        l.clone().is_null().or(binary_expr(l, DfOp::NotEq, lit(s)))
+                    } else if ctx.filter {
+                        binary_expr(l, DfOp::Eq, lit(s))
+                    } else {
+                        total(binary_expr(l, DfOp::Eq, lit(s)), false)
+                    }
+                }
+                None => {
+                    let dop = if negated { DfOp::NotEq } else { DfOp::Eq };
+                    binary_expr(non_null_string(l), dop, non_null_string(r))
+                }
+            });
+        }
+        // A datetime literal against a timestamp column, in the column's unit; a value the
+        // column cannot hold is never equal.
+        let mut r = r;
+        if let Some(ns) = as_literal(&r).and_then(timestamp_nanos) {
+            let target = l.get_type(ctx.schema).map_err(df)?;
+            if matches!(target, DataType::Timestamp(..)) {
+                match timestamp_for(&target, ns, Rounding::Exact) {
+                    Some(v) => r = lit(v),
+                    None => return Ok(lit(negated)),
+                }
+            }
+        }
+        let literal_right = as_literal(&r).is_some_and(|v| !v.is_null());
+        if negated {
+            let ne = binary_expr(l.clone(), DfOp::NotEq, r.clone());
+            Ok(if literal_right { l.is_null().or(ne) } else { both_null_or(l, r, total(ne, true)) })
+        } else {
+            let eq = binary_expr(l.clone(), DfOp::Eq, r.clone());
+            Ok(if ctx.filter {
+                eq
+            } else if literal_right {
+                total(eq, false)
+            } else {
+                both_null_or(l, r, total(eq, false))
+            })
+        }
+    }
+
+    /// A datetime literal compared with a timestamp column, re-expressed in the column's unit
+    /// and zone (so no cast is needed and statistics prune). Other expressions pass through.
+    pub(crate) fn time_literal_for(
+        &self,
+        column: &DfExpr,
+        value: DfExpr,
+        rounding: Rounding,
+        ctx: &ExprCtx<'_>,
+    ) -> Result<DfExpr> {
+        let Some(ns) = as_literal(&value).and_then(timestamp_nanos) else { return Ok(value) };
+        let target = column.get_type(ctx.schema).map_err(df)?;
+        Ok(timestamp_for(&target, ns, rounding).map_or(value, lit))
+    }
+
+    fn arithmetic(&self, op: BinaryOp, l: DfExpr, r: DfExpr, lt: KqlType, rt: KqlType, span: Span) -> Result<DfExpr> {
+        use KqlType::{DateTime, Null, TimeSpan};
+        let err = || KqlError::plan(span, format!("`{}` cannot combine {} and {}", op.token(), lt.name(), rt.name()));
+        let as_nanos = |e: DfExpr| cast(cast(e, DataType::Duration(TimeUnit::Nanosecond)), DataType::Int64);
+        let numeric = |t: KqlType| t.is_numeric() || t == Null;
+        Ok(match (op, lt, rt) {
+            (BinaryOp::Add, DateTime, TimeSpan)
+            | (BinaryOp::Add, TimeSpan, DateTime)
+            | (BinaryOp::Sub, DateTime, TimeSpan) => {
+                let dop = if op == BinaryOp::Add { DfOp::Plus } else { DfOp::Minus };
+                binary_expr(l, dop, r)
+            }
+            (BinaryOp::Sub, DateTime, DateTime) => {
+                let ns = |e: DfExpr| cast(cast(e, DataType::Timestamp(TimeUnit::Nanosecond, None)), DataType::Int64);
+                cast(binary_expr(ns(l), DfOp::Minus, ns(r)), DataType::Duration(TimeUnit::Nanosecond))
+            }
+            (BinaryOp::Add | BinaryOp::Sub, TimeSpan, TimeSpan) => {
+                let dop = if op == BinaryOp::Add { DfOp::Plus } else { DfOp::Minus };
+                cast(binary_expr(as_nanos(l), dop, as_nanos(r)), DataType::Duration(TimeUnit::Nanosecond))
+            }
+            (BinaryOp::Div, TimeSpan, TimeSpan) => {
+                binary_expr(cast(as_nanos(l), DataType::Float64), DfOp::Divide, cast(as_nanos(r), DataType::Float64))
+            }
+            (BinaryOp::Mul | BinaryOp::Div, TimeSpan, t) if numeric(t) => {
+                let dop = if op == BinaryOp::Mul { DfOp::Multiply } else { DfOp::Divide };
+                cast(
+                    cast(
+                        binary_expr(cast(as_nanos(l), DataType::Float64), dop, cast(r, DataType::Float64)),
+                        DataType::Int64,
+                    ),
+                    DataType::Duration(TimeUnit::Nanosecond),
+                )
+            }
+            (BinaryOp::Mul, t, TimeSpan) if numeric(t) => cast(
+                cast(
+                    binary_expr(cast(l, DataType::Float64), DfOp::Multiply, cast(as_nanos(r), DataType::Float64)),
+                    DataType::Int64,
+                ),
+                DataType::Duration(TimeUnit::Nanosecond),
+            ),
+            (BinaryOp::Mod, a, b) if numeric(a) && numeric(b) => {
+                // Kusto's modulo is never negative: -10 % 4 is 2, 10 % -4 is 2 (spec §11).
+                let abs = |e: DfExpr| datafusion::functions::expr_fn::abs(e);
+                binary_expr(
+                    binary_expr(binary_expr(l, DfOp::Modulo, r.clone()), DfOp::Plus, abs(r.clone())),
+                    DfOp::Modulo,
+                    abs(r),
+                )
+            }
+            (_, a, b) if numeric(a) && numeric(b) => {
+                let dop = match op {
+                    BinaryOp::Add => DfOp::Plus,
+                    BinaryOp::Sub => DfOp::Minus,
+                    BinaryOp::Mul => DfOp::Multiply,
+                    _ => DfOp::Divide,
+                };
+                binary_expr(l, dop, r)
+            }
+            _ => return Err(err()),
+        })
+    }
+
+    /// `x between (a .. b)` as `x >= a and x <= b` (native comparisons, so Parquet statistics
+    /// and partitions prune). A datetime with a timespan upper bound means `a .. a + b`.
+    fn between(
+        &self,
+        operand: &Expr,
+        negated: bool,
+        low: &Expr,
+        high: &Expr,
+        span: Span,
+        ctx: &ExprCtx<'_>,
+    ) -> Result<DfExpr> {
+        let v = ctx.value();
+        let x = self.expr(operand, &v)?;
+        let a = self.expr(low, &v)?;
+        let b = self.expr(high, &v)?;
+        let (xt, at, bt) = (self.kql_type(&x, ctx)?, self.kql_type(&a, ctx)?, self.kql_type(&b, ctx)?);
+        if !(xt.is_numeric() || matches!(xt, KqlType::DateTime | KqlType::TimeSpan | KqlType::Bool | KqlType::Null)) {
+            return Err(KqlError::plan(
+                operand.span,
+                format!("`between` needs a number, datetime or timespan, got {}", xt.name()),
+            ));
+        }
+        let b = if xt == KqlType::DateTime && at == KqlType::DateTime && bt == KqlType::TimeSpan {
+            fold(binary_expr(a.clone(), DfOp::Plus, b))
+        } else {
+            if at != bt && !(at.is_numeric() && bt.is_numeric()) && at != KqlType::Null && bt != KqlType::Null {
+                return Err(KqlError::plan(
+                    span,
+                    format!("`between` bounds must have one type, got {} and {}", at.name(), bt.name()),
+                ));
+            }
+            b
+        };
+        let a = fold(a);
+        Ok(if negated {
+            let a = self.time_literal_for(&x, a, Rounding::Up, ctx)?;
+            let b = self.time_literal_for(&x, b, Rounding::Down, ctx)?;
+            binary_expr(x.clone(), DfOp::Lt, a).or(binary_expr(x, DfOp::Gt, b))
+        } else {
+            let a = self.time_literal_for(&x, a, Rounding::Up, ctx)?;
+            let b = self.time_literal_for(&x, b, Rounding::Down, ctx)?;
+            binary_expr(x.clone(), DfOp::GtEq, a).and(binary_expr(x, DfOp::LtEq, b))
+        })
+    }
+
+    /// `in`, `!in`, `in~`, `!in~`, `has_any`, `has_all` with a list, dynamic arrays, or a table.
+    fn in_list(&self, operand: &Expr, op: ListOp, items: &[Expr], span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let x = self.expr(operand, &ctx.value())?;
+        let xt = self.kql_type(&x, ctx)?;
+        // A single tabular item: its first column is the list.
+        if let [item] = items
+            && self.is_tabular(item, ctx.scope)
+        {
+            let plan = self.tabular_at(item, ctx.scope, ctx.depth)?;
+            return self.in_table(x, op, plan, item.span, span);
+        }
+        let mut values = Vec::new();
+        for item in items {
+            let e = fold(self.expr(item, &ctx.value())?);
+            let Some(v) = as_literal(&e) else {
+                return Err(KqlError::not_supported(item.span, format!("a non-constant value in `{}`", op.token())));
+            };
+            values.extend(flatten(v.clone()).into_iter().filter(|v| !v.is_null()));
+        }
+        match op {
+            ListOp::HasAny | ListOp::HasAll | ListOp::InCi | ListOp::NotInCi => {
+                if !matches!(xt, KqlType::String | KqlType::Null) {
+                    return Err(KqlError::plan(
+                        operand.span,
+                        format!("`{}` needs a string on its left, got {}", op.token(), xt.name()),
+                    ));
+                }
+                let needles: Vec<String> = values.iter().map(scalar_text).collect();
+                let (kind, all, negated) = match op {
+                    ListOp::HasAny => (TermKind::Has, false, false),
+                    ListOp::HasAll => (TermKind::Has, true, false),
+                    ListOp::InCi => (TermKind::Equals, false, false),
+                    _ => (TermKind::Equals, false, true),
+                };
+                let m = MatchOp { kind, case_sensitive: false, negated, all, name: op.token() };
+                Ok(HasUdf::call(m, x, needles))
+            }
+            ListOp::In | ListOp::NotIn => {
+                let negated = op == ListOp::NotIn;
+                let string = xt == KqlType::String;
+                let list: Vec<DfExpr> = values
+                    .into_iter()
+                    .map(|v| {
+                        if string {
+                            lit(scalar_text(&v))
+                        } else {
+                            let t = x.get_type(ctx.schema).ok();
+                            match (t, timestamp_nanos(&v)) {
+                                (Some(t), Some(ns)) => lit(timestamp_for(&t, ns, Rounding::Exact).unwrap_or(v)),
+                                _ => lit(v),
+                            }
+                        }
+                    })
+                    .collect();
+                if list.is_empty() {
+                    return Ok(lit(negated));
+                }
+                let has_empty =
+                    string && list.iter().any(|e| as_literal(e).and_then(string_of).is_some_and(str::is_empty));
+                let subject = if has_empty { non_null_string(x.clone()) } else { x.clone() };
+                let test = subject.in_list(list, negated);
+                Ok(if has_empty {
+                    test
+                } else if negated {
+                    x.is_null().or(test)
+                } else if ctx.filter {
+                    test
+                } else {
+                    total(test, false)
+                })
+            }
+        }
+    }
+
+    /// `x in (T)`: a semi join on T's first column.
+    fn in_table(
+        &self,
+        x: DfExpr,
+        op: ListOp,
+        plan: datafusion::logical_expr::LogicalPlan,
+        item_span: Span,
+        span: Span,
+    ) -> Result<DfExpr> {
+        let first = plan
+            .schema()
+            .columns()
+            .into_iter()
+            .next()
+            .ok_or_else(|| KqlError::plan(item_span, "the table has no columns"))?;
+        let plan = LogicalPlanBuilder::from(plan)
+            .project(vec![DfExpr::Column(first)])
+            .and_then(LogicalPlanBuilder::build)
+            .map_err(df)?;
+        let negated = match op {
+            ListOp::In => false,
+            ListOp::NotIn => true,
+            other => {
+                return Err(KqlError::not_supported(span, format!("`{}` with a table on its right", other.token())));
+            }
+        };
+        let sub = Subquery { subquery: Arc::new(plan), outer_ref_columns: vec![], spans: Default::default() };
+        let test = DfExpr::InSubquery(InSubquery::new(Box::new(x.clone()), sub, negated));
+        Ok(if negated { x.is_null().or(test) } else { test })
+    }
+
+    /// `a[i]` on arrays (0-based; negative counts from the end).
+    fn index(&self, base: &Expr, index: &Expr, span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let b = self.expr(base, &ctx.value())?;
+        let i = fold(self.expr(index, &ctx.value())?);
+        if self.kql_type(&b, ctx)? != KqlType::Dynamic {
+            return Err(KqlError::not_supported(span, "indexing a value that is not an array"));
+        }
+        let Some(ScalarValue::Int64(Some(n))) = as_literal(&i).and_then(|v| v.cast_to(&DataType::Int64).ok()) else {
+            return Err(KqlError::not_supported(index.span, "a non-constant array index"));
+        };
+        // array_element is 1-based and counts negative positions from the end.
+        let pos = if n >= 0 { n + 1 } else { n };
+        Ok(datafusion::functions_nested::expr_fn::array_element(b, lit(pos)))
+    }
+}
+
+/// `CASE WHEN l IS NULL AND r IS NULL THEN NULL ELSE otherwise END`.
+fn both_null_or(l: DfExpr, r: DfExpr, otherwise: DfExpr) -> DfExpr {
+    when(l.is_null().and(r.is_null()), lit(ScalarValue::Boolean(None)))
+        .otherwise(otherwise.clone())
+        .unwrap_or(otherwise)
+}
+
+/// The string of a string literal.
+pub(crate) fn string_of(v: &ScalarValue) -> Option<&str> {
+    match v {
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => Some(s),
+        ScalarValue::Dictionary(_, inner) => string_of(inner),
+        _ => None,
+    }
+}
+
+/// A literal as text, the way Kusto converts list values for string operators.
+pub(crate) fn scalar_text(v: &ScalarValue) -> String {
+    match string_of(v) {
+        Some(s) => s.to_owned(),
+        None => match v {
+            ScalarValue::Boolean(Some(b)) => if *b { "true" } else { "false" }.to_owned(),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// The nanoseconds of a timespan literal (for `now(-5d)`, `ago(1h)`).
+pub(crate) fn constant_nanos(e: &DfExpr) -> Option<i64> {
+    as_literal(e).and_then(duration_nanos)
+}
+
+/// `now` plus an offset, as a literal.
+pub(crate) fn now_plus(now: i64, offset: i64) -> DfExpr {
+    lit(timestamp_scalar(now.saturating_add(offset)))
+}

@@ -1,0 +1,102 @@
+//! Kusto's default column names (spec §9.2, from KL `Binder_Projection.cs` and measured on the
+//! emulator): a bare column keeps its name, a few functions pass their first argument's name
+//! through, aggregates are `prefix_argument`, everything else is `Column1`, `Column2`, ...
+//! numbered among the unnamed columns only; a repeated name gets `1`, `2`, ... appended.
+
+use std::collections::HashSet;
+
+use kql_parser::ast::{Expr, ExprKind};
+
+/// Functions whose result is named after their first argument (`tostring(x)` → `x`).
+const FIRST_ARGUMENT: &[&str] = &[
+    "tostring",
+    "toint",
+    "tolong",
+    "toreal",
+    "todouble",
+    "tobool",
+    "toboolean",
+    "todatetime",
+    "totimespan",
+    "todecimal",
+    "toguid",
+    "todynamic",
+    "bin",
+    "floor",
+    "round",
+    "bin_at",
+    "ceiling",
+    "abs",
+];
+
+/// The name an unnamed expression passes through, if any.
+pub(crate) fn passthrough(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Call { name, args } if FIRST_ARGUMENT.contains(&name.name.as_str()) => {
+            args.first().and_then(|a| passthrough(&a.value))
+        }
+        _ => None,
+    }
+}
+
+/// The default name of an unnamed aggregate: `count_`, `sum_x`, `set_x`, `x` for `take_any(x)`.
+/// The first-argument chain is followed: `round(sum(y), 2)` is `sum_y`.
+pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
+    let ExprKind::Call { name, args } = &e.kind else { return None };
+    let arg_name = || {
+        args.first().and_then(|a| match &a.value.kind {
+            ExprKind::Name(n) => Some(n.clone()),
+            _ => None,
+        })
+    };
+    let prefix = match name.name.as_str() {
+        "count" => return Some("count_".into()),
+        "countif" => return Some("countif_".into()),
+        "take_any" | "arg_max" | "arg_min" => return arg_name().or_else(|| Some(String::new())),
+        "any" => "any",
+        "make_set" | "make_set_if" => "set",
+        "make_list" | "make_list_if" => "list",
+        "sum" | "sumif" | "min" | "max" | "avg" | "avgif" | "minif" | "maxif" | "dcount" | "dcountif" | "stdev"
+        | "variance" => name.name.as_str(),
+        _ => return args.first().and_then(|a| aggregate_name(&a.value)),
+    };
+    Some(format!("{prefix}_{}", arg_name().unwrap_or_default()))
+}
+
+/// Hands out column names: explicit ones as given, unnamed ones numbered, repeats suffixed.
+#[derive(Debug, Default)]
+pub(crate) struct Namer {
+    used: HashSet<String>,
+    unnamed: usize,
+}
+
+impl Namer {
+    /// A namer that already has `names` in use (kept columns).
+    pub(crate) fn with_used<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Self { used: names.into_iter().map(str::to_owned).collect(), unnamed: 0 }
+    }
+
+    /// `ColumnN`, the next unnamed column.
+    pub(crate) fn next_unnamed(&mut self) -> String {
+        loop {
+            self.unnamed += 1;
+            let name = format!("Column{}", self.unnamed);
+            if !self.used.contains(&name) {
+                self.used.insert(name.clone());
+                return name;
+            }
+        }
+    }
+
+    /// `name`, or `name1`, `name2`, ... if taken.
+    pub(crate) fn unique(&mut self, name: &str) -> String {
+        if self.used.insert(name.to_owned()) {
+            return name.to_owned();
+        }
+        (1..)
+            .map(|i| format!("{name}{i}"))
+            .find(|candidate| self.used.insert(candidate.clone()))
+            .unwrap_or_else(|| name.to_owned())
+    }
+}

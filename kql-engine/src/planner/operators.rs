@@ -1,0 +1,331 @@
+//! Row and column operators: `where`, `project` and its variants, `extend`, `take`, `top`,
+//! `sort`, `count`, `distinct`, `mv-expand` (spec §10).
+
+use datafusion::common::DFSchema;
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, lit};
+use kql_parser::ast::{
+    Distinct, Expr, MvExpand, NamePattern, NamedExpr, NullsOrder, ParamValue, Rename, ReorderItem, SortKey, SortOrder,
+    Top,
+};
+
+use super::expr::{ExprCtx, non_null_string};
+use super::names::{Namer, passthrough};
+use super::tabular::{df, type_of, unsupported_param};
+use super::types::{KqlType, arrow_type};
+use super::{KqlContextProvider, KqlToRel, Scope, col, column_names};
+use crate::error::{KqlError, Result};
+
+fn build(b: LogicalPlanBuilder) -> Result<LogicalPlan> {
+    b.build().map_err(df)
+}
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    pub(crate) fn where_op(&self, input: LogicalPlan, p: &Expr, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: true };
+        let pred = self.expr(p, &ctx)?;
+        self.expect_bool(&pred, p.span, "where", &ctx)?;
+        build(LogicalPlanBuilder::from(input).filter(pred).map_err(df)?)
+    }
+
+    /// The name of a named expression: given, passed through, or `ColumnN`.
+    fn output_name(&self, c: &NamedExpr, namer: &mut Namer) -> Result<String> {
+        match c.names.as_slice() {
+            [] => Ok(match passthrough(&c.expr) {
+                Some(n) => n,
+                None => namer.next_unnamed(),
+            }),
+            [n] => Ok(n.name.clone()),
+            _ => Err(KqlError::not_supported(c.span, "several names for one expression")),
+        }
+    }
+
+    pub(crate) fn project(
+        &self,
+        input: LogicalPlan,
+        cols: &[NamedExpr],
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+        let mut namer = Namer::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut exprs = Vec::with_capacity(cols.len());
+        for c in cols {
+            let name = self.output_name(c, &mut namer)?;
+            if !seen.insert(name.clone()) {
+                return Err(KqlError::plan(
+                    c.span,
+                    format!("`{name}` is projected twice; give one of them another name"),
+                ));
+            }
+            exprs.push(self.expr(&c.expr, &ctx)?.alias(name));
+        }
+        build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)
+    }
+
+    /// `extend`: new columns at the end; an existing name is replaced where it stands. Later
+    /// columns may use earlier ones of the same `extend`.
+    pub(crate) fn extend(
+        &self,
+        input: LogicalPlan,
+        cols: &[NamedExpr],
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let mut plan = input;
+        let mut namer = Namer::with_used(column_names(plan.schema()).iter().map(String::as_str));
+        let mut defined = std::collections::HashSet::new();
+        for c in cols {
+            let name = self.output_name(c, &mut namer)?;
+            if !defined.insert(name.clone()) {
+                return Err(KqlError::plan(c.span, format!("`{name}` is defined twice in one `extend`")));
+            }
+            let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: false };
+            let value = self.expr(&c.expr, &ctx)?.alias(&name);
+            let mut replaced = false;
+            let mut exprs: Vec<DfExpr> = plan
+                .schema()
+                .iter()
+                .map(|(q, f)| {
+                    if f.name() == &name {
+                        replaced = true;
+                        value.clone()
+                    } else {
+                        DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()))
+                    }
+                })
+                .collect();
+            if !replaced {
+                exprs.push(value);
+            }
+            plan = build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?;
+        }
+        Ok(plan)
+    }
+
+    fn matching(&self, schema: &DFSchema, pattern: &NamePattern, op: &str) -> Result<Vec<String>> {
+        let names: Vec<String> = column_names(schema).into_iter().filter(|n| pattern.matches(n)).collect();
+        if names.is_empty() && !pattern.is_wildcard() {
+            return Err(super::unknown_column(pattern.span, &pattern.pattern, schema, &[])
+                .with_help_if_none(format!("`{op}` names a column the input does not have")));
+        }
+        Ok(names)
+    }
+
+    pub(crate) fn project_away(&self, input: LogicalPlan, patterns: &[NamePattern]) -> Result<LogicalPlan> {
+        let mut drop = std::collections::HashSet::new();
+        for p in patterns {
+            drop.extend(self.matching(input.schema(), p, "project-away")?);
+        }
+        let keep: Vec<DfExpr> =
+            column_names(input.schema()).iter().filter(|n| !drop.contains(*n)).map(|n| col(n)).collect();
+        build(LogicalPlanBuilder::from(input).project(keep).map_err(df)?)
+    }
+
+    pub(crate) fn project_keep(&self, input: LogicalPlan, patterns: &[NamePattern]) -> Result<LogicalPlan> {
+        let mut keep = std::collections::HashSet::new();
+        for p in patterns {
+            keep.extend(self.matching(input.schema(), p, "project-keep")?);
+        }
+        let exprs: Vec<DfExpr> =
+            column_names(input.schema()).iter().filter(|n| keep.contains(*n)).map(|n| col(n)).collect();
+        build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)
+    }
+
+    /// `project-rename new = old`: the column keeps its position.
+    pub(crate) fn project_rename(&self, input: LogicalPlan, renames: &[Rename]) -> Result<LogicalPlan> {
+        let names = column_names(input.schema());
+        for r in renames {
+            if !names.contains(&r.old.name) {
+                return Err(super::unknown_column(r.old.span, &r.old.name, input.schema(), &[]));
+            }
+        }
+        let exprs: Vec<DfExpr> = names
+            .iter()
+            .map(|n| match renames.iter().find(|r| &r.old.name == n) {
+                Some(r) => col(n).alias(&r.new.name),
+                None => col(n),
+            })
+            .collect();
+        build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)
+    }
+
+    /// `project-reorder`: the named columns first (a wildcard's matches sorted by `asc`/`desc`
+    /// if asked), the others after them in their order.
+    pub(crate) fn project_reorder(&self, input: LogicalPlan, items: &[ReorderItem]) -> Result<LogicalPlan> {
+        let mut first: Vec<String> = Vec::new();
+        for item in items {
+            let mut names = self.matching(input.schema(), &item.column, "project-reorder")?;
+            match item.order {
+                Some(SortOrder::Asc) => names.sort(),
+                Some(SortOrder::Desc) => names.sort_by(|a, b| b.cmp(a)),
+                None => {}
+            }
+            for n in names {
+                if !first.contains(&n) {
+                    first.push(n);
+                }
+            }
+        }
+        let rest = column_names(input.schema()).into_iter().filter(|n| !first.contains(n));
+        let exprs: Vec<DfExpr> = first.iter().cloned().chain(rest).map(|n| col(&n)).collect();
+        build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)
+    }
+
+    pub(crate) fn take(&self, input: LogicalPlan, n: &Expr, scope: &Scope) -> Result<LogicalPlan> {
+        let n = self.constant_long(n, scope, "the number of rows")?.max(0);
+        build(LogicalPlanBuilder::from(input).limit(0, Some(n as usize)).map_err(df)?)
+    }
+
+    fn sort_expr(&self, key: &SortKey, ctx: &ExprCtx<'_>) -> Result<SortExpr> {
+        let e = self.expr(&key.expr, ctx)?;
+        // Kusto sorts descending by default; null is the smallest value (spec §10).
+        let asc = key.order == Some(SortOrder::Asc);
+        let nulls_first = match key.nulls {
+            Some(NullsOrder::First) => true,
+            Some(NullsOrder::Last) => false,
+            None => asc,
+        };
+        Ok(e.sort(asc, nulls_first))
+    }
+
+    pub(crate) fn top(&self, input: LogicalPlan, t: &Top, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        let n = self.constant_long(&t.count, scope, "the number of rows of `top`")?.max(0);
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+        let key = self.sort_expr(&t.key, &ctx)?;
+        build(LogicalPlanBuilder::from(input).sort_with_limit(vec![key], Some(n as usize)).map_err(df)?)
+    }
+
+    pub(crate) fn sort(
+        &self,
+        input: LogicalPlan,
+        keys: &[SortKey],
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+        let exprs = keys.iter().map(|k| self.sort_expr(k, &ctx)).collect::<Result<Vec<_>>>()?;
+        build(LogicalPlanBuilder::from(input).sort(exprs).map_err(df)?)
+    }
+
+    /// `count`: one row, one `long` column `Count`.
+    pub(crate) fn count(&self, input: LogicalPlan) -> Result<LogicalPlan> {
+        build(
+            LogicalPlanBuilder::from(input)
+                .aggregate(Vec::<DfExpr>::new(), vec![count(lit(1i64)).alias("Count")])
+                .map_err(df)?,
+        )
+    }
+
+    /// `distinct a, b` (strings compare with null as `""`) or `distinct *`.
+    pub(crate) fn distinct(
+        &self,
+        input: LogicalPlan,
+        d: &Distinct,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        if d.columns.is_empty() {
+            let exprs: Vec<DfExpr> = input
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    if KqlType::of(f.data_type()) == KqlType::String {
+                        non_null_string(col(f.name())).alias(f.name())
+                    } else {
+                        col(f.name())
+                    }
+                })
+                .collect();
+            let plan = build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)?;
+            return build(LogicalPlanBuilder::from(plan).distinct().map_err(df)?);
+        }
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+        let mut namer = Namer::default();
+        let mut keys = Vec::new();
+        let mut names = Vec::new();
+        for c in &d.columns {
+            let name = self.output_name(c, &mut namer)?;
+            let e = self.expr(&c.expr, &ctx)?;
+            let e = if KqlType::of(&type_of(&e, input.schema())?) == KqlType::String { non_null_string(e) } else { e };
+            keys.push(e.alias(&name));
+            names.push(name);
+        }
+        let plan = build(LogicalPlanBuilder::from(input).aggregate(keys, Vec::<DfExpr>::new()).map_err(df)?)?;
+        let exprs: Vec<DfExpr> = names.iter().map(|n| col(n)).collect();
+        build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)
+    }
+
+    /// `mv-expand`: one row per array element; a null array gives one row, an empty one none.
+    pub(crate) fn mv_expand(
+        &self,
+        input: LogicalPlan,
+        m: &MvExpand,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        for p in &m.params {
+            match (p.name.as_str(), &p.value) {
+                ("kind" | "bagexpansion", ParamValue::Name(k)) if k == "array" || k == "bag" => {}
+                (n, _) if n.starts_with("hint.") => {}
+                _ => return Err(unsupported_param(p, "mv-expand")),
+            }
+        }
+        if let Some(l) = &m.limit {
+            return Err(KqlError::not_supported(l.span, "`mv-expand ... limit`"));
+        }
+        let mut plan = input;
+        for item in &m.items {
+            let name = match (item.column.names.as_slice(), passthrough(&item.column.expr)) {
+                ([n], _) => n.name.clone(),
+                ([], Some(n)) => n,
+                _ => return Err(KqlError::plan(item.span, "name the expanded column: `mv-expand name = expr`")),
+            };
+            if !item.column.names.is_empty() || !matches!(item.column.expr.kind, kql_parser::ast::ExprKind::Name(_)) {
+                plan = self.extend(
+                    plan,
+                    std::slice::from_ref(&NamedExpr {
+                        names: vec![kql_parser::ast::Ident::new(&name, item.span)],
+                        expr: item.column.expr.clone(),
+                        span: item.span,
+                    }),
+                    scope,
+                    depth,
+                )?;
+            }
+            let t = plan.schema().field_with_unqualified_name(&name).map_err(df)?.data_type().clone();
+            if KqlType::of(&t) != KqlType::Dynamic {
+                return Err(KqlError::plan(
+                    item.column.expr.span,
+                    format!("mv-expand needs an array (dynamic) column, `{name}` is {}", KqlType::of(&t).name()),
+                ));
+            }
+            let options = datafusion::common::UnnestOptions::new().with_preserve_nulls(true);
+            plan = build(
+                LogicalPlanBuilder::from(plan)
+                    .unnest_column_with_options(datafusion::common::Column::new_unqualified(&name), options)
+                    .map_err(df)?,
+            )?;
+            if let Some(to) = item.to_type {
+                let exprs: Vec<DfExpr> = column_names(plan.schema())
+                    .iter()
+                    .map(|n| if *n == name { cast(col(n), arrow_type(to)).alias(n) } else { col(n) })
+                    .collect();
+                plan = build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?;
+            }
+        }
+        Ok(plan)
+    }
+}
+
+trait HelpIfNone {
+    fn with_help_if_none(self, help: String) -> Self;
+}
+
+impl HelpIfNone for KqlError {
+    fn with_help_if_none(self, help: String) -> Self {
+        if self.help().is_some() { self } else { self.with_help(help) }
+    }
+}

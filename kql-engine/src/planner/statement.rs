@@ -1,0 +1,232 @@
+//! The query: `set`, `let`, and the result statements; user functions.
+
+use std::sync::Arc;
+
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan};
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+use kql_parser::ast::{
+    Arg, Expr, ExprKind, FunctionDecl, LetStatement, LetValue, Literal, ParamType, Query, Statement,
+};
+
+use super::scope::{Binding, FunctionBinding};
+use super::{KqlContextProvider, KqlToRel, PlannerOptions, Scope};
+use crate::error::{KqlError, Result};
+
+/// How deeply user functions may call each other (recursion is an error in Kusto).
+const MAX_CALL_DEPTH: usize = 32;
+
+/// The value of the last `set query_now = datetime(...)`, in nanoseconds.
+fn query_now(q: &Query) -> Result<Option<i64>> {
+    let mut now = None;
+    for s in &q.statements {
+        let Statement::Set(set) = s else { continue };
+        if set.name.name != "query_now" {
+            // Kusto accepts unknown request properties silently (spec §1).
+            continue;
+        }
+        let value = set.value.as_ref().ok_or_else(|| KqlError::plan(set.span, "`set query_now` needs a value"))?;
+        match &value.kind {
+            ExprKind::Literal(Literal::DateTime(d)) => {
+                now =
+                    Some(d.unix_nanos().ok_or_else(|| {
+                        KqlError::plan(value.span, "query_now must be between the years 1678 and 2261")
+                    })?);
+            }
+            _ => {
+                return Err(KqlError::plan(
+                    value.span,
+                    "query_now must be a datetime literal, such as `set query_now = datetime(2024-06-01);`",
+                ));
+            }
+        }
+    }
+    Ok(now)
+}
+
+/// What a `let` value or function body turned out to be.
+pub(crate) enum Value {
+    Scalar(DfExpr),
+    Tabular(LogicalPlan),
+}
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    pub(super) fn query(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
+        let with_clock;
+        let planner = match query_now(q)? {
+            Some(now) => {
+                with_clock =
+                    KqlToRel { provider: self.provider, options: PlannerOptions { now, ..self.options.clone() } };
+                &with_clock
+            }
+            None => self,
+        };
+        let mut scope = Scope::default();
+        let mut results = Vec::new();
+        for s in &q.statements {
+            match s {
+                Statement::Let(l) => scope = planner.bind_let(&scope, l, 0)?,
+                Statement::Set(_) => {}
+                Statement::Expr(e) => results.push(planner.tabular(e, &scope)?),
+            }
+        }
+        Ok(results)
+    }
+
+    fn bind_let(&self, scope: &Scope, l: &LetStatement, depth: usize) -> Result<Scope> {
+        let name = &l.name.name;
+        if scope.get(name).is_some() {
+            return Err(KqlError::plan(
+                l.name.span,
+                format!("`{name}` is already declared; a `let` name cannot be declared twice"),
+            ));
+        }
+        let binding = match &l.value {
+            LetValue::Function(decl) => Binding::Function(Arc::new(FunctionBinding {
+                name: name.clone(),
+                decl: decl.clone(),
+                closure: scope.clone(),
+            })),
+            LetValue::Expr(e) => match self.value(e, scope, &DFSchema::empty(), depth)? {
+                Value::Scalar(expr) => Binding::Scalar(fold(expr)),
+                Value::Tabular(plan) => Binding::Tabular(plan),
+            },
+        };
+        Ok(scope.with(name, binding))
+    }
+
+    /// Whether `e` denotes a table (rather than a scalar).
+    pub(crate) fn is_tabular(&self, e: &Expr, scope: &Scope) -> bool {
+        match &e.kind {
+            ExprKind::Tabular(_) => true,
+            ExprKind::Name(n) => match scope.get(n) {
+                Some(Binding::Tabular(_)) => true,
+                Some(_) => false,
+                None => self.provider.get_table_source(n).is_some(),
+            },
+            ExprKind::Call { name, args } => match scope.get(&name.name) {
+                Some(Binding::Function(f)) => f
+                    .decl
+                    .body
+                    .iter()
+                    .rev()
+                    .find_map(|s| match s {
+                        Statement::Expr(e) => Some(e),
+                        _ => None,
+                    })
+                    .is_some_and(|body| matches!(body.kind, ExprKind::Tabular(_)) || self.is_tabular(body, &f.closure)),
+                _ => {
+                    matches!(name.name.as_str(), "materialize" | "table" | "view")
+                        && args.first().is_some_and(|a| name.name == "table" || self.is_tabular(&a.value, scope))
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// Plans `e` as whatever it is: a table or a scalar (against `schema`).
+    pub(crate) fn value(&self, e: &Expr, scope: &Scope, schema: &DFSchema, depth: usize) -> Result<Value> {
+        if self.is_tabular(e, scope) {
+            return Ok(Value::Tabular(self.tabular_at(e, scope, depth)?));
+        }
+        let ctx = super::expr::ExprCtx { schema, scope, depth, filter: false };
+        Ok(Value::Scalar(self.expr(e, &ctx)?))
+    }
+
+    /// Calls a user function: parameters are bound to the arguments (by position or name,
+    /// defaults filling the rest) in the scope the function closes over, and the body is
+    /// planned there.
+    pub(crate) fn call_function(
+        &self,
+        f: &FunctionBinding,
+        args: &[Arg],
+        call_span: kql_parser::Span,
+        scope: &Scope,
+        schema: &DFSchema,
+        depth: usize,
+    ) -> Result<Value> {
+        if depth >= MAX_CALL_DEPTH {
+            return Err(KqlError::plan(
+                call_span,
+                format!(
+                    "`{}` calls itself (or functions nest more than {MAX_CALL_DEPTH} deep); recursion is not allowed",
+                    f.name
+                ),
+            ));
+        }
+        let decl: &FunctionDecl = &f.decl;
+        if args.len() > decl.params.len() {
+            return Err(KqlError::plan(
+                call_span,
+                format!("`{}` takes {} argument(s), got {}", f.name, decl.params.len(), args.len()),
+            ));
+        }
+        let mut inner = f.closure.clone();
+        // A function may call itself only through its own name, which the closure lacks.
+        let self_binding = Binding::Function(Arc::new(FunctionBinding {
+            name: f.name.clone(),
+            decl: f.decl.clone(),
+            closure: f.closure.clone(),
+        }));
+        inner = inner.with(&f.name, self_binding);
+        for (i, p) in decl.params.iter().enumerate() {
+            let given = args
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == p.name.name))
+                .or_else(|| args.get(i).filter(|a| a.name.is_none()));
+            let binding = match (&p.ty, given) {
+                (ParamType::Tabular { .. }, Some(a)) => {
+                    Binding::Tabular(self.tabular_at(&a.value, scope, depth + 1).map_err(|e| match e {
+                        KqlError::Plan(_) => e,
+                        other => other,
+                    })?)
+                }
+                (ParamType::Tabular { .. }, None) => {
+                    return Err(KqlError::plan(call_span, format!("`{}` needs a table for `{}`", f.name, p.name.name)));
+                }
+                (ParamType::Scalar(_), Some(a)) => {
+                    let ctx = super::expr::ExprCtx { schema, scope, depth: depth + 1, filter: false };
+                    Binding::Scalar(self.expr(&a.value, &ctx)?)
+                }
+                (ParamType::Scalar(_), None) => match &p.default {
+                    Some(d) => {
+                        let ctx = super::expr::ExprCtx { schema, scope: &f.closure, depth: depth + 1, filter: false };
+                        Binding::Scalar(self.expr(d, &ctx)?)
+                    }
+                    None => {
+                        return Err(KqlError::plan(
+                            call_span,
+                            format!("`{}` needs a value for `{}`", f.name, p.name.name),
+                        ));
+                    }
+                },
+            };
+            inner = inner.with(&p.name.name, binding);
+        }
+        let mut result = None;
+        for s in &decl.body {
+            match s {
+                Statement::Let(l) => inner = self.bind_let(&inner, l, depth + 1)?,
+                Statement::Set(s) => return Err(KqlError::not_supported(s.span, "`set` inside a function")),
+                Statement::Expr(e) => result = Some(self.value(e, &inner, schema, depth + 1)?),
+            }
+        }
+        result.ok_or_else(|| KqlError::plan(call_span, format!("`{}` returns nothing", f.name)))
+    }
+}
+
+/// Evaluates constant expressions (`now(-5d)` is a constant) so they become literals.
+pub(crate) fn fold(expr: DfExpr) -> DfExpr {
+    let simplifier = ExprSimplifier::new(SimplifyContext::default());
+    simplifier.simplify(expr.clone()).unwrap_or(expr)
+}
+
+/// The literal value of a folded expression.
+pub(crate) fn as_literal(expr: &DfExpr) -> Option<&ScalarValue> {
+    match expr {
+        DfExpr::Literal(v, _) => Some(v),
+        DfExpr::Alias(a) => as_literal(&a.expr),
+        _ => None,
+    }
+}

@@ -1,0 +1,329 @@
+//! Tabular expressions: table names, `let`-bound tables, pipelines and their sources
+//! (`datatable`, `print`, `union`), and the dispatch of tabular operators.
+
+use std::collections::BTreeSet;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, ScalarValue, TableReference};
+use datafusion::logical_expr::{Expr as DfExpr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, lit};
+use kql_parser::Span;
+use kql_parser::ast::{
+    Datatable, Expr, ExprKind, OpParam, Operator, OperatorKind, ParamValue, Pipeline, Print, Source, Union, UnionTable,
+};
+
+use super::expr::ExprCtx;
+use super::scope::Binding;
+use super::statement::{Value, as_literal, fold};
+use super::types::arrow_type;
+use super::{KqlContextProvider, KqlToRel, Scope, column_names};
+use crate::error::{KqlError, Result, closest_names, did_you_mean};
+
+pub(crate) fn df(e: datafusion::error::DataFusionError) -> KqlError {
+    KqlError::from(e)
+}
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    /// Plans a tabular expression at the top level.
+    pub(crate) fn tabular(&self, e: &Expr, scope: &Scope) -> Result<LogicalPlan> {
+        self.tabular_at(e, scope, 0)
+    }
+
+    /// Plans a tabular expression; `depth` counts user-function calls.
+    pub(crate) fn tabular_at(&self, e: &Expr, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        match &e.kind {
+            ExprKind::Tabular(p) => self.pipeline(p, scope, depth),
+            ExprKind::Name(n) => self.named_table(n, e.span, scope, depth),
+            ExprKind::Call { name, args } => match scope.get(&name.name) {
+                Some(Binding::Function(f)) => {
+                    match self.call_function(f, args, e.span, scope, &DFSchema::empty(), depth)? {
+                        Value::Tabular(plan) => Ok(plan),
+                        Value::Scalar(_) => {
+                            Err(KqlError::plan(e.span, format!("`{}` returns a scalar, not a table", name.name)))
+                        }
+                    }
+                }
+                _ => match (name.name.as_str(), args.as_slice()) {
+                    ("materialize", [a]) => self.tabular_at(&a.value, scope, depth),
+                    ("table", [a]) => match &a.value.kind {
+                        ExprKind::Literal(kql_parser::ast::Literal::String(t)) => {
+                            self.named_table(t, a.value.span, scope, depth)
+                        }
+                        _ => Err(KqlError::plan(a.value.span, "table() needs the table name as a string literal")),
+                    },
+                    _ => Err(KqlError::plan(e.span, format!("`{}(...)` is not a table", name.name))),
+                },
+            },
+            _ => Err(KqlError::plan(e.span, "expected a table here (a table name, a `let` table, or `(T | ...)`)")),
+        }
+    }
+
+    fn named_table(&self, name: &str, span: Span, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        match scope.get(name) {
+            Some(Binding::Tabular(plan)) => Ok(plan.clone()),
+            Some(Binding::Scalar(_)) => Err(KqlError::plan(span, format!("`{name}` is a scalar, not a table"))),
+            Some(Binding::Function(f)) => match self.call_function(f, &[], span, scope, &DFSchema::empty(), depth)? {
+                Value::Tabular(plan) => Ok(plan),
+                Value::Scalar(_) => Err(KqlError::plan(span, format!("`{name}` returns a scalar, not a table"))),
+            },
+            None => match self.provider.get_table_source(name) {
+                Some(source) => LogicalPlanBuilder::scan(TableReference::bare(name), source, None)
+                    .and_then(LogicalPlanBuilder::build)
+                    .map_err(df),
+                None => {
+                    let tables = self.provider.table_names();
+                    let candidates: BTreeSet<&str> = tables.iter().map(String::as_str).chain(scope.names()).collect();
+                    let suggestions = closest_names(name, candidates);
+                    let err = KqlError::plan(span, format!("unknown table `{name}`"));
+                    Err(match did_you_mean(&suggestions) {
+                        Some(h) => err.with_help(h),
+                        None if tables.is_empty() => err.with_help("no tables are registered"),
+                        None => err.with_help(format!("the tables are: {}", tables.join(", "))),
+                    })
+                }
+            },
+        }
+    }
+
+    fn pipeline(&self, p: &Pipeline, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        let mut plan = match &p.source {
+            Source::Expr(e) => self.tabular_at(e, scope, depth)?,
+            Source::Datatable(d) => self.datatable(d, scope)?,
+            Source::Print(pr) => self.print(pr, scope, depth)?,
+            Source::Union(u) => self.union(None, u, scope, depth)?,
+            Source::Range(r) => return Err(KqlError::not_supported(r.span, "the `range` operator")),
+        };
+        for op in &p.operators {
+            plan = self.operator(plan, op, scope, depth)?;
+        }
+        Ok(plan)
+    }
+
+    fn operator(&self, input: LogicalPlan, op: &Operator, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        match &op.kind {
+            OperatorKind::Where(p) => self.where_op(input, p, scope, depth),
+            OperatorKind::Summarize(s) => self.summarize(input, s, scope, depth),
+            OperatorKind::Project(cols) => self.project(input, cols, scope, depth),
+            OperatorKind::Extend(cols) => self.extend(input, cols, scope, depth),
+            OperatorKind::ProjectAway(p) => self.project_away(input, p),
+            OperatorKind::ProjectKeep(p) => self.project_keep(input, p),
+            OperatorKind::ProjectRename(r) => self.project_rename(input, r),
+            OperatorKind::ProjectReorder(r) => self.project_reorder(input, r),
+            OperatorKind::Take(n) => self.take(input, n, scope),
+            OperatorKind::Top(t) => self.top(input, t, scope, depth),
+            OperatorKind::Sort(keys) => self.sort(input, keys, scope, depth),
+            OperatorKind::Count => self.count(input),
+            OperatorKind::Distinct(d) => self.distinct(input, d, scope, depth),
+            OperatorKind::Join(j) => self.join(input, j, false, scope, depth),
+            OperatorKind::Lookup(j) => self.join(input, j, true, scope, depth),
+            OperatorKind::Union(u) => self.union(Some(input), u, scope, depth),
+            OperatorKind::MvExpand(m) => self.mv_expand(input, m, scope, depth),
+            OperatorKind::GetSchema => self.getschema(&input),
+            OperatorKind::Serialize(cols) if cols.is_empty() => Ok(input),
+            OperatorKind::Serialize(_) => Err(KqlError::not_supported(op.span, "`serialize` with new columns")),
+            OperatorKind::Parse(_) => Err(KqlError::not_supported(op.span, "the `parse` operator")),
+            OperatorKind::As(_) => Err(KqlError::not_supported(op.span, "the `as` operator")),
+        }
+    }
+
+    /// `datatable(a:long, b:string) [1, "x", ...]`: literal rows cast to the declared types.
+    fn datatable(&self, d: &Datatable, scope: &Scope) -> Result<LogicalPlan> {
+        let width = d.columns.len();
+        if width == 0 || d.values.len() % width != 0 {
+            return Err(KqlError::plan(
+                d.span,
+                format!(
+                    "datatable has {} column(s) but {} value(s); give a value for every column of every row",
+                    width,
+                    d.values.len()
+                ),
+            ));
+        }
+        let empty = DFSchema::empty();
+        let ctx = ExprCtx { schema: &empty, scope, depth: 0, filter: false };
+        let mut rows = Vec::new();
+        for chunk in d.values.chunks(width) {
+            let mut row = Vec::with_capacity(width);
+            for (v, c) in chunk.iter().zip(&d.columns) {
+                let e = fold(self.expr(v, &ctx)?);
+                let Some(value) = as_literal(&e) else {
+                    return Err(KqlError::plan(v.span, "datatable values must be constants"));
+                };
+                let target = arrow_type(c.ty);
+                let converted = if value.is_null() {
+                    ScalarValue::try_from(&target).map_err(df)?
+                } else {
+                    value.cast_to(&target).map_err(|_| {
+                        KqlError::plan(v.span, format!("`{v}` is not a valid {} for column `{}`", c.ty, c.name.name))
+                    })?
+                };
+                row.push(lit(converted));
+            }
+            rows.push(row);
+        }
+        let names: Vec<&str> = d.columns.iter().map(|c| c.name.name.as_str()).collect();
+        if rows.is_empty() {
+            let typed: Vec<DfExpr> = d
+                .columns
+                .iter()
+                .map(|c| Ok(lit(ScalarValue::try_from(&arrow_type(c.ty)).map_err(df)?).alias(&c.name.name)))
+                .collect::<Result<_>>()?;
+            return LogicalPlanBuilder::empty(false).project(typed).and_then(LogicalPlanBuilder::build).map_err(df);
+        }
+        let plan = LogicalPlanBuilder::values(rows).map_err(df)?.build().map_err(df)?;
+        let renamed: Vec<DfExpr> =
+            plan.schema().columns().into_iter().zip(&names).map(|(c, n)| DfExpr::Column(c).alias(*n)).collect();
+        LogicalPlanBuilder::from(plan).project(renamed).and_then(LogicalPlanBuilder::build).map_err(df)
+    }
+
+    /// `print a = 1, 2`: one row; unnamed columns are `print_0`, `print_1`, ...
+    fn print(&self, p: &Print, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        let empty = DFSchema::empty();
+        let ctx = ExprCtx { schema: &empty, scope, depth, filter: false };
+        let mut exprs = Vec::new();
+        for (i, c) in p.columns.iter().enumerate() {
+            let e = self.expr(&c.expr, &ctx)?;
+            let name = match c.names.as_slice() {
+                [] => format!("print_{i}"),
+                [n] => n.name.clone(),
+                _ => return Err(KqlError::not_supported(c.span, "several names for one print column")),
+            };
+            exprs.push(e.alias(name));
+        }
+        LogicalPlanBuilder::empty(true).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+    }
+
+    /// `union [kind=inner|outer] [withsource=C] T1, T2, ...` (after a pipe, the input is first).
+    pub(crate) fn union(
+        &self,
+        input: Option<LogicalPlan>,
+        u: &Union,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let mut inner = false;
+        let mut source_column = None;
+        for p in &u.params {
+            match (p.name.as_str(), &p.value) {
+                ("kind", ParamValue::Name(k)) if k == "inner" => inner = true,
+                ("kind", ParamValue::Name(k)) if k == "outer" => inner = false,
+                ("withsource" | "with_source", ParamValue::Name(c)) => source_column = Some(c.clone()),
+                ("isfuzzy", _) => {}
+                _ => return Err(unsupported_param(p, "union")),
+            }
+        }
+        let mut inputs: Vec<(String, LogicalPlan)> = Vec::new();
+        if let Some(plan) = input {
+            inputs.push(("union_arg0".to_owned(), plan));
+        }
+        for t in &u.tables {
+            match t {
+                UnionTable::Expr(e) => {
+                    let label = e.as_name().map_or_else(|| format!("union_arg{}", inputs.len()), str::to_owned);
+                    inputs.push((label, self.tabular_at(e, scope, depth)?));
+                }
+                UnionTable::Pattern(p) => {
+                    let mut names: Vec<String> =
+                        self.provider.table_names().into_iter().filter(|n| p.matches(n)).collect();
+                    names.sort();
+                    if names.is_empty() {
+                        return Err(KqlError::plan(p.span, format!("no table matches `{}`", p.pattern)));
+                    }
+                    for n in names {
+                        let plan = self.named_table(&n, p.span, scope, depth)?;
+                        inputs.push((n, plan));
+                    }
+                }
+            }
+        }
+        if let Some(c) = &source_column {
+            inputs = inputs
+                .into_iter()
+                .map(|(label, plan)| {
+                    let mut exprs = vec![lit(label.clone()).alias(c.as_str())];
+                    exprs.extend(plan.schema().columns().into_iter().map(DfExpr::Column));
+                    let p = LogicalPlanBuilder::from(plan)
+                        .project(exprs)
+                        .and_then(LogicalPlanBuilder::build)
+                        .map_err(df)?;
+                    Ok((label, p))
+                })
+                .collect::<Result<_>>()?;
+        }
+        if inner {
+            let common: Vec<String> = column_names(inputs[0].1.schema())
+                .into_iter()
+                .filter(|c| inputs.iter().all(|(_, p)| column_names(p.schema()).contains(c)))
+                .collect();
+            inputs = inputs
+                .into_iter()
+                .map(|(label, plan)| {
+                    let exprs: Vec<DfExpr> = common.iter().map(|c| super::col(c)).collect();
+                    let p = LogicalPlanBuilder::from(plan)
+                        .project(exprs)
+                        .and_then(LogicalPlanBuilder::build)
+                        .map_err(df)?;
+                    Ok((label, p))
+                })
+                .collect::<Result<_>>()?;
+        }
+        let mut it = inputs.into_iter().map(|(_, p)| p);
+        let first = it.next().ok_or_else(|| KqlError::plan(u.span, "union needs at least one table"))?;
+        let mut builder = LogicalPlanBuilder::from(first);
+        for p in it {
+            builder = builder
+                .union_by_name(p)
+                .map_err(|e| KqlError::plan(u.span, format!("these tables cannot be combined: {e}")))?;
+        }
+        builder.build().map_err(df)
+    }
+
+    /// `getschema`: one row per column.
+    fn getschema(&self, input: &LogicalPlan) -> Result<LogicalPlan> {
+        let rows: Vec<Vec<DfExpr>> = input
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let t = super::KqlType::of(f.data_type());
+                vec![lit(f.name().clone()), lit(i as i32), lit(f.data_type().to_string()), lit(t.name())]
+            })
+            .collect();
+        if rows.is_empty() {
+            return LogicalPlanBuilder::empty(false).build().map_err(df);
+        }
+        let plan = LogicalPlanBuilder::values(rows).map_err(df)?.build().map_err(df)?;
+        let names = ["ColumnName", "ColumnOrdinal", "DataType", "ColumnType"];
+        let exprs: Vec<DfExpr> =
+            plan.schema().columns().into_iter().zip(names).map(|(c, n)| DfExpr::Column(c).alias(n)).collect();
+        LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+    }
+
+    /// A constant `long` (take counts, limits).
+    pub(crate) fn constant_long(&self, e: &Expr, scope: &Scope, what: &str) -> Result<i64> {
+        let empty = DFSchema::empty();
+        let ctx = ExprCtx { schema: &empty, scope, depth: 0, filter: false };
+        let v = fold(self.expr(e, &ctx)?);
+        let value = as_literal(&v).cloned();
+        let casted =
+            value.and_then(|v| if v.data_type().is_integer() { v.cast_to(&DataType::Int64).ok() } else { None });
+        match casted {
+            Some(ScalarValue::Int64(Some(n))) => Ok(n),
+            _ => Err(KqlError::plan(e.span, format!("{what} must be a constant whole number"))),
+        }
+    }
+}
+
+/// An operator parameter this engine does not know.
+pub(crate) fn unsupported_param(p: &OpParam, op: &str) -> KqlError {
+    if p.name.starts_with("hint.") {
+        // Hints never change results; they are accepted where Kusto accepts them.
+        return KqlError::Internal(format!("hint {} should have been ignored", p.name));
+    }
+    KqlError::not_supported(p.span, format!("`{p}` on `{op}`"))
+}
+
+/// The type of `e` over `schema`.
+pub(crate) fn type_of(e: &DfExpr, schema: &DFSchema) -> Result<DataType> {
+    e.get_type(schema).map_err(df)
+}

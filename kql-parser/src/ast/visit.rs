@@ -1,0 +1,160 @@
+//! A read-only walk over the tree.
+//!
+//! ```
+//! use kql_parser::ast::{Expr, ExprKind, visit::{Visitor, walk_query}};
+//!
+//! /// Every bare name, in order.
+//! struct Names(Vec<String>);
+//! impl Visitor for Names {
+//!     fn visit_expr(&mut self, e: &Expr) {
+//!         if let ExprKind::Name(n) = &e.kind {
+//!             self.0.push(n.clone());
+//!         }
+//!     }
+//! }
+//! let q = kql_parser::parse("T | where x > 1 | join (U) on k")?;
+//! let mut names = Names(Vec::new());
+//! walk_query(&mut names, &q);
+//! assert_eq!(names.0, ["T", "x", "U", "k"]);
+//! # Ok::<(), kql_parser::ParseError>(())
+//! ```
+
+use super::{
+    Expr, ExprKind, LetValue, NamePattern, Operator, OperatorKind, Pipeline, Query, Source, Statement, UnionTable,
+};
+
+/// Callbacks for [`walk_query`]; every expression (scalar or tabular, at any depth) is visited
+/// before its children.
+pub trait Visitor {
+    /// Called for every expression.
+    fn visit_expr(&mut self, _expr: &Expr) {}
+    /// Called for every table-name pattern of `union` (`Device*`).
+    fn visit_table_pattern(&mut self, _pattern: &NamePattern) {}
+}
+
+/// Visits every statement of `query`.
+pub fn walk_query(v: &mut impl Visitor, query: &Query) {
+    for s in &query.statements {
+        walk_statement(v, s);
+    }
+}
+
+/// Visits a statement.
+pub fn walk_statement(v: &mut impl Visitor, statement: &Statement) {
+    match statement {
+        Statement::Let(l) => match &l.value {
+            LetValue::Expr(e) => walk_expr(v, e),
+            LetValue::Function(f) => {
+                for p in &f.params {
+                    if let Some(d) = &p.default {
+                        walk_expr(v, d);
+                    }
+                }
+                for s in &f.body {
+                    walk_statement(v, s);
+                }
+            }
+        },
+        Statement::Set(s) => {
+            if let Some(e) = &s.value {
+                walk_expr(v, e);
+            }
+        }
+        Statement::Expr(e) => walk_expr(v, e),
+    }
+}
+
+/// Visits `expr` and everything below it.
+pub fn walk_expr(v: &mut impl Visitor, expr: &Expr) {
+    v.visit_expr(expr);
+    match &expr.kind {
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Star | ExprKind::TypeOf(_) => {}
+        ExprKind::Unary { operand, .. } => walk_expr(v, operand),
+        ExprKind::Logical { operands, .. } => operands.iter().for_each(|o| walk_expr(v, o)),
+        ExprKind::Binary { left, right, .. } => {
+            walk_expr(v, left);
+            walk_expr(v, right);
+        }
+        ExprKind::Between { operand, low, high, .. } => {
+            walk_expr(v, operand);
+            walk_expr(v, low);
+            walk_expr(v, high);
+        }
+        ExprKind::InList { operand, items, .. } => {
+            walk_expr(v, operand);
+            items.iter().for_each(|i| walk_expr(v, i));
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| walk_expr(v, &a.value)),
+        ExprKind::Member { base, .. } => walk_expr(v, base),
+        ExprKind::Index { base, index } => {
+            walk_expr(v, base);
+            walk_expr(v, index);
+        }
+        ExprKind::Tabular(p) => walk_pipeline(v, p),
+    }
+}
+
+/// Visits a pipeline's source and operators.
+pub fn walk_pipeline(v: &mut impl Visitor, pipeline: &Pipeline) {
+    match &pipeline.source {
+        Source::Expr(e) => walk_expr(v, e),
+        Source::Datatable(d) => d.values.iter().for_each(|e| walk_expr(v, e)),
+        Source::Print(p) => p.columns.iter().for_each(|c| walk_expr(v, &c.expr)),
+        Source::Union(u) => walk_union_tables(v, &u.tables),
+        Source::Range(r) => {
+            walk_expr(v, &r.from);
+            walk_expr(v, &r.to);
+            walk_expr(v, &r.step);
+        }
+    }
+    for op in &pipeline.operators {
+        walk_operator(v, op);
+    }
+}
+
+fn walk_union_tables(v: &mut impl Visitor, tables: &[UnionTable]) {
+    for t in tables {
+        match t {
+            UnionTable::Expr(e) => walk_expr(v, e),
+            UnionTable::Pattern(p) => v.visit_table_pattern(p),
+        }
+    }
+}
+
+/// Visits the expressions of one operator.
+pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
+    match &op.kind {
+        OperatorKind::Where(e) | OperatorKind::Take(e) => walk_expr(v, e),
+        OperatorKind::Summarize(s) => {
+            s.aggregates.iter().chain(&s.by).for_each(|c| walk_expr(v, &c.expr));
+        }
+        OperatorKind::Project(cols) | OperatorKind::Extend(cols) | OperatorKind::Serialize(cols) => {
+            cols.iter().for_each(|c| walk_expr(v, &c.expr));
+        }
+        OperatorKind::ProjectAway(_)
+        | OperatorKind::ProjectKeep(_)
+        | OperatorKind::ProjectRename(_)
+        | OperatorKind::ProjectReorder(_)
+        | OperatorKind::Count
+        | OperatorKind::GetSchema
+        | OperatorKind::As(_) => {}
+        OperatorKind::Top(t) => {
+            walk_expr(v, &t.count);
+            walk_expr(v, &t.key.expr);
+        }
+        OperatorKind::Sort(keys) => keys.iter().for_each(|k| walk_expr(v, &k.expr)),
+        OperatorKind::Distinct(d) => d.columns.iter().for_each(|c| walk_expr(v, &c.expr)),
+        OperatorKind::Join(j) | OperatorKind::Lookup(j) => {
+            walk_expr(v, &j.right);
+            j.on.iter().for_each(|e| walk_expr(v, e));
+        }
+        OperatorKind::Union(u) => walk_union_tables(v, &u.tables),
+        OperatorKind::MvExpand(m) => {
+            m.items.iter().for_each(|i| walk_expr(v, &i.column.expr));
+            if let Some(l) = &m.limit {
+                walk_expr(v, l);
+            }
+        }
+        OperatorKind::Parse(p) => walk_expr(v, &p.source),
+    }
+}
