@@ -344,6 +344,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     )
                 }
             }
+            "array_sort_asc" | "array_sort_desc" => {
+                arity(1, 1)?;
+                let order = if fname == "array_sort_asc" { "ASC" } else { "DESC" };
+                datafusion::functions_nested::expr_fn::array_sort(arg(0)?, lit(order), lit("NULLS LAST"))
+            }
             "pack_array" => {
                 datafusion::functions_nested::expr_fn::make_array((0..args.len()).map(arg).collect::<Result<_>>()?)
             }

@@ -73,9 +73,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         format!("a sign needs a number or a timespan, got {}", t.name()),
                     ));
                 }
-                Ok(match op {
-                    UnaryOp::Neg => fold(DfExpr::Negative(Box::new(x))),
-                    UnaryOp::Plus => x,
+                Ok(match (op, as_literal(&x)) {
+                    (UnaryOp::Neg, Some(v)) => match negate(v) {
+                        Ok(n) => lit(n),
+                        Err(_) => fold(DfExpr::Negative(Box::new(x))),
+                    },
+                    (UnaryOp::Neg, None) => DfExpr::Negative(Box::new(x)),
+                    (UnaryOp::Plus, _) => x,
                 })
             }
             ExprKind::Logical { op, operands } => {
@@ -485,6 +489,26 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let pos = if n >= 0 { n + 1 } else { n };
         Ok(datafusion::functions_nested::expr_fn::array_element(b, lit(pos)))
     }
+}
+
+/// `-v` for a literal (DataFusion cannot negate durations).
+fn negate(v: &ScalarValue) -> datafusion::error::Result<ScalarValue> {
+    let overflow = || datafusion::error::DataFusionError::Execution("overflow".into());
+    Ok(match v {
+        ScalarValue::DurationSecond(Some(x)) => {
+            ScalarValue::DurationSecond(Some(x.checked_neg().ok_or_else(overflow)?))
+        }
+        ScalarValue::DurationMillisecond(Some(x)) => {
+            ScalarValue::DurationMillisecond(Some(x.checked_neg().ok_or_else(overflow)?))
+        }
+        ScalarValue::DurationMicrosecond(Some(x)) => {
+            ScalarValue::DurationMicrosecond(Some(x.checked_neg().ok_or_else(overflow)?))
+        }
+        ScalarValue::DurationNanosecond(Some(x)) => {
+            ScalarValue::DurationNanosecond(Some(x.checked_neg().ok_or_else(overflow)?))
+        }
+        other => other.arithmetic_negate()?,
+    })
 }
 
 /// `CASE WHEN l IS NULL AND r IS NULL THEN NULL ELSE otherwise END`.

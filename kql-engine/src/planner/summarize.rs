@@ -23,17 +23,37 @@ use super::{KqlContextProvider, KqlToRel, Scope, col, column_names};
 use crate::error::{KqlError, Result};
 
 /// Aggregations collected while planning the aggregate expressions.
+#[derive(Default)]
 struct Collected {
     /// `(alias, aggregate)` pairs for the aggregation node.
     aggregates: Vec<(String, DfExpr)>,
+    /// `(alias, value)` pairs computed right after it: each aggregate call's value (with its
+    /// empty-input default) over the aggregation's columns.
+    values: Vec<(String, DfExpr)>,
 }
 
 impl Collected {
+    /// Adds an aggregate; returns a reference to its column.
     fn add(&mut self, e: DfExpr) -> DfExpr {
         let name = format!("__kql_agg_{}", self.aggregates.len());
         self.aggregates.push((name.clone(), e));
         col(&name)
     }
+
+    /// Adds the value of one aggregate call; returns the column name it will have.
+    fn value(&mut self, e: DfExpr) -> String {
+        let name = format!("__kql_val_{}", self.values.len());
+        self.values.push((name.clone(), e));
+        name
+    }
+}
+
+/// An output column of `summarize`, planned once the aggregation exists.
+enum Output {
+    /// Exactly one aggregate call's value.
+    Value(String),
+    /// An expression over aggregate values (placeholders are `__kql_val_N` names).
+    Expr(Expr),
 }
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
@@ -53,12 +73,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             if contains_aggregate(&k.expr) {
                 return Err(KqlError::plan(k.expr.span, "a `by` key cannot contain an aggregation"));
             }
-            let name = match k.names.as_slice() {
-                [] => passthrough(&k.expr).unwrap_or_else(|| namer.next_unnamed()),
-                [n] => n.name.clone(),
+            let name = match (k.names.as_slice(), passthrough(&k.expr)) {
+                ([], Some(n)) => namer.unique(&n),
+                ([], None) => namer.next_unnamed(),
+                ([n], _) => namer.unique(&n.name),
                 _ => return Err(KqlError::not_supported(k.span, "several names for one key")),
             };
-            let name = namer.unique(&name);
             let e = self.expr(&k.expr, &ctx)?;
             // Null and "" are one group: a KQL string is never null.
             let e = if self.kql_type(&e, &ctx)? == KqlType::String { non_null_string(e) } else { e };
@@ -67,17 +87,30 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         // Aggregates.
         let key_columns: Vec<&str> = s.by.iter().filter_map(|k| k.expr.as_name()).collect();
-        let mut collected = Collected { aggregates: Vec::new() };
-        let mut outputs: Vec<(String, DfExpr)> = Vec::new();
+        let mut collected = Collected::default();
+        let mut outputs: Vec<(String, Output)> = Vec::new();
         for a in &s.aggregates {
             self.aggregate_output(a, &ctx, &key_columns, &mut collected, &mut namer, &mut outputs)?;
         }
         let aggr: Vec<DfExpr> = collected.aggregates.iter().map(|(n, e)| e.clone().alias(n)).collect();
         let grouped =
             LogicalPlanBuilder::from(input).aggregate(keys, aggr).and_then(LogicalPlanBuilder::build).map_err(df)?;
+        // The aggregate calls' values next to the keys...
+        let mut values: Vec<DfExpr> = key_names.iter().map(|n| col(n)).collect();
+        values.extend(collected.values.iter().map(|(n, e)| e.clone().alias(n)));
+        let valued =
+            LogicalPlanBuilder::from(grouped).project(values).and_then(LogicalPlanBuilder::build).map_err(df)?;
+        // ...then the written columns, which may compute over them.
+        let after = ExprCtx { schema: valued.schema(), scope, depth, filter: false };
         let mut exprs: Vec<DfExpr> = key_names.iter().map(|n| col(n)).collect();
-        exprs.extend(outputs.into_iter().map(|(n, e)| e.alias(n)));
-        LogicalPlanBuilder::from(grouped).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+        for (name, out) in outputs {
+            let e = match out {
+                Output::Value(v) => col(&v),
+                Output::Expr(e) => self.expr(&e, &after)?,
+            };
+            exprs.push(e.alias(name));
+        }
+        LogicalPlanBuilder::from(valued).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
     }
 
     /// One written aggregate: its output column(s), by name.
@@ -88,7 +121,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         key_columns: &[&str],
         collected: &mut Collected,
         namer: &mut Namer,
-        outputs: &mut Vec<(String, DfExpr)>,
+        outputs: &mut Vec<(String, Output)>,
     ) -> Result<()> {
         if let ExprKind::Call { name, args } = &a.expr.kind
             && matches!(name.name.as_str(), "arg_max" | "arg_min")
@@ -111,85 +144,28 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 "each `summarize` column needs an aggregation such as count() or max(x)",
             ));
         }
-        let name = match a.names.as_slice() {
-            [] => aggregate_name(&a.expr).unwrap_or_else(|| namer.next_unnamed()),
-            [n] => n.name.clone(),
+        let name = match (a.names.as_slice(), aggregate_name(&a.expr)) {
+            ([], Some(n)) => namer.unique(&n),
+            ([], None) => namer.next_unnamed(),
+            ([n], _) => namer.unique(&n.name),
             _ => return Err(KqlError::not_supported(a.span, "several names for this aggregation")),
         };
-        let e = self.aggregate_expr(&a.expr, ctx, collected)?;
-        outputs.push((namer.unique(&name), e));
+        let out = match &a.expr.kind {
+            ExprKind::Call { name: f, args } if AGGREGATES.contains(&f.name.as_str()) => {
+                Output::Value(self.aggregate_call(&f.name, args, a.expr.span, ctx, collected)?)
+            }
+            _ => Output::Expr(substitute(&a.expr, &mut |call| match &call.kind {
+                ExprKind::Call { name: f, args } if AGGREGATES.contains(&f.name.as_str()) => {
+                    self.aggregate_call(&f.name, args, call.span, ctx, collected)
+                }
+                _ => Err(KqlError::plan(
+                    call.span,
+                    "aggregations cannot be nested inside other functions' arguments like this",
+                )),
+            })?),
+        };
+        outputs.push((name, out));
         Ok(())
-    }
-
-    /// A scalar expression whose aggregate calls become columns of the aggregation.
-    fn aggregate_expr(&self, e: &Expr, ctx: &ExprCtx<'_>, collected: &mut Collected) -> Result<DfExpr> {
-        match &e.kind {
-            ExprKind::Call { name, args } if AGGREGATES.contains(&name.name.as_str()) => {
-                self.aggregate_call(&name.name, args, e.span, ctx, collected)
-            }
-            ExprKind::Call { name, args } => {
-                // A scalar function over aggregates: plan the arguments, then the call over
-                // the aggregated columns.
-                let planned: Vec<DfExpr> =
-                    args.iter().map(|a| self.aggregate_expr(&a.value, ctx, collected)).collect::<Result<_>>()?;
-                self.call_over(&name.name, name.span, args, planned, e.span, ctx)
-            }
-            ExprKind::Binary { .. } | ExprKind::Unary { .. } | ExprKind::Logical { .. } => {
-                // Replace each aggregate sub-expression by its column, then plan the rest
-                // normally against a schema that has those columns.
-                let mut subs = Vec::new();
-                let rewritten = substitute(e, &mut |sub| {
-                    let planned = self.aggregate_expr(sub, ctx, collected)?;
-                    let name = format!("__kql_sub_{}", subs.len());
-                    subs.push((name.clone(), planned));
-                    Ok(name)
-                })?;
-                self.over_columns(&rewritten, &subs, ctx)
-            }
-            _ => Err(KqlError::plan(e.span, "outside an aggregation, a `summarize` column may only use group keys")),
-        }
-    }
-
-    /// Plans `e` where some names stand for already planned expressions.
-    fn over_columns(&self, e: &Expr, subs: &[(String, DfExpr)], ctx: &ExprCtx<'_>) -> Result<DfExpr> {
-        let mut scope = ctx.scope.clone();
-        for (name, planned) in subs {
-            scope = scope.with(name, super::scope::Binding::Scalar(planned.clone()));
-        }
-        // The placeholders must not be shadowed by input columns: plan without the input.
-        let empty = datafusion::common::DFSchema::empty();
-        let inner = ExprCtx { schema: &empty, scope: &scope, ..*ctx };
-        self.expr(e, &inner)
-    }
-
-    /// A scalar function applied to planned (aggregated) arguments.
-    fn call_over(
-        &self,
-        fname: &str,
-        fspan: Span,
-        args: &[Arg],
-        planned: Vec<DfExpr>,
-        span: Span,
-        ctx: &ExprCtx<'_>,
-    ) -> Result<DfExpr> {
-        let names: Vec<(String, DfExpr)> =
-            planned.into_iter().enumerate().map(|(i, e)| (format!("__kql_arg_{i}"), e)).collect();
-        let call = Expr::new(
-            ExprKind::Call {
-                name: kql_parser::ast::Ident::new(fname, fspan),
-                args: args
-                    .iter()
-                    .zip(&names)
-                    .map(|(a, (n, _))| Arg {
-                        name: None,
-                        value: Expr::new(ExprKind::Name(n.clone()), a.span),
-                        span: a.span,
-                    })
-                    .collect(),
-            },
-            span,
-        );
-        self.over_columns(&call, &names, ctx)
     }
 
     fn aggregate_call(
@@ -199,7 +175,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         span: Span,
         ctx: &ExprCtx<'_>,
         collected: &mut Collected,
-    ) -> Result<DfExpr> {
+    ) -> Result<String> {
         let arity = |lo: usize, hi: usize| -> Result<()> {
             if args.len() < lo || args.len() > hi {
                 return Err(KqlError::plan(
@@ -226,7 +202,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Ok(if self.kql_type(&e, ctx)? == KqlType::String { non_null_string(e) } else { e })
         };
         let only_if = |e: DfExpr, p: DfExpr| when(p, e).end().map_err(df);
-        Ok(match fname {
+        let v = match fname {
             "count" => {
                 arity(0, 1)?;
                 // count(expr) counts rows like count() (Kusto's documented example).
@@ -314,7 +290,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 out
             }
             other => return Err(KqlError::not_supported(span, format!("the aggregation `{other}()`"))),
-        })
+        };
+        Ok(collected.value(v))
     }
 
     fn numeric(&self, e: DfExpr, src: &Expr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
@@ -338,7 +315,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         key_columns: &[&str],
         collected: &mut Collected,
         namer: &mut Namer,
-        outputs: &mut Vec<(String, DfExpr)>,
+        outputs: &mut Vec<(String, Output)>,
     ) -> Result<()> {
         let fname = if max { "arg_max" } else { "arg_min" };
         if args.len() < 2 {
@@ -377,8 +354,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             return Err(KqlError::plan(a.span, format!("{} names for {} columns", a.names.len(), columns.len())));
         };
         for ((_, e), name) in columns.into_iter().zip(names) {
-            let pick = agg::first_value(e, order.clone());
-            outputs.push((namer.unique(&name), collected.add(pick)));
+            let pick = collected.add(agg::first_value(e, order.clone()));
+            outputs.push((namer.unique(&name), Output::Value(collected.value(pick))));
         }
         Ok(())
     }
@@ -401,11 +378,24 @@ pub(crate) fn contains_aggregate(e: &Expr) -> bool {
     f.0
 }
 
-/// Replaces each maximal sub-expression that contains an aggregation, but is a call, by a
-/// name produced by `replace`.
+/// Replaces each aggregate call by a name produced by `replace`, keeping the expression
+/// around it.
 fn substitute(e: &Expr, replace: &mut dyn FnMut(&Expr) -> Result<String>) -> Result<Expr> {
     let kind = match &e.kind {
-        ExprKind::Call { .. } if contains_aggregate(e) => ExprKind::Name(replace(e)?),
+        ExprKind::Call { name, .. } if AGGREGATES.contains(&name.name.as_str()) => ExprKind::Name(replace(e)?),
+        ExprKind::Call { name, args } => ExprKind::Call {
+            name: name.clone(),
+            args: args
+                .iter()
+                .map(|a| Ok(Arg { name: a.name.clone(), value: substitute(&a.value, replace)?, span: a.span }))
+                .collect::<Result<_>>()?,
+        },
+        ExprKind::Between { operand, negated, low, high } => ExprKind::Between {
+            operand: Box::new(substitute(operand, replace)?),
+            negated: *negated,
+            low: Box::new(substitute(low, replace)?),
+            high: Box::new(substitute(high, replace)?),
+        },
         ExprKind::Binary { op, left, right } => ExprKind::Binary {
             op: *op,
             left: Box::new(substitute(left, replace)?),
