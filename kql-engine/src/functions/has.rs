@@ -67,9 +67,12 @@ impl HasUdf {
         Self { op, needles, matcher, signature: Signature::user_defined(Volatility::Immutable) }
     }
 
-    /// `haystack <op> needles` as an expression.
+    /// `haystack <op> needles` as an expression. The needles are also passed as literal
+    /// arguments so plans show them; the compiled matcher is what runs.
     pub fn call(op: MatchOp, haystack: Expr, needles: Vec<String>) -> Expr {
-        ScalarUDF::new_from_impl(Self::new(op, needles)).call(vec![haystack])
+        let mut args = vec![haystack];
+        args.extend(needles.iter().map(|n| datafusion::logical_expr::lit(n.as_str())));
+        ScalarUDF::new_from_impl(Self::new(op, needles)).call(args)
     }
 
     /// The result for one haystack (`None` is a null, which behaves as `""`).
@@ -152,30 +155,15 @@ impl ScalarUDFImpl for HasUdf {
         self.op.name
     }
 
-    fn display_name(&self, args: &[Expr]) -> Result<String> {
-        let subject = args.first().map_or_else(String::new, ToString::to_string);
-        let needles: Vec<String> = self.needles.iter().map(|n| format!("{n:?}")).collect();
-        Ok(format!("{subject} {} ({})", self.op.name, needles.join(", ")))
-    }
-
-    fn schema_name(&self, args: &[Expr]) -> Result<String> {
-        let subject = match args.first() {
-            Some(e) => e.schema_name().to_string(),
-            None => String::new(),
-        };
-        let needles: Vec<String> = self.needles.iter().map(|n| format!("{n:?}")).collect();
-        Ok(format!("{subject} {} ({})", self.op.name, needles.join(", ")))
-    }
-
     fn signature(&self) -> &Signature {
         &self.signature
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        match arg_types {
-            [t] if is_string_like(t) => Ok(vec![t.clone()]),
-            [t] => plan_err!("{} needs a string on its left, got {t}", self.op.name),
-            _ => plan_err!("{} takes one string argument", self.op.name),
+        match arg_types.split_first() {
+            Some((t, needles)) if is_string_like(t) && needles.len() == self.needles.len() => Ok(arg_types.to_vec()),
+            Some((t, _)) if !is_string_like(t) => plan_err!("{} needs a string on its left, got {t}", self.op.name),
+            _ => plan_err!("{} takes a string and its {} needle(s)", self.op.name, self.needles.len()),
         }
     }
 
@@ -188,8 +176,8 @@ impl ScalarUDFImpl for HasUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return exec_err!("{} takes one argument", self.op.name);
+        let Some(arg) = args.args.first() else {
+            return exec_err!("{} takes a string argument", self.op.name);
         };
         match arg {
             ColumnarValue::Array(a) => Ok(ColumnarValue::Array(Arc::new(self.evaluate(a.as_ref())?) as ArrayRef)),
