@@ -139,7 +139,9 @@ pub(crate) fn closest_names<'a>(name: &str, candidates: impl IntoIterator<Item =
         .collect();
     scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.len().cmp(&b.1.len())).then(a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
+    // Only the best kind of match: a close spelling beats a far one.
+    let best = scored.first().map_or(0, |(s, _)| *s);
+    scored.into_iter().take_while(|(s, _)| *s == best).take(3).map(|(_, c)| c).collect()
 }
 
 /// "did you mean `a`, `b` or `c`?"

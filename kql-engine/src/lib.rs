@@ -28,6 +28,7 @@
 
 mod context;
 mod error;
+pub mod format;
 pub mod functions;
 pub mod planner;
 

@@ -105,7 +105,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 if args.is_empty() || args.len() > 64 {
                     return Err(KqlError::plan(span, "`strcat` takes 1 to 64 arguments"));
                 }
-                let parts = (0..args.len()).map(|i| Ok(self.as_text(arg(i)?, ctx)?)).collect::<Result<Vec<_>>>()?;
+                let parts = (0..args.len()).map(|i| self.as_text(arg(i)?, ctx)).collect::<Result<Vec<_>>>()?;
                 non_null_string(f::concat(parts))
             }
             "strlen" => {
@@ -167,7 +167,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 when(c, a).otherwise(b).map_err(df)?
             }
             "case" => {
-                if args.len() < 3 || args.len() % 2 == 0 {
+                if args.len() < 3 || args.len().is_multiple_of(2) {
                     return Err(KqlError::plan(span, "`case` takes pairs of (condition, value) and an else value"));
                 }
                 let mut builder: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;

@@ -199,7 +199,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let (l, r) = if as_literal(&l).is_some() && as_literal(&r).is_none() { (r, l) } else { (l, r) };
         if lt == KqlType::String || rt == KqlType::String {
             return Ok(match as_literal(&r).and_then(string_of) {
-                Some(s) if s.is_empty() => {
+                Some("") => {
                     if negated {
                         l.clone().is_not_null().and(binary_expr(l, DfOp::NotEq, lit("")))
                     } else {

@@ -56,8 +56,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let with_clock;
         let planner = match query_now(q)? {
             Some(now) => {
-                with_clock =
-                    KqlToRel { provider: self.provider, options: PlannerOptions { now, ..self.options.clone() } };
+                with_clock = KqlToRel { provider: self.provider, options: PlannerOptions { now } };
                 &with_clock
             }
             None => self,

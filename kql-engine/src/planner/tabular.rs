@@ -128,7 +128,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// `datatable(a:long, b:string) [1, "x", ...]`: literal rows cast to the declared types.
     fn datatable(&self, d: &Datatable, scope: &Scope) -> Result<LogicalPlan> {
         let width = d.columns.len();
-        if width == 0 || d.values.len() % width != 0 {
+        if width == 0 || !d.values.len().is_multiple_of(width) {
             return Err(KqlError::plan(
                 d.span,
                 format!(
