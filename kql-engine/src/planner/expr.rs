@@ -97,9 +97,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             ExprKind::Binary { op: BinaryOp::String(op), left, right } => self.string_op(*op, left, right, e.span, ctx),
             ExprKind::Binary { op, left, right } => self.binary(*op, left, right, e.span, ctx),
-            ExprKind::Between { operand, negated, low, high } => {
-                self.between(operand, *negated, low, high, e.span, ctx)
-            }
+            ExprKind::Between { operand, negated, low, high } => self.between(operand, *negated, low, high, ctx),
             ExprKind::InList { operand, op, items } => self.in_list(operand, *op, items, e.span, ctx),
             ExprKind::Call { name, args } => self.call(name, args, e.span, ctx),
             ExprKind::Index { base, index } => self.index(base, index, e.span, ctx),
@@ -327,37 +325,36 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 
     /// `x between (a .. b)` as `x >= a and x <= b` (native comparisons, so Parquet statistics
     /// and partitions prune). A datetime with a timespan upper bound means `a .. a + b`.
-    fn between(
-        &self,
-        operand: &Expr,
-        negated: bool,
-        low: &Expr,
-        high: &Expr,
-        span: Span,
-        ctx: &ExprCtx<'_>,
-    ) -> Result<DfExpr> {
+    fn between(&self, operand: &Expr, negated: bool, low: &Expr, high: &Expr, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         let v = ctx.value();
         let x = self.expr(operand, &v)?;
         let a = self.expr(low, &v)?;
         let b = self.expr(high, &v)?;
         let (xt, at, bt) = (self.kql_type(&x, ctx)?, self.kql_type(&a, ctx)?, self.kql_type(&b, ctx)?);
-        if !(xt.is_numeric() || matches!(xt, KqlType::DateTime | KqlType::TimeSpan | KqlType::Bool | KqlType::Null)) {
+        if !(xt.is_numeric() || matches!(xt, KqlType::DateTime | KqlType::TimeSpan | KqlType::Null)) {
             return Err(KqlError::plan(
                 operand.span,
                 format!("`between` needs a number, datetime or timespan, got {}", xt.name()),
             ));
         }
-        let b = if xt == KqlType::DateTime && at == KqlType::DateTime && bt == KqlType::TimeSpan {
-            fold(binary_expr(a.clone(), DfOp::Plus, b))
-        } else {
-            if at != bt && !(at.is_numeric() && bt.is_numeric()) && at != KqlType::Null && bt != KqlType::Null {
+        // Each bound must compare with the operand; a datetime range may end with a timespan.
+        let fits = |t: KqlType| {
+            t == KqlType::Null
+                || xt == KqlType::Null && (t.is_numeric() || matches!(t, KqlType::DateTime | KqlType::TimeSpan))
+                || t == xt
+                || t.is_numeric() && xt.is_numeric()
+        };
+        let datetime_plus_span =
+            matches!(xt, KqlType::DateTime | KqlType::Null) && at == KqlType::DateTime && bt == KqlType::TimeSpan;
+        for (bound, t) in [(low, at), (high, bt)] {
+            if !fits(t) && !(datetime_plus_span && bound.span == high.span) {
                 return Err(KqlError::plan(
-                    span,
-                    format!("`between` bounds must have one type, got {} and {}", at.name(), bt.name()),
+                    bound.span,
+                    format!("`between` compares {} with a {} bound", xt.name(), t.name()),
                 ));
             }
-            b
-        };
+        }
+        let b = if datetime_plus_span { fold(binary_expr(a.clone(), DfOp::Plus, b)) } else { b };
         let a = fold(a);
         Ok(if negated {
             let a = self.time_literal_for(&x, a, Rounding::Up, ctx)?;
