@@ -34,3 +34,4 @@ pub mod planner;
 
 pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
 pub use error::{KqlError, Located, Result};
+pub use kql_parser::{LineCol, ParseError, Span};

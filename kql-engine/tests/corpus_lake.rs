@@ -9,38 +9,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampNanosecondType};
 use kql_engine::KqlContext;
-use testdata::{ExpectedRow, Generator, LakeOptions, Layout, PhysicalTypes, Status, write_lake};
-
-/// The rows of a hunt's result in the manifest's shape.
-fn actual_rows(batches: &[RecordBatch], by: &[String]) -> Vec<ExpectedRow> {
-    let mut out = Vec::new();
-    for b in batches {
-        let col = |name: &str| b.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
-        let times = |name: &str| cast(col(name), &DataType::Timestamp(TimeUnit::Nanosecond, None)).expect("cast time");
-        let first = times("FirstSeen");
-        let last = times("LastSeen");
-        let count = col("Count").as_primitive::<Int64Type>().clone();
-        let report = col("Report").as_list::<i32>().clone();
-        let keys: Vec<_> = by.iter().map(|k| (k.clone(), cast(col(k), &DataType::Utf8).expect("cast key"))).collect();
-        for r in 0..b.num_rows() {
-            let mut ids: Vec<i64> = report.value(r).as_primitive::<Int64Type>().values().to_vec();
-            ids.sort_unstable();
-            out.push(ExpectedRow {
-                keys: keys.iter().map(|(k, a)| (k.clone(), a.as_string::<i32>().value(r).to_owned())).collect(),
-                first_seen: testdata::format_rfc3339(first.as_primitive::<TimestampNanosecondType>().value(r)),
-                last_seen: testdata::format_rfc3339(last.as_primitive::<TimestampNanosecondType>().value(r)),
-                report: ids,
-                count: u64::try_from(count.value(r)).expect("count"),
-            });
-        }
-    }
-    out.sort_by(|a, b| a.keys.cmp(&b.keys));
-    out
-}
+use testdata::{Generator, LakeOptions, Layout, PhysicalTypes, write_lake};
 
 async fn check_lake(physical: PhysicalTypes, layout: Layout) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -60,23 +30,8 @@ async fn check_lake(physical: PhysicalTypes, layout: Layout) {
             Ok(df) => df.collect().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.render(query)),
         };
-        match (&rule.status, result) {
-            (Status::Broken, Err(_)) => {}
-            (Status::Broken, Ok(_)) => {
-                failures.push(format!("{}: ran, but is broken at the source ({:?})", rule.file, rule.reason))
-            }
-            (_, Err(e)) => failures.push(format!("{}: failed:\n{e}", rule.file)),
-            (_, Ok(batches)) => {
-                let actual = actual_rows(&batches, &rule.by);
-                let mut expected = rule.rows.clone();
-                expected.sort_by(|a, b| a.keys.cmp(&b.keys));
-                if actual != expected {
-                    failures.push(format!(
-                        "{}: rows differ\n  expected {:#?}\n  actual   {:#?}",
-                        rule.file, rule.rows, actual
-                    ));
-                }
-            }
+        if let Err(e) = testdata::check_result(rule, result.as_deref().map_err(String::as_str)) {
+            failures.push(format!("{}: {e}", rule.file));
         }
     }
     assert!(

@@ -23,6 +23,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod background;
+mod check;
 pub mod cli;
 mod generator;
 mod lake;
@@ -38,6 +39,7 @@ mod vocab;
 
 use std::path::{Path, PathBuf};
 
+pub use check::{check_result, result_rows};
 pub use generator::{Config, Generator, GeneratorBuilder, TableBatches};
 pub use lake::{Compression, LakeOptions, LakeSummary, Layout, TableSummary, write_lake};
 pub use manifest::{ExpectedRow, GeneratorInfo, Manifest, RuleExpectation, Status};

@@ -13,7 +13,7 @@ use crate::schema::Table;
 use crate::time::{NANOS_PER_SECOND, format_rfc3339};
 
 /// What a rule's hunt returns over the generated lake.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// At least one result row.

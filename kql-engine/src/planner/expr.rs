@@ -99,7 +99,23 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             ExprKind::Binary { op, left, right } => self.binary(*op, left, right, e.span, ctx),
             ExprKind::Between { operand, negated, low, high } => self.between(operand, *negated, low, high, ctx),
             ExprKind::InList { operand, op, items } => self.in_list(operand, *op, items, e.span, ctx),
-            ExprKind::Call { name, args } => self.call(name, args, e.span, ctx),
+            ExprKind::Call { name, args } => {
+                let call = self.call(name, args, e.span, ctx)?;
+                // A call lowered to a DataFusion function whose signature rejects the argument
+                // types: say so at the call, in KQL's type names.
+                if call.get_type(ctx.schema).is_err() {
+                    let types: Vec<&str> = args
+                        .iter()
+                        .map(|a| self.expr(&a.value, &ctx.value()).and_then(|x| self.kql_type(&x, ctx)))
+                        .map(|t| t.map_or("?", KqlType::name))
+                        .collect();
+                    return Err(KqlError::plan(
+                        e.span,
+                        format!("`{}` cannot take arguments of types ({})", name.name, types.join(", ")),
+                    ));
+                }
+                Ok(call)
+            }
             ExprKind::Index { base, index } => self.index(base, index, e.span, ctx),
             ExprKind::Member { .. } => Err(KqlError::not_supported(e.span, "property access on dynamic values")),
             ExprKind::TypeOf(_) => {
@@ -347,7 +363,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let datetime_plus_span =
             matches!(xt, KqlType::DateTime | KqlType::Null) && at == KqlType::DateTime && bt == KqlType::TimeSpan;
         for (bound, t) in [(low, at), (high, bt)] {
-            if !fits(t) && !(datetime_plus_span && bound.span == high.span) {
+            if !(fits(t) || datetime_plus_span && bound.span == high.span) {
                 return Err(KqlError::plan(
                     bound.span,
                     format!("`between` compares {} with a {} bound", xt.name(), t.name()),
