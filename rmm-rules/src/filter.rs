@@ -9,7 +9,7 @@ use crate::rule::Rule;
 /// chosen when every kind given matches (an empty filter chooses every rule).
 ///
 /// ```
-/// let filter = rmm_rules::Filter::new().pattern("Atera*")?.table("DeviceNetworkEvents");
+/// let filter = rmm_rules::Filter::new().pattern("atera")?.table("DeviceNetworkEvents");
 /// let catalog = rmm_rules::Catalog::builtin().filter(&filter);
 /// assert_eq!(catalog.len(), 1);
 /// # Ok::<(), rmm_rules::PatternError>(())
