@@ -1,9 +1,12 @@
-//! `kql check`: parse a query and report every problem with a caret.
+//! `kql check`: parse a query (and plan it against a lake when one is given); report every
+//! problem with a caret.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
+use crate::failure::{CliResult, Failure};
 use crate::input;
+use crate::query::{interruptible, query_error};
+use crate::session::LakeArgs;
 
 /// Arguments of `kql check`.
 #[derive(Debug, clap::Args)]
@@ -13,15 +16,22 @@ pub(crate) struct Args {
     /// Read the query from a file.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
+    #[command(flatten)]
+    lake: LakeArgs,
 }
 
-pub(crate) fn run(args: &Args) -> Result<(), String> {
+pub(crate) fn run(args: &Args) -> CliResult {
     let q = input::read(args.query.as_deref(), args.file.as_deref())?;
-    match kql_parser::parse(&q.text) {
-        Ok(query) => {
-            println!("ok: {} statement(s), no syntax errors", query.statements.len());
-            Ok(())
-        }
-        Err(e) => Err(e.render_named(&q.text, &q.name, std::io::stderr().is_terminal())),
+    let parsed = kql_parser::parse(&q.text).map_err(|e| query_error(&e.into(), &q))?;
+    if args.lake.lake.is_none() && args.lake.tables.is_empty() {
+        println!("ok: {} statement(s), no syntax errors", parsed.statements.len());
+        return Ok(());
     }
+    let rt = args.lake.runtime()?;
+    rt.block_on(interruptible(async {
+        let ctx = args.lake.context().await?;
+        let plans = ctx.plans(&q.text).await.map_err(|e| query_error(&e, &q))?;
+        println!("ok: {} statement(s), {} result(s) plan against the tables", parsed.statements.len(), plans.len());
+        Ok::<(), Failure>(())
+    }))
 }

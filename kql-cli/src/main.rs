@@ -1,13 +1,29 @@
 //! `kql`: run KQL hunting queries over Parquet lakes from the command line.
+//!
+//! Commands: `query`, `explain`, `check`, `tables`, `hunt`, `gen`, `demo`, `shell`. Exit status:
+//! 0 on success, 1 on a query or data error (the message on stderr), 2 on bad usage.
+
+// Unit tests see the dev-dependencies meant for the end-to-end tests.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
 
 mod check;
+mod demo;
+mod explain;
+mod failure;
+mod generate;
+mod hunt;
 mod input;
+mod output;
+mod query;
+mod session;
+mod shell;
+mod tables;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Run KQL (Kusto Query Language) hunting queries over Parquet telemetry.
+/// Run KQL (Kusto Query Language) hunting queries, verbatim, over Parquet telemetry.
 #[derive(Debug, Parser)]
 #[command(name = "kql", version, about, propagate_version = true)]
 struct Cli {
@@ -17,25 +33,56 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check a query for syntax errors; prints every problem with its line, column and a caret.
+    /// Run a query (several statements allowed) and print or write its results.
+    Query(query::Args),
+    /// Show a query's logical and physical plans; with --analyze, run it and show per-operator
+    /// rows and times.
+    Explain(explain::Args),
+    /// Check a query: parse it, and plan it when a lake is given; every problem is shown with
+    /// its line, column and a caret.
     Check(check::Args),
+    /// List a lake's tables with their files, row counts and schemas.
+    Tables(tables::Args),
+    /// Run a catalog of hunting rules (Sentinel YAML) over a lake.
+    Hunt(hunt::Args),
+    /// Generate a Defender telemetry lake with planted RMM activity and its ground truth.
+    Gen(generate::Args),
+    /// Make a demo lake and run the built-in hunts on it.
+    Demo(demo::Args),
+    /// An interactive prompt over a lake.
+    Shell(shell::Args),
 }
 
-/// Exit status for a query or data error (bad usage is 2, from clap).
-const QUERY_ERROR: u8 = 1;
-
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Check(args) => check::run(&args),
+    let result = match &cli.command {
+        Command::Query(args) => query::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Tables(args) => tables::run(args),
+        Command::Hunt(args) => hunt::run(args),
+        Command::Gen(args) => generate::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Shell(args) => shell::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("{message}");
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("{}", failure.message);
             }
-            ExitCode::from(QUERY_ERROR)
+            ExitCode::from(failure.code)
         }
+    }
+}
+
+/// `kql ... | head` closes the pipe early: end quietly, like other command-line tools, instead of
+/// failing on the next write (Rust ignores SIGPIPE by default).
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

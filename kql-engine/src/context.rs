@@ -1,6 +1,6 @@
 //! [`KqlContext`]: a DataFusion `SessionContext` that runs KQL.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -179,7 +179,7 @@ impl KqlContext {
         let state = self.session.state();
         let mut config = ListingTableConfig::new(url).with_listing_options(options);
         if meta.is_dir() {
-            if !contains_parquet(path) {
+            if !crate::lake::contains_parquet(path) {
                 return Err(KqlError::Lake(format!("{}: no Parquet files in this folder", path.display())));
             }
             config = config.infer_partitions_from_path(&state).await.map_err(|e| lake_error(path, e))?;
@@ -195,28 +195,11 @@ impl KqlContext {
     /// # Errors
     /// When the folder cannot be read or a table's files are not valid Parquet.
     pub async fn register_lake(&self, dir: impl AsRef<Path>) -> Result<Vec<String>> {
-        let dir = dir.as_ref();
-        let entries = std::fs::read_dir(dir).map_err(|e| KqlError::Lake(format!("{}: {e}", dir.display())))?;
-        let mut tables: BTreeMap<String, std::path::PathBuf> = BTreeMap::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| KqlError::Lake(format!("{}: {e}", dir.display())))?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.starts_with('_') {
-                continue;
-            }
-            if path.is_dir() {
-                if contains_parquet(&path) {
-                    tables.insert(name, path);
-                }
-            } else if let Some(stem) = name.strip_suffix(".parquet") {
-                tables.insert(stem.to_owned(), path);
-            }
+        let tables = crate::lake::lake_tables(dir.as_ref())?;
+        for t in &tables {
+            self.register_parquet(&t.name, &t.path).await?;
         }
-        for (name, path) in &tables {
-            self.register_parquet(name, path).await?;
-        }
-        Ok(tables.into_keys().collect())
+        Ok(tables.into_iter().map(|t| t.name).collect())
     }
 
     /// Every registered table name, sorted.
@@ -333,16 +316,6 @@ fn wall_clock() -> i64 {
 
 fn lake_error(path: &Path, e: datafusion::error::DataFusionError) -> KqlError {
     KqlError::Lake(format!("{}: {}", path.display(), e.strip_backtrace()))
-}
-
-fn contains_parquet(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else { return false };
-    entries.flatten().any(|e| {
-        let p = e.path();
-        let name = e.file_name();
-        let hidden = name.to_string_lossy().starts_with(['.', '_']);
-        !hidden && (if p.is_dir() { contains_parquet(&p) } else { p.extension().is_some_and(|x| x == "parquet") })
-    })
 }
 
 /// The last step of every plan: string columns that may be null read as `""` (a KQL string

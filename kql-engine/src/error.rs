@@ -154,6 +154,25 @@ pub(crate) fn did_you_mean(names: &[&str]) -> Option<String> {
     }
 }
 
+/// DataFusion's words for a problem, without its prefixes ("Error during planning: ") and its
+/// plea to report a bug (the cause is the query, which the caller locates).
+pub(crate) fn datafusion_message(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    let mut text = root.message().into_owned();
+    for noise in ["Error during planning: ", "Internal error: ", "Schema error: "] {
+        while let Some(rest) = text.strip_prefix(noise) {
+            text = rest.to_owned();
+        }
+    }
+    if let Some(at) = text.find(".\nThis issue was likely caused by a bug") {
+        text.truncate(at);
+    }
+    if let Some(at) = text.find("This issue was likely caused by a bug") {
+        text.truncate(at);
+    }
+    format!("the types do not fit: {}", text.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,8 +30,10 @@ mod context;
 mod error;
 pub mod format;
 pub mod functions;
+mod lake;
 pub mod planner;
 
 pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
 pub use error::{KqlError, Located, Result};
 pub use kql_parser::{LineCol, ParseError, Span};
+pub use lake::{LakeTable, lake_tables};

@@ -64,21 +64,30 @@ impl Report {
     /// # Errors
     /// When writing fails, or a result column has a type JSON cannot show.
     pub fn write_jsonl(&self, mut out: impl Write) -> io::Result<()> {
-        for r in &self.results {
-            let value = result_json(r).map_err(io::Error::other)?;
-            serde_json::to_writer(&mut out, &value)?;
-            out.write_all(b"\n")?;
-        }
-        for p in &self.problems {
-            let value = json!({
-                "source": p.source.to_string(),
-                "status": "unreadable",
-                "error": { "message": p.message, "line": p.location.map(|l| l.0), "column": p.location.map(|l| l.1) },
-            });
+        for value in self.json_values().map_err(io::Error::other)? {
             serde_json::to_writer(&mut out, &value)?;
             out.write_all(b"\n")?;
         }
         Ok(())
+    }
+
+    /// The objects of [`Report::write_jsonl`], as values.
+    ///
+    /// # Errors
+    /// When a result column has a type JSON cannot show.
+    pub fn json_values(&self) -> Result<Vec<Value>, kql_engine::KqlError> {
+        let mut out = Vec::with_capacity(self.results.len() + self.problems.len());
+        for r in &self.results {
+            out.push(result_json(r)?);
+        }
+        for p in &self.problems {
+            out.push(json!({
+                "source": p.source.to_string(),
+                "status": "unreadable",
+                "error": { "message": p.message, "line": p.location.map(|l| l.0), "column": p.location.map(|l| l.1) },
+            }));
+        }
+        Ok(out)
     }
 
     /// A table of the rules (name, status, rows, rows scanned, time), the failures with their

@@ -114,6 +114,32 @@ pub struct LakeSummary {
     pub elapsed: Duration,
 }
 
+impl std::fmt::Display for LakeSummary {
+    /// One line per table (rows, files, size), then the totals and the manifest's path.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MIB: f64 = 1024.0 * 1024.0;
+        for t in &self.tables {
+            writeln!(
+                f,
+                "{:<28} {:>12} rows {:>4} file(s) {:>10.1} MiB",
+                t.table.name(),
+                t.rows,
+                t.files.len(),
+                t.bytes as f64 / MIB
+            )?;
+        }
+        let secs = self.elapsed.as_secs_f64();
+        writeln!(
+            f,
+            "{} rows, {:.1} MiB in {secs:.1} s ({:.0} rows/s); manifest: {}",
+            self.rows(),
+            self.bytes() as f64 / MIB,
+            self.rows() as f64 / secs.max(1e-9),
+            self.manifest.display()
+        )
+    }
+}
+
 impl LakeSummary {
     /// Rows written in all tables.
     pub fn rows(&self) -> u64 {

@@ -171,10 +171,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     return Err(KqlError::plan(span, "`case` takes pairs of (condition, value) and an else value"));
                 }
                 let mut builder: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+                let otherwise = arg(args.len() - 1)?;
                 for pair in args[..args.len() - 1].chunks(2) {
                     let c = self.expr(&pair[0].value, &v)?;
                     self.expect_bool(&c, pair[0].value.span, "case", ctx)?;
                     let value = self.expr(&pair[1].value, &v)?;
+                    self.same_type(&otherwise, &value, pair[1].value.span, fname, ctx)?;
                     builder = Some(match builder {
                         None => when(c, value),
                         Some(mut b) => {
@@ -183,7 +185,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         }
                     });
                 }
-                let otherwise = arg(args.len() - 1)?;
                 builder.ok_or_else(|| KqlError::Internal("empty case".into()))?.otherwise(otherwise).map_err(df)?
             }
             "isempty" | "isnotempty" => {

@@ -93,7 +93,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Range(r) => return Err(KqlError::not_supported(r.span, "the `range` operator")),
         };
         for op in &p.operators {
-            plan = self.operator(plan, op, scope, depth)?;
+            // DataFusion's own checks (type coercion in a builder) know nothing of KQL spans:
+            // their errors are placed on the operator that caused them.
+            plan = self.operator(plan, op, scope, depth).map_err(|e| match e {
+                KqlError::DataFusion(inner) => KqlError::plan(op.span, crate::error::datafusion_message(&inner)),
+                other => other,
+            })?;
         }
         Ok(plan)
     }

@@ -28,23 +28,7 @@ fn main() -> ExitCode {
     };
     match run() {
         Ok(summary) => {
-            for t in &summary.tables {
-                println!(
-                    "{:<28} {:>12} rows {:>4} file(s) {:>10.1} MiB",
-                    t.table.name(),
-                    t.rows,
-                    t.files.len(),
-                    t.bytes as f64 / 1048576.0
-                );
-            }
-            let secs = summary.elapsed.as_secs_f64();
-            println!(
-                "{} rows, {:.1} MiB in {secs:.1} s ({:.0} rows/s); manifest: {}",
-                summary.rows(),
-                summary.bytes() as f64 / 1048576.0,
-                summary.rows() as f64 / secs.max(1e-9),
-                summary.manifest.display()
-            );
+            print!("{summary}");
             ExitCode::SUCCESS
         }
         Err(e) => {

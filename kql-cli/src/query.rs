@@ -1,0 +1,77 @@
+//! `kql query`: run a query and write its results.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use futures::StreamExt as _;
+use kql_engine::KqlContext;
+
+use crate::failure::{CliResult, Failure};
+use crate::input::{self, QueryText};
+use crate::output::{Format, ResultWriter, Sink};
+use crate::session::LakeArgs;
+
+/// Arguments of `kql query`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The query text, or `-` to read it from standard input (also the default when no file is
+    /// given).
+    pub(crate) query: Option<String>,
+    /// Read the query from a file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) lake: LakeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+    /// Write to this file instead of standard output (it appears only when complete).
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &Args) -> CliResult {
+    if args.format == Format::Parquet && args.output.is_none() {
+        return Err(Failure::usage("kql: --format parquet needs --output PATH"));
+    }
+    let q = input::read(args.query.as_deref(), args.file.as_deref())?;
+    let rt = args.lake.runtime()?;
+    rt.block_on(interruptible(async {
+        let ctx = args.lake.context().await?;
+        let sink = Sink::create(args.output.as_deref())?;
+        run_query(&ctx, &q, ResultWriter::new(args.format, sink)).await
+    }))
+}
+
+/// Plans every statement, then streams each result into the writer.
+pub(crate) async fn run_query(ctx: &KqlContext, q: &QueryText, mut writer: ResultWriter) -> CliResult {
+    let frames = ctx.kql_all(&q.text).await.map_err(|e| query_error(&e, q))?;
+    for df in frames {
+        writer.begin(std::sync::Arc::clone(df.schema().inner()))?;
+        let mut stream = df.execute_stream().await.map_err(|e| run_error(&e.into()))?;
+        while let Some(batch) = stream.next().await {
+            writer.batch(&batch.map_err(|e| run_error(&e.into()))?)?;
+        }
+        writer.end()?;
+    }
+    writer.finish()
+}
+
+/// A planning error drawn against the query, with colours on a terminal.
+pub(crate) fn query_error(e: &kql_engine::KqlError, q: &QueryText) -> Failure {
+    Failure::query(e.render_named(&q.text, &q.name, std::io::stderr().is_terminal()).trim_end().to_owned())
+}
+
+/// An error while running (reading files, executing).
+pub(crate) fn run_error(e: &kql_engine::KqlError) -> Failure {
+    Failure::query(format!("kql: {e}"))
+}
+
+/// Runs `work`, stopping it on Ctrl-C (whatever it was writing is dropped, so a temporary
+/// output file is removed).
+pub(crate) async fn interruptible<T>(work: impl Future<Output = CliResult<T>>) -> CliResult<T> {
+    tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err(Failure::interrupted()),
+    }
+}
