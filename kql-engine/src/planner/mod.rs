@@ -20,6 +20,7 @@ mod expr;
 mod join;
 mod names;
 mod operators;
+mod range;
 mod scope;
 mod statement;
 mod strings;

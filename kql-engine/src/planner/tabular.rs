@@ -90,7 +90,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Datatable(d) => self.datatable(d, scope)?,
             Source::Print(pr) => self.print(pr, scope, depth)?,
             Source::Union(u) => self.union(None, u, scope, depth)?,
-            Source::Range(r) => return Err(KqlError::not_supported(r.span, "the `range` operator")),
+            Source::Range(r) => self.range(r, scope)?,
         };
         for op in &p.operators {
             // DataFusion's own checks (type coercion in a builder) know nothing of KQL spans:
