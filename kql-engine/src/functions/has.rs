@@ -88,7 +88,11 @@ impl HasUdf {
         BooleanArray::new(bits, None)
     }
 
-    fn evaluate(&self, array: &dyn Array) -> Result<BooleanArray> {
+    /// Tests every value of a string array of any layout (what the UDF runs per batch).
+    ///
+    /// # Errors
+    /// When the array is not a string array.
+    pub fn evaluate(&self, array: &dyn Array) -> Result<BooleanArray> {
         let n = array.len();
         Ok(match array.data_type() {
             DataType::Utf8 => {

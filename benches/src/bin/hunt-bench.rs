@@ -1,0 +1,114 @@
+//! `hunt-bench`: runs the seed hunts in-process over a lake, with our engine (KQL text,
+//! verbatim) and with the best hand-written DataFusion plan, and prints one JSON object per
+//! engine and hunt: the median and every run's time (session built outside the timing, one
+//! warm-up run), and the rows in a normal form for cross-engine checks. The comparison harness
+//! (`benches/compare/compare.py`) calls it.
+//!
+//! ```text
+//! hunt-bench --lake DIR [--runs 5] [--engine kql|datafusion|both]
+//! hunt-bench --rows 10000000 [--layout file|hive]   # a cached benchmark lake
+//! ```
+
+// The binary sees the library's dependencies; it uses the library.
+#![allow(unused_crate_dependencies)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use benches::{SeedHunt, bench_lake, context, hand_written, normalize, seed_hunts};
+use clap::Parser;
+use kql_engine::KqlContext;
+use serde_json::json;
+use testdata::Layout;
+
+#[derive(Debug, Parser)]
+#[command(name = "hunt-bench", about = "Time the seed hunts in-process")]
+struct Cli {
+    /// The lake (default: the cached benchmark lake of --rows rows).
+    #[arg(long)]
+    lake: Option<PathBuf>,
+    /// Rows per table of the cached benchmark lake.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// Layout of the cached benchmark lake.
+    #[arg(long, default_value = "file")]
+    layout: Layout,
+    /// Timed runs per hunt (after one warm-up).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// `kql`, `datafusion` or `both`.
+    #[arg(long, default_value = "both")]
+    engine: String,
+    /// Only these hunts (A, B, C, D).
+    #[arg(long, value_delimiter = ',')]
+    hunts: Vec<String>,
+}
+
+async fn once(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<(f64, Vec<serde_json::Value>), String> {
+    let started = Instant::now();
+    let df = match engine {
+        "kql" => ctx.kql(&hunt.kql).await.map_err(|e| e.to_string())?,
+        _ => hand_written(ctx, hunt).await.map_err(|e| e.to_string())?,
+    };
+    let batches = df.collect().await.map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    Ok((secs, normalize(&batches).map_err(|e| e.to_string())?))
+}
+
+async fn run(cli: &Cli) -> Result<(), String> {
+    let lake = match &cli.lake {
+        Some(l) => l.clone(),
+        None => bench_lake(cli.rows, cli.layout).map_err(|e| e.to_string())?,
+    };
+    let ctx = context(&lake).await.map_err(|e| e.to_string())?;
+    let engines: Vec<&str> = match cli.engine.as_str() {
+        "both" => vec!["kql", "datafusion"],
+        "kql" => vec!["kql"],
+        "datafusion" => vec!["datafusion"],
+        other => return Err(format!("unknown engine `{other}`")),
+    };
+    for hunt in seed_hunts() {
+        if !cli.hunts.is_empty() && !cli.hunts.iter().any(|h| h.eq_ignore_ascii_case(hunt.key)) {
+            continue;
+        }
+        for engine in &engines {
+            let (_, rows) = once(&ctx, &hunt, engine).await?;
+            let mut times = Vec::with_capacity(cli.runs);
+            for _ in 0..cli.runs {
+                times.push(once(&ctx, &hunt, engine).await?.0);
+            }
+            let mut sorted = times.clone();
+            sorted.sort_by(f64::total_cmp);
+            let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
+            let line = json!({
+                "engine": if *engine == "kql" { "kql (ours)" } else { "datafusion (hand-written)" },
+                "hunt": hunt.key,
+                "name": hunt.name,
+                "median_s": median,
+                "runs_s": times,
+                "rows": rows,
+            });
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hunt-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(&cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hunt-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
