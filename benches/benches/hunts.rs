@@ -32,13 +32,17 @@ fn hunts(c: &mut Criterion) {
             for hunt in seed_hunts() {
                 let id = format!("{}/{rows}/{layout:?}", hunt.key);
                 group.bench_function(BenchmarkId::new("kql", &id), |b| {
-                    b.iter(|| rt.block_on(async { ctx.kql(&hunt.kql).await?.collect().await.map_err(Into::into) })
-                        .map_err(|e: kql_engine::KqlError| e.to_string())
-                        .expect("hunt"));
+                    b.iter(|| {
+                        rt.block_on(async { ctx.kql(&hunt.kql).await?.collect().await.map_err(Into::into) })
+                            .map_err(|e: kql_engine::KqlError| e.to_string())
+                            .expect("hunt")
+                    });
                 });
                 if layout == Layout::File {
                     group.bench_function(BenchmarkId::new("datafusion-hand-written", &id), |b| {
-                        b.iter(|| rt.block_on(async { hand_written(&ctx, &hunt).await?.collect().await }).expect("hunt"));
+                        b.iter(|| {
+                            rt.block_on(async { hand_written(&ctx, &hunt).await?.collect().await }).expect("hunt")
+                        });
                     });
                 }
             }

@@ -23,11 +23,8 @@ fn plan(c: &mut Criterion) {
         ctx.register_table(t.name(), Arc::new(table)).expect("register");
     }
     // The rules that plan (the broken ones fail fast and would flatter the average).
-    let queries: Vec<String> = catalog
-        .iter()
-        .map(|r| r.query.clone())
-        .filter(|q| rt.block_on(ctx.plan(q)).is_ok())
-        .collect();
+    let queries: Vec<String> =
+        catalog.iter().map(|r| r.query.clone()).filter(|q| rt.block_on(ctx.plan(q)).is_ok()).collect();
     let mut group = c.benchmark_group("plan");
     group.throughput(Throughput::Elements(queries.len() as u64));
     group.bench_function(format!("parse+plan {} rmm rules", queries.len()), |b| {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min};
-use datafusion::logical_expr::{Expr, col, lit};
+use datafusion::logical_expr::{Expr, ident, lit};
 use datafusion::scalar::ScalarValue;
 use kql_engine::KqlContext;
 use kql_engine::functions::has::{HasUdf, MatchOp};
@@ -50,8 +50,7 @@ pub fn seed_hunts() -> Vec<SeedHunt> {
     ];
     keys.iter()
         .filter_map(|(key, file)| {
-            let rule =
-                catalog.iter().find(|r| matches!(&r.source, rmm_rules::RuleSource::Builtin(f) if f == file))?;
+            let rule = catalog.iter().find(|r| matches!(&r.source, rmm_rules::RuleSource::Builtin(f) if f == file))?;
             Some(SeedHunt {
                 key,
                 name: rule.name.clone(),
@@ -82,9 +81,8 @@ pub fn bench_lake(rows: u64, layout: Layout) -> Result<PathBuf, testdata::Error>
     let dir = lakes_dir().join(name);
     let generator = Generator::builder().seed(42).rows(rows).now_rfc3339(NOW)?.build()?;
     let manifest = generator.manifest();
-    let existing = std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Manifest>(&t).ok());
+    let existing =
+        std::fs::read_to_string(dir.join("manifest.json")).ok().and_then(|t| serde_json::from_str::<Manifest>(&t).ok());
     if existing.as_ref() != Some(&manifest) {
         eprintln!("making the benchmark lake {} ...", dir.display());
         let _ = std::fs::remove_dir_all(&dir);
@@ -114,7 +112,7 @@ fn has(column: &str, needles: &[&str]) -> Expr {
         all: false,
         name: if needles.len() == 1 { "has" } else { "has_any" },
     };
-    HasUdf::call(op, col(column), needles.iter().map(|s| (*s).to_owned()).collect())
+    HasUdf::call(op, ident(column), needles.iter().map(|s| (*s).to_owned()).collect())
 }
 
 /// The best hand-written DataFusion plan for a seed hunt: the same filters (time window as
@@ -128,7 +126,7 @@ pub async fn hand_written(ctx: &KqlContext, hunt: &SeedHunt) -> datafusion::erro
     let start = now - 5 * 86_400 * 1_000_000_000;
     // The lake stores microseconds with a UTC zone.
     let ts = |ns: i64| lit(ScalarValue::TimestampMicrosecond(Some(ns / 1000), Some("UTC".into())));
-    let window = col("Timestamp").gt_eq(ts(start)).and(col("Timestamp").lt_eq(ts(now)));
+    let window = ident("Timestamp").gt_eq(ts(start)).and(ident("Timestamp").lt_eq(ts(now)));
     let predicate = match hunt.key {
         "A" => has("Signer", &["Atera Networks"]),
         "B" => has("InitiatingProcessVersionInfoCompanyName", &["Atera Networks"])
@@ -136,17 +134,17 @@ pub async fn hand_written(ctx: &KqlContext, hunt: &SeedHunt) -> datafusion::erro
         "C" => has("ProcessVersionInfoCompanyName", &["Atera Networks"]),
         _ => has("Signer", &["Action1 Corporation"]),
     };
-    let mut keys = vec![col("DeviceId"), col("DeviceName")];
+    let mut keys = vec![ident("DeviceId"), ident("DeviceName")];
     if hunt.key == "B" {
-        keys.push(col("RemoteUrl"));
+        keys.push(ident("RemoteUrl"));
     }
     let df = ctx.session().table(datafusion::common::TableReference::bare(hunt.table.as_str())).await?;
     df.filter(window.and(predicate))?.aggregate(
         keys,
         vec![
-            min(col("Timestamp")).alias("FirstSeen"),
-            max(col("Timestamp")).alias("LastSeen"),
-            array_agg(col("ReportId")).alias("Report"),
+            min(ident("Timestamp")).alias("FirstSeen"),
+            max(ident("Timestamp")).alias("LastSeen"),
+            array_agg(ident("ReportId")).alias("Report"),
             count(lit(1)).alias("Count"),
         ],
     )

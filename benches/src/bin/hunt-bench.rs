@@ -85,6 +85,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
                 "engine": if *engine == "kql" { "kql (ours)" } else { "datafusion (hand-written)" },
                 "hunt": hunt.key,
                 "name": hunt.name,
+                "table": hunt.table,
+                "kql": hunt.kql,
                 "median_s": median,
                 "runs_s": times,
                 "rows": rows,

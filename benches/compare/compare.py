@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of the seed hunts over the same Parquet files.
+
+Engines: our engine on the verbatim KQL and the best hand-written DataFusion plan (both through
+the `hunt-bench` binary, in-process), DuckDB with `has` written correctly (an ILIKE prefilter AND
+a boundary regex) and with the fast-but-wrong ILIKE form, ClickHouse (chdb) SQL with a boundary
+regex and with ILIKE, and ClickHouse's Kusto dialect on the KQL text (verbatim but for the clock:
+ClickHouse has no injectable `now()`, so `now(-5d)` and `now()` become the lake's fixed window). Every engine runs one
+warm-up and then --runs timed runs, fetching the result to Arrow; the table shows medians and our
+ratio to each. Rows are compared with ours: a correct engine must return exactly the same rows.
+
+    pip install -r benches/compare/requirements.txt
+    cargo build --release -p benches --bin hunt-bench
+    python3 benches/compare/compare.py --rows 10000000 [--shuffled] [--markdown]
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+START = "2024-05-27 12:00:00"
+END = "2024-06-01 12:00:00"
+
+# key: (table, [(column, [needles])] all must hold, group keys)
+HUNTS = {
+    "A": ("DeviceFileCertificateInfo", [("Signer", ["Atera Networks"])], ["DeviceId", "DeviceName"]),
+    "B": (
+        "DeviceNetworkEvents",
+        [("RemoteUrl", ["atera.com", "atera-agent-heartbeat"]),
+         ("InitiatingProcessVersionInfoCompanyName", ["Atera Networks"])],
+        ["DeviceId", "DeviceName", "RemoteUrl"],
+    ),
+    "C": ("DeviceProcessEvents", [("ProcessVersionInfoCompanyName", ["Atera Networks"])], ["DeviceId", "DeviceName"]),
+    "D": ("DeviceFileCertificateInfo", [("Signer", ["Action1 Corporation"])], ["DeviceId", "DeviceName"]),
+}
+
+
+def boundary_regex(needles):
+    alts = "|".join(re.escape(n.lower()) for n in needles)
+    # A KQL term is a run of Unicode letters and digits (spec 5.1): a needle edge that is a
+    # term character must meet a non-term character or the end of the text.
+    return r"(?i)(^|[^\pL\pN])(" + alts + r")($|[^\pL\pN])"
+
+
+def table_path(lake, table):
+    f = lake / f"{table}.parquet"
+    return (str(f), False) if f.exists() else (str(lake / table / "**" / "*.parquet"), True)
+
+
+def sql_duckdb(lake, key, exact):
+    table, tests, keys = HUNTS[key]
+    path, hive = table_path(lake, table)
+    conds = []
+    for col, needles in tests:
+        ilike = " OR ".join(f"{col} ILIKE '%{n.lower()}%'" for n in needles)
+        if exact:
+            rx = boundary_regex(needles).replace("'", "''")
+            conds.append(f"(({ilike}) AND regexp_matches({col}, '{rx}'))")
+        else:
+            conds.append(f"({ilike})")
+    src = f"read_parquet('{path}', hive_partitioning = {str(hive).lower()})"
+    return (
+        f"SELECT {', '.join(keys)}, min(Timestamp) AS FirstSeen, max(Timestamp) AS LastSeen, "
+        f"list(DISTINCT ReportId) AS Report, count(*) AS Count FROM {src} "
+        f"WHERE Timestamp BETWEEN TIMESTAMPTZ '{START}+00' AND TIMESTAMPTZ '{END}+00' AND {' AND '.join(conds)} "
+        f"GROUP BY ALL"
+    )
+
+
+def sql_clickhouse(lake, key, exact):
+    table, tests, keys = HUNTS[key]
+    path, _ = table_path(lake, table)
+    conds = []
+    for col, needles in tests:
+        if exact:
+            pre = " OR ".join(f"positionCaseInsensitiveUTF8({col}, '{n}') > 0" for n in needles)
+            rx = boundary_regex(needles).replace("\\", "\\\\").replace("'", "\\'")
+            conds.append(f"(({pre}) AND match({col}, '{rx}'))")
+        else:
+            conds.append("(" + " OR ".join(f"{col} ILIKE '%{n}%'" for n in needles) + ")")
+    return (
+        f"SELECT {', '.join(keys)}, min(Timestamp) AS FirstSeen, max(Timestamp) AS LastSeen, "
+        f"groupUniqArray(ReportId) AS Report, count() AS Count FROM file('{path}', Parquet) "
+        f"WHERE Timestamp BETWEEN toDateTime64('{START}', 6, 'UTC') AND toDateTime64('{END}', 6, 'UTC') "
+        f"AND {' AND '.join(conds)} GROUP BY {', '.join(keys)}"
+    )
+
+
+def normalize(table):
+    """Rows as comparable JSON strings: keys as text, times as ISO UTC, Report sorted."""
+    out = []
+    for row in table.to_pylist():
+        norm = {}
+        for k, v in row.items():
+            if k in ("FirstSeen", "LastSeen"):
+                v = v.astimezone(__import__("datetime").timezone.utc) if v.tzinfo else v
+                v = v.strftime("%Y-%m-%dT%H:%M:%S") + (f".{v.microsecond:06d}".rstrip("0") if v.microsecond else "") + "Z"
+            elif k == "Report":
+                v = sorted(set(int(x) for x in v))
+            elif k == "Count":
+                v = int(v)
+            else:
+                v = "" if v is None else str(v)
+            norm[k] = v
+        out.append(json.dumps(norm, sort_keys=True))
+    return sorted(out)
+
+
+def timed(fn, runs):
+    result = fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), result
+
+
+def kusto_text(kql):
+    """The seed hunt for ClickHouse's Kusto dialect: verbatim but for `now`, pinned to the lake's clock."""
+    return kql.replace("now(-5d)", f"datetime({START})").replace("now()", f"datetime({END})")
+
+
+def clickhouse_views(sess, lake, tables):
+    for table in tables:
+        path, _ = table_path(lake, table)
+        sess.query(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM file('{path}', Parquet)")
+
+
+def clickhouse_kusto(sess, kql):
+    sess.query("SET allow_experimental_kusto_dialect = 1")
+    sess.query("SET dialect = 'kusto'")
+    try:
+        return sess.query(kusto_text(kql), "ArrowTable")
+    finally:
+        sess.query("SET dialect = 'clickhouse'")
+
+
+def run_ours(lake, runs, hunts):
+    exe = ROOT / "target" / "release" / "hunt-bench"
+    if not exe.exists():
+        sys.exit(f"{exe} is missing: cargo build --release -p benches --bin hunt-bench")
+    out = subprocess.run(
+        [str(exe), "--lake", str(lake), "--runs", str(runs), "--hunts", ",".join(hunts)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    results = {}
+    for line in out.splitlines():
+        o = json.loads(line)
+        rows = sorted(json.dumps(r, sort_keys=True) for r in o["rows"])
+        results[(o["engine"], o["hunt"])] = (o["median_s"], rows)
+        results[("kql", o["hunt"])] = o["kql"]
+    return results
+
+
+def shuffled_copy(lake):
+    """The same rows in random order (no row group can be skipped by time), same group size."""
+    import duckdb
+
+    dest = lake.parent / (lake.name + "-shuffled")
+    if (dest / "manifest.json").exists():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    con = duckdb.connect()
+    for f in sorted(lake.glob("*.parquet")):
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{f}') ORDER BY hash(ReportId)) TO '{dest / f.name}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576)"
+        )
+    shutil.copy(lake / "manifest.json", dest / "manifest.json")
+    return dest
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lake", type=Path, help="a lake (default: the cached benchmark lake of --rows)")
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--hunts", default="A,B,C")
+    ap.add_argument("--shuffled", action="store_true", help="also run on a shuffled copy of the lake")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = ap.parse_args()
+    hunts = args.hunts.split(",")
+    lake = args.lake
+    if lake is None:
+        lake = ROOT / "target" / "bench-lakes" / f"{args.rows}-file"
+        if not (lake / "manifest.json").exists():
+            exe = ROOT / "target" / "release" / "hunt-bench"
+            subprocess.run([str(exe), "--rows", str(args.rows), "--runs", "0", "--hunts", "A"], check=True,
+                           capture_output=True)
+    lakes = [("time-ordered", lake)] + ([("shuffled", shuffled_copy(lake))] if args.shuffled else [])
+
+    import chdb
+    import duckdb
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; duckdb {duckdb.__version__}, "
+          f"chdb {chdb.__version__}; {args.runs} runs after a warm-up, medians", file=sys.stderr)
+    table = []
+    for label, path in lakes:
+        ours = run_ours(path, args.runs, hunts)
+        con = duckdb.connect()
+        sess = chdb.session.Session()
+        clickhouse_views(sess, path, sorted({HUNTS[k][0] for k in hunts}))
+        for key in hunts:
+            reference = ours[("kql (ours)", key)][1]
+            engines = [
+                ("kql (ours)", True, lambda: None),
+                ("datafusion (hand-written)", True, None),
+                ("duckdb, exact has", True, lambda s=sql_duckdb(path, key, True): con.execute(s).arrow()),
+                ("duckdb, ILIKE (wrong)", False, lambda s=sql_duckdb(path, key, False): con.execute(s).arrow()),
+                ("clickhouse, exact regex", True,
+                 lambda s=sql_clickhouse(path, key, True): sess.query(s, "ArrowTable")),
+                ("clickhouse, ILIKE (wrong)", False,
+                 lambda s=sql_clickhouse(path, key, False): sess.query(s, "ArrowTable")),
+                ("clickhouse kusto dialect", None, lambda q=ours[("kql", key)]: clickhouse_kusto(sess, q)),
+            ]
+            row = {"lake": label, "hunt": key}
+            for name, exact, fn in engines:
+                try:
+                    if (name, key) in ours:
+                        median, rows = ours[(name, key)]
+                    else:
+                        median, result = timed(fn, args.runs)
+                        rows = normalize(result)
+                    same = rows == reference
+                    row[name] = (median, same, exact)
+                except Exception as e:  # an engine that cannot run the query is reported, not fatal
+                    row[name] = (None, False, exact)
+                    print(f"{name} on {key}: {e}", file=sys.stderr)
+            table.append(row)
+
+    names = ["kql (ours)", "datafusion (hand-written)", "duckdb, exact has", "duckdb, ILIKE (wrong)",
+             "clickhouse, exact regex", "clickhouse, ILIKE (wrong)", "clickhouse kusto dialect"]
+    header = ["lake", "hunt"] + names + ["ours vs fastest exact other"]
+    lines = [header]
+    failures = []
+    for row in table:
+        ours_t = row["kql (ours)"][0]
+        cells = [row["lake"], row["hunt"]]
+        others = []
+        for n in names:
+            t, same, exact = row.get(n, (None, False, True))
+            if t is None:
+                cells.append("n/a")
+                continue
+            # exact: must return our rows; False: a known-wrong formulation; None: another KQL
+            # engine, whose differences are reported, not enforced.
+            mark = "" if same else (" (rows differ)" if exact is not False else " (wrong rows)")
+            cells.append(f"{t:.3f} s{mark}")
+            if exact and not same:
+                failures.append(f"{n} on {row['lake']} {row['hunt']}: rows differ from ours")
+            if exact is not False and n != "kql (ours)" and same:
+                others.append(t)
+        cells.append(f"{min(others) / ours_t:.2f}x" if others and ours_t else "n/a")
+        lines.append(cells)
+    if args.markdown:
+        print("| " + " | ".join(lines[0]) + " |")
+        print("|" + "---|" * len(lines[0]))
+        for l in lines[1:]:
+            print("| " + " | ".join(l) + " |")
+    else:
+        widths = [max(len(l[i]) for l in lines) for i in range(len(header))]
+        for l in lines:
+            print("  ".join(c.ljust(w) for c, w in zip(l, widths)))
+    for f in failures:
+        print("MISMATCH: " + f, file=sys.stderr)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
