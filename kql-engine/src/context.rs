@@ -175,8 +175,11 @@ impl KqlContext {
             text.push('/');
         }
         let url = ListingTableUrl::parse(&text).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let state = self.session.state();
+        // The scan's Parquet options (filter reordering among them) come from the format, not
+        // the session: hand it the session's.
+        let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
+        let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
         let mut config = ListingTableConfig::new(url).with_listing_options(options);
         if meta.is_dir() {
             if !crate::lake::contains_parquet(path) {

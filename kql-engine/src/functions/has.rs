@@ -103,10 +103,7 @@ impl HasUdf {
                 let a = array.as_string::<i64>();
                 self.over(n, |i| a.is_valid(i).then(|| a.value(i)))
             }
-            DataType::Utf8View => {
-                let a: &StringViewArray = array.as_string_view();
-                self.over(n, |i| a.is_valid(i).then(|| a.value(i)))
-            }
+            DataType::Utf8View => self.views(array.as_string_view()),
             DataType::Null => self.over(n, |_| None),
             DataType::Dictionary(key, _) => match key.as_ref() {
                 DataType::Int8 => self.dictionary::<Int8Type>(array)?,
@@ -121,6 +118,38 @@ impl HasUdf {
             },
             other => return exec_err!("{}: expected a string, got {other}", self.op.name),
         })
+    }
+
+    /// A string-view array, remembering recent results by view. Within one array, equal views
+    /// are equal strings (a short string is inline in its view; a long one is named by length,
+    /// prefix, buffer and offset), and the Parquet reader gives every row of a
+    /// dictionary-encoded page the view of its dictionary entry: so low-cardinality columns,
+    /// the usual haystacks of hunts, are tested about once per distinct value. A miss costs a
+    /// hash and a compare.
+    fn views(&self, a: &StringViewArray) -> BooleanArray {
+        const BITS: u32 = 10;
+        // No view has this value: its length field would be u32::MAX, beyond any buffer.
+        let mut keys = vec![u128::MAX; 1 << BITS];
+        let mut results = vec![false; 1 << BITS];
+        let views = a.views();
+        let nulls = a.nulls();
+        let empty = self.test(None);
+        let bits = BooleanBuffer::collect_bool(a.len(), |i| {
+            if nulls.is_some_and(|n| n.is_null(i)) {
+                return empty;
+            }
+            let view = views[i];
+            let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let slot = (mixed >> (64 - BITS)) as usize;
+            if keys[slot] == view {
+                return results[slot];
+            }
+            let hit = self.test(Some(a.value(i)));
+            keys[slot] = view;
+            results[slot] = hit;
+            hit
+        });
+        BooleanArray::new(bits, None)
     }
 
     /// Tests each distinct value once, then maps the keys.
@@ -225,6 +254,35 @@ mod tests {
         // The negation is true on nulls (they are "").
         assert_eq!(run(NOT_HAS, &["atera.com"], &utf8), vec![false, true, true, true]);
         assert_eq!(run(NOT_HAS, &["atera.com"], &dict), vec![false, true, true, true]);
+    }
+
+    #[test]
+    fn shared_views_give_per_row_results() {
+        // `take` copies views, so rows of one base value share a view, as rows of a
+        // dictionary-encoded Parquet page do; collisions in the cache must not leak results.
+        let mut base: Vec<Option<String>> = (0..3000)
+            .map(|i| {
+                Some(match i % 4 {
+                    0 => format!("Atera Networks {i}"),
+                    1 => format!("xAtera Networks long value number {i}"),
+                    2 => format!("a{i}"),
+                    _ => format!("Atera networks"),
+                })
+            })
+            .collect();
+        base.push(None);
+        let view = StringViewArray::from(base.clone());
+        let indices: Vec<u32> = (0..20_000u32).map(|i| i.wrapping_mul(2_654_435_761) % 3001).collect();
+        let taken = datafusion::arrow::compute::take(
+            &view,
+            &datafusion::arrow::array::UInt32Array::from(indices.clone()),
+            None,
+        )
+        .expect("take");
+        let plain = StringArray::from(indices.iter().map(|&i| base[i as usize].clone()).collect::<Vec<_>>());
+        for op in [HAS, NOT_HAS] {
+            assert_eq!(run(op, &["atera networks"], taken.as_ref()), run(op, &["atera networks"], &plain));
+        }
     }
 
     #[test]
