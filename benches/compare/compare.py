@@ -172,7 +172,7 @@ def shuffled_copy(lake):
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     con = duckdb.connect()
-    for f in sorted(lake.glob("*.parquet")):
+    for f in sorted(lake / f"{t}.parquet" for t in sorted({h[0] for h in HUNTS.values()})):
         con.execute(
             f"COPY (SELECT * FROM read_parquet('{f}') ORDER BY hash(ReportId)) TO '{dest / f.name}' "
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576)"

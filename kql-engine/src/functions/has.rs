@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, StringViewArray};
-use datafusion::arrow::buffer::BooleanBuffer;
+use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use datafusion::arrow::datatypes::{
     ArrowNativeType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
@@ -132,24 +132,46 @@ impl HasUdf {
         let mut keys = vec![u128::MAX; 1 << BITS];
         let mut results = vec![false; 1 << BITS];
         let views = a.views();
-        let nulls = a.nulls();
-        let empty = self.test(None);
-        let bits = BooleanBuffer::collect_bool(a.len(), |i| {
-            if nulls.is_some_and(|n| n.is_null(i)) {
-                return empty;
+        let mut words = Vec::with_capacity(views.len().div_ceil(64));
+        for (c, chunk) in views.chunks(64).enumerate() {
+            let mut word = 0u64;
+            for (j, &view) in chunk.iter().enumerate() {
+                let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let slot = (mixed >> (64 - BITS)) as usize & ((1 << BITS) - 1);
+                let hit = if keys[slot] == view {
+                    results[slot]
+                } else {
+                    let i = c * 64 + j;
+                    // A null slot's view need not be a valid string: it is masked below.
+                    if a.is_null(i) {
+                        false
+                    } else {
+                        let hit = self.test(Some(a.value(i)));
+                        keys[slot] = view;
+                        results[slot] = hit;
+                        hit
+                    }
+                };
+                word |= u64::from(hit) << j;
             }
-            let view = views[i];
-            let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let slot = (mixed >> (64 - BITS)) as usize;
-            if keys[slot] == view {
-                return results[slot];
+            words.push(word);
+        }
+        let bits = BooleanBuffer::new(Buffer::from_vec(words), 0, views.len());
+        BooleanArray::new(self.mask_nulls(bits, a.nulls()), None)
+    }
+
+    /// Null rows behave as `""`.
+    fn mask_nulls(&self, bits: BooleanBuffer, nulls: Option<&NullBuffer>) -> BooleanBuffer {
+        match nulls {
+            Some(n) if n.null_count() > 0 => {
+                if self.test(None) {
+                    &bits | &!n.inner()
+                } else {
+                    &bits & n.inner()
+                }
             }
-            let hit = self.test(Some(a.value(i)));
-            keys[slot] = view;
-            results[slot] = hit;
-            hit
-        });
-        BooleanArray::new(bits, None)
+            _ => bits,
+        }
     }
 
     /// Tests each distinct value once, then maps the keys.
