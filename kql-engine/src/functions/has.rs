@@ -288,7 +288,7 @@ mod tests {
                     0 => format!("Atera Networks {i}"),
                     1 => format!("xAtera Networks long value number {i}"),
                     2 => format!("a{i}"),
-                    _ => format!("Atera networks"),
+                    _ => "Atera networks".to_owned(),
                 })
             })
             .collect();
