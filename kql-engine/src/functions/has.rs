@@ -137,7 +137,7 @@ impl HasUdf {
             let mut word = 0u64;
             for (j, &view) in chunk.iter().enumerate() {
                 let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                let slot = (mixed >> (64 - BITS)) as usize & ((1 << BITS) - 1);
+                let slot = (mixed >> (64 - BITS)) as usize;
                 let hit = if keys[slot] == view {
                     results[slot]
                 } else {
