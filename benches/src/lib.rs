@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min};
-use datafusion::logical_expr::{Expr, ident, lit};
+use datafusion::logical_expr::{Expr, ExprFunctionExt, ident, lit};
 use datafusion::scalar::ScalarValue;
 use kql_engine::KqlContext;
 use kql_engine::functions::has::{HasUdf, MatchOp};
@@ -117,7 +117,8 @@ fn has(column: &str, needles: &[&str]) -> Expr {
 
 /// The best hand-written DataFusion plan for a seed hunt: the same filters (time window as
 /// plain comparisons that prune, the cheapest test first) and the same aggregation, built with
-/// the DataFrame API and the engine's own `has` (no KQL anywhere).
+/// the DataFrame API and the engine's own `has` (no KQL anywhere); `make_set` is
+/// `array_agg(DISTINCT ..)`, as DuckDB's `list(DISTINCT ..)` and ClickHouse's `groupUniqArray`.
 ///
 /// # Errors
 /// When the table is missing or the plan cannot be built.
@@ -144,7 +145,7 @@ pub async fn hand_written(ctx: &KqlContext, hunt: &SeedHunt) -> datafusion::erro
         vec![
             min(ident("Timestamp")).alias("FirstSeen"),
             max(ident("Timestamp")).alias("LastSeen"),
-            array_agg(ident("ReportId")).alias("Report"),
+            array_agg(ident("ReportId")).distinct().build()?.alias("Report"),
             count(lit(1)).alias("Count"),
         ],
     )

@@ -1,7 +1,7 @@
 //! `hunt-bench`: runs the seed hunts in-process over a lake, with our engine (KQL text,
 //! verbatim) and with the best hand-written DataFusion plan, and prints one JSON object per
 //! engine and hunt: the median and every run's time (session built outside the timing, one
-//! warm-up run), and the rows in a normal form for cross-engine checks. The comparison harness
+//! warm-up run, the engines' runs interleaved), and the rows in a normal form for cross-engine checks. The comparison harness
 //! (`benches/compare/compare.py`) calls it.
 //!
 //! ```text
@@ -72,22 +72,27 @@ async fn run(cli: &Cli) -> Result<(), String> {
         if !cli.hunts.is_empty() && !cli.hunts.iter().any(|h| h.eq_ignore_ascii_case(hunt.key)) {
             continue;
         }
+        // One warm-up per engine, then the timed runs interleaved (the engines take turns going
+        // first), so drift on a shared machine falls on both alike.
+        let mut rows = Vec::with_capacity(engines.len());
         for engine in &engines {
-            let (_, rows) = once(&ctx, &hunt, engine).await?;
-            let mut times = Vec::with_capacity(cli.runs);
-            for _ in 0..cli.runs {
-                times.push(once(&ctx, &hunt, engine).await?.0);
+            rows.push(once(&ctx, &hunt, engine).await?.1);
+        }
+        let mut times = vec![Vec::with_capacity(cli.runs); engines.len()];
+        for run in 0..cli.runs {
+            for k in 0..engines.len() {
+                let e = (k + run) % engines.len();
+                times[e].push(once(&ctx, &hunt, engines[e]).await?.0);
             }
-            let mut sorted = times.clone();
-            sorted.sort_by(f64::total_cmp);
-            let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
+        }
+        for ((engine, times), rows) in engines.iter().zip(times).zip(rows) {
             let line = json!({
                 "engine": if *engine == "kql" { "kql (ours)" } else { "datafusion (hand-written)" },
                 "hunt": hunt.key,
                 "name": hunt.name,
                 "table": hunt.table,
                 "kql": hunt.kql,
-                "median_s": median,
+                "median_s": median(&times),
                 "runs_s": times,
                 "rows": rows,
             });
@@ -95,6 +100,12 @@ async fn run(cli: &Cli) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn median(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn main() -> ExitCode {
