@@ -1,8 +1,8 @@
 //! `hunt-bench`: runs the seed hunts in-process over a lake, with our engine (KQL text,
 //! verbatim) and with the best hand-written DataFusion plan, and prints one JSON object per
 //! engine and hunt: the median and every run's time (session built outside the timing, one
-//! warm-up run, the engines' runs interleaved), and the rows in a normal form for cross-engine checks. The comparison harness
-//! (`benches/compare/compare.py`) calls it.
+//! warm-up run, the engines' runs interleaved), and the rows in a normal form for cross-engine
+//! checks. The comparison harness (`benches/compare/compare.py`) calls it.
 //!
 //! ```text
 //! hunt-bench --lake DIR [--runs 5] [--engine kql|datafusion|both]
