@@ -207,14 +207,16 @@ impl KqlContext {
 
     /// Every registered table name, sorted.
     pub fn table_names(&self) -> Vec<String> {
-        let state = self.session.state();
-        let options = state.config().options();
-        let mut names = self
-            .session
-            .catalog(&options.catalog.default_catalog)
-            .and_then(|c| c.schema(&options.catalog.default_schema))
-            .map(|s| s.table_names())
-            .unwrap_or_default();
+        // Read the default catalog and schema names in place (`state()` clones the whole
+        // session state, a visible share of planning time).
+        let (catalog, schema) = {
+            let state = self.session.state_ref();
+            let guard = state.read();
+            let options = &guard.config().options().catalog;
+            (options.default_catalog.clone(), options.default_schema.clone())
+        };
+        let mut names =
+            self.session.catalog(&catalog).and_then(|c| c.schema(&schema)).map(|s| s.table_names()).unwrap_or_default();
         names.sort();
         names
     }

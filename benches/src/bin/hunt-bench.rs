@@ -7,6 +7,7 @@
 //! ```text
 //! hunt-bench --lake DIR [--runs 5] [--engine kql|datafusion|both]
 //! hunt-bench --rows 10000000 [--layout file|hive]   # a cached benchmark lake
+//! hunt-bench --rows 1000000 --explain --hunts B      # both engines' plans, side by side
 //! ```
 
 // The binary sees the library's dependencies; it uses the library.
@@ -43,14 +44,29 @@ struct Cli {
     /// Only these hunts (A, B, C, D).
     #[arg(long, value_delimiter = ',')]
     hunts: Vec<String>,
+    /// Print each engine's optimized logical and physical plans instead of timing them.
+    #[arg(long)]
+    explain: bool,
+}
+
+async fn plan(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<datafusion::dataframe::DataFrame, String> {
+    match engine {
+        "kql" => ctx.kql(&hunt.kql).await.map_err(|e| e.to_string()),
+        _ => hand_written(ctx, hunt).await.map_err(|e| e.to_string()),
+    }
+}
+
+async fn explain(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<(), String> {
+    let df = plan(ctx, hunt, engine).await?;
+    let batches = df.explain(false, false).map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?;
+    println!("hunt {} ({engine}):\n{text}", hunt.key);
+    Ok(())
 }
 
 async fn once(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<(f64, Vec<serde_json::Value>), String> {
     let started = Instant::now();
-    let df = match engine {
-        "kql" => ctx.kql(&hunt.kql).await.map_err(|e| e.to_string())?,
-        _ => hand_written(ctx, hunt).await.map_err(|e| e.to_string())?,
-    };
+    let df = plan(ctx, hunt, engine).await?;
     let batches = df.collect().await.map_err(|e| e.to_string())?;
     let secs = started.elapsed().as_secs_f64();
     Ok((secs, normalize(&batches).map_err(|e| e.to_string())?))
@@ -70,6 +86,12 @@ async fn run(cli: &Cli) -> Result<(), String> {
     };
     for hunt in seed_hunts() {
         if !cli.hunts.is_empty() && !cli.hunts.iter().any(|h| h.eq_ignore_ascii_case(hunt.key)) {
+            continue;
+        }
+        if cli.explain {
+            for engine in &engines {
+                explain(&ctx, &hunt, engine).await?;
+            }
             continue;
         }
         // One warm-up per engine, then the timed runs interleaved (the engines take turns going

@@ -253,16 +253,22 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 arity(if with_if { 2 } else { 1 }, if with_if { 3 } else { 2 })?;
                 let v = value(0)?;
                 let vt = v.get_type(ctx.schema).map_err(df)?;
-                let mut keep = v.clone().is_not_null();
-                if with_if {
-                    keep = keep.and(predicate(1)?);
-                }
+                // Nulls are skipped; a value that cannot be null needs no filter (the same
+                // aggregate as a hand-written `array_agg`).
+                let not_null = v.nullable(ctx.schema).map_err(df)?.then(|| v.clone().is_not_null());
+                let keep = match (not_null, with_if) {
+                    (Some(n), true) => Some(n.and(predicate(1)?)),
+                    (None, true) => Some(predicate(1)?),
+                    (n, false) => n,
+                };
                 let set = fname.starts_with("make_set");
                 let nested = KqlType::of(&vt) == KqlType::Dynamic;
-                let collected_values = if set && !nested {
-                    agg::array_agg(v.clone()).distinct().filter(keep).build().map_err(df)?
-                } else {
-                    agg::array_agg(v.clone()).filter(keep).build().map_err(df)?
+                let all = agg::array_agg(v.clone());
+                let collected_values = match (set && !nested, keep) {
+                    (true, Some(keep)) => all.distinct().filter(keep).build().map_err(df)?,
+                    (true, None) => all.distinct().build().map_err(df)?,
+                    (false, Some(keep)) => all.filter(keep).build().map_err(df)?,
+                    (false, None) => all,
                 };
                 let list = collected.add(collected_values);
                 // make_set over arrays unions their elements.
