@@ -10,7 +10,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, StringViewArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, GenericStringArray, OffsetSizeTrait, StringViewArray,
+};
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use datafusion::arrow::datatypes::{
     ArrowNativeType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -21,6 +23,10 @@ use datafusion::logical_expr::{
 };
 
 use super::term::{TermKind, TermMatcher};
+
+/// Values per run searched in one pass (about 40 KiB of URLs: the run and its lower-cased copy
+/// stay in cache).
+const RUN_ROWS: usize = 1024;
 
 /// How the needles are tested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,6 +101,8 @@ impl HasUdf {
     pub fn evaluate(&self, array: &dyn Array) -> Result<BooleanArray> {
         let n = array.len();
         Ok(match array.data_type() {
+            DataType::Utf8 if self.scans_runs() => self.runs(array.as_string::<i32>()),
+            DataType::LargeUtf8 if self.scans_runs() => self.runs(array.as_string::<i64>()),
             DataType::Utf8 => {
                 let a = array.as_string::<i32>();
                 self.over(n, |i| a.is_valid(i).then(|| a.value(i)))
@@ -120,43 +128,161 @@ impl HasUdf {
         })
     }
 
+    fn scans_runs(&self) -> bool {
+        !self.op.all && self.matcher.scans_runs()
+    }
+
+    /// A string array searched a run of values at a time: each run of up to [`RUN_ROWS`]
+    /// values that is all ASCII (nearly all telemetry) is lower-cased once and searched in one
+    /// pass (see [`TermMatcher::scan_ascii`]); a run holding other text is tested value by
+    /// value.
+    fn runs<O: OffsetSizeTrait>(&self, a: &GenericStringArray<O>) -> BooleanArray {
+        let n = a.len();
+        let offsets = a.value_offsets();
+        let data = a.value_data();
+        let mut words = vec![0u64; n.div_ceil(64)];
+        let mut set = |i: usize| words[i / 64] |= 1 << (i % 64);
+        let mut lower = Vec::new();
+        let mut bounds = Vec::with_capacity(RUN_ROWS + 1);
+        let mut first = 0;
+        while first < n {
+            let last = (first + RUN_ROWS).min(n);
+            let (start, end) = (offsets[first].as_usize(), offsets[last].as_usize());
+            let bytes = &data[start..end];
+            let mut searched = false;
+            if bytes.is_ascii() {
+                let hay = if self.matcher.case_sensitive() {
+                    bytes
+                } else {
+                    lower.clear();
+                    lower.extend_from_slice(bytes);
+                    lower.make_ascii_lowercase();
+                    &lower[..]
+                };
+                bounds.clear();
+                bounds.extend(offsets[first..=last].iter().map(|o| o.as_usize() - start));
+                searched = self.matcher.scan_ascii(hay, &bounds, |row| set(first + row));
+            }
+            if !searched {
+                for i in first..last {
+                    if a.is_valid(i) && self.matcher.any(a.value(i)) {
+                        set(i);
+                    }
+                }
+            }
+            first = last;
+        }
+        let hits = BooleanBuffer::new(Buffer::from_vec(words), 0, n);
+        let bits = if self.op.negated { !&hits } else { hits };
+        BooleanArray::new(self.mask_nulls(bits, a.nulls()), None)
+    }
+
+    /// Whether `h` matches, before negation.
+    #[inline]
+    fn raw(&self, h: &str) -> bool {
+        if self.op.all { self.matcher.all(h) } else { self.matcher.any(h) }
+    }
+
     /// A string-view array, remembering recent results by view. Within one array, equal views
     /// are equal strings (a short string is inline in its view; a long one is named by length,
     /// prefix, buffer and offset), and the Parquet reader gives every row of a
     /// dictionary-encoded page the view of its dictionary entry: so low-cardinality columns,
-    /// the usual haystacks of hunts, are tested about once per distinct value. A miss costs a
-    /// hash and a compare.
+    /// the usual haystacks of hunts, are tested about once per distinct value. The values not
+    /// remembered are gathered, [`RUN_ROWS`] rows at a time, into one buffer searched in one
+    /// pass (as [`Self::runs`] does), or tested one by one when the matcher cannot search runs.
     fn views(&self, a: &StringViewArray) -> BooleanArray {
         const BITS: u32 = 10;
+        // A cache slot's state: a result, or the index of a value gathered in this run.
+        const YES: u32 = u32::MAX;
+        const NO: u32 = u32::MAX - 1;
         // No view has this value: its length field would be u32::MAX, beyond any buffer.
         let mut keys = vec![u128::MAX; 1 << BITS];
-        let mut results = vec![false; 1 << BITS];
+        let mut states = vec![NO; 1 << BITS];
         let views = a.views();
-        let mut words = Vec::with_capacity(views.len().div_ceil(64));
-        for (c, chunk) in views.chunks(64).enumerate() {
-            let mut word = 0u64;
-            for (j, &view) in chunk.iter().enumerate() {
+        let n = views.len();
+        let batched = self.scans_runs();
+        let mut words = vec![0u64; n.div_ceil(64)];
+        let mut set = |i: usize| words[i / 64] |= 1 << (i % 64);
+        // The gathered values of a run: (row, cache slot), their bytes and bounds, and the rows
+        // that share a gathered value's view (row, gathered index).
+        let mut gathered: Vec<(usize, usize)> = Vec::with_capacity(RUN_ROWS);
+        let mut sharing: Vec<(usize, usize)> = Vec::new();
+        let mut hay: Vec<u8> = Vec::new();
+        let mut bounds: Vec<usize> = Vec::with_capacity(RUN_ROWS + 1);
+        let mut found: Vec<bool> = Vec::with_capacity(RUN_ROWS);
+        let mut first = 0;
+        while first < n {
+            let last = (first + RUN_ROWS).min(n);
+            gathered.clear();
+            sharing.clear();
+            hay.clear();
+            bounds.clear();
+            bounds.push(0);
+            for (i, &view) in views.iter().enumerate().take(last).skip(first) {
+                // A null slot's view need not be a valid string: it is masked below.
+                if a.is_null(i) {
+                    continue;
+                }
                 let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let slot = (mixed >> (64 - BITS)) as usize;
-                let hit = if keys[slot] == view {
-                    results[slot]
-                } else {
-                    let i = c * 64 + j;
-                    // A null slot's view need not be a valid string: it is masked below.
-                    if a.is_null(i) {
-                        false
-                    } else {
-                        let hit = self.test(Some(a.value(i)));
-                        keys[slot] = view;
-                        results[slot] = hit;
-                        hit
+                if keys[slot] == view {
+                    match states[slot] {
+                        YES => set(i),
+                        NO => {}
+                        g => sharing.push((i, g as usize)),
                     }
-                };
-                word |= u64::from(hit) << j;
+                    continue;
+                }
+                keys[slot] = view;
+                if batched {
+                    states[slot] = gathered.len() as u32;
+                    gathered.push((i, slot));
+                    hay.extend_from_slice(a.value(i).as_bytes());
+                    bounds.push(hay.len());
+                } else {
+                    let hit = self.raw(a.value(i));
+                    states[slot] = if hit { YES } else { NO };
+                    if hit {
+                        set(i);
+                    }
+                }
             }
-            words.push(word);
+            if gathered.is_empty() {
+                first = last;
+                continue;
+            }
+            found.clear();
+            found.resize(gathered.len(), false);
+            let mut searched = false;
+            if hay.is_ascii() {
+                if !self.matcher.case_sensitive() {
+                    hay.make_ascii_lowercase();
+                }
+                searched = self.matcher.scan_ascii(&hay, &bounds, |g| found[g] = true);
+            }
+            if !searched {
+                for (g, &(i, _)) in gathered.iter().enumerate() {
+                    found[g] = self.raw(a.value(i));
+                }
+            }
+            for (g, &(i, slot)) in gathered.iter().enumerate() {
+                if found[g] {
+                    set(i);
+                }
+                // The slot may have been taken by a later value of the run.
+                if states[slot] == g as u32 && keys[slot] == views[i] {
+                    states[slot] = if found[g] { YES } else { NO };
+                }
+            }
+            for &(i, g) in &sharing {
+                if found[g] {
+                    set(i);
+                }
+            }
+            first = last;
         }
-        let bits = BooleanBuffer::new(Buffer::from_vec(words), 0, views.len());
+        let hits = BooleanBuffer::new(Buffer::from_vec(words), 0, n);
+        let bits = if self.op.negated { !&hits } else { hits };
         BooleanArray::new(self.mask_nulls(bits, a.nulls()), None)
     }
 
@@ -313,5 +439,88 @@ mod tests {
         assert_eq!(run(ANY, &["atera.com", "atera-agent-heartbeat"], &a), vec![true, false, false, false]);
         assert_eq!(run(ALL, &["a", "b"], &a), vec![false, true, false, false]);
         assert_eq!(run(ANY, &[], &a), vec![false; 4]);
+    }
+
+    mod runs {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn op_strategy() -> impl Strategy<Value = MatchOp> {
+            let kinds = prop_oneof![
+                Just(TermKind::Has),
+                Just(TermKind::Prefix),
+                Just(TermKind::Suffix),
+                Just(TermKind::Contains)
+            ];
+            (kinds, any::<bool>(), any::<bool>()).prop_map(|(kind, case_sensitive, negated)| MatchOp {
+                kind,
+                case_sensitive,
+                negated,
+                all: false,
+                name: "has_any",
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(96))]
+
+            /// The run search (whole value buffers, lower-cased once; gathered views) answers
+            /// exactly as the value-by-value test: across value boundaries, run boundaries, nulls,
+            /// slices, non-ASCII runs, overlapping needles and shared views.
+            #[test]
+            fn runs_equal_value_by_value(
+                op in op_strategy(),
+                needles in proptest::collection::vec("[abAB.é -]{1,3}", 1..4),
+                values in proptest::collection::vec(proptest::option::weighted(0.9, "[abAB.é K-]{0,6}"), 0..2600),
+                ascii_only in any::<bool>(),
+                skip in 0usize..40,
+            ) {
+                let values: Vec<Option<String>> = values
+                    .into_iter()
+                    .map(|v| v.map(|s| if ascii_only { s.replace('é', "e").replace('K', "k") } else { s }))
+                    .collect();
+                let udf = HasUdf::new(op, needles.clone());
+                let array = StringArray::from(values.clone());
+                let skip = skip.min(values.len());
+                let sliced = array.slice(skip, values.len() - skip);
+                let got = udf.evaluate(&sliced).expect("evaluates");
+                let want: Vec<bool> = values[skip..].iter().map(|v| udf.test(v.as_deref())).collect();
+                prop_assert_eq!((0..got.len()).map(|i| got.value(i)).collect::<Vec<_>>(), want);
+                let rest = &values[skip..];
+                let want: Vec<bool> = rest.iter().map(|v| udf.test(v.as_deref())).collect();
+                let bits = |a: &dyn Array| {
+                    let got = udf.evaluate(a).expect("evaluates");
+                    (0..got.len()).map(|i| got.value(i)).collect::<Vec<_>>()
+                };
+                prop_assert_eq!(bits(&LargeStringArray::from(rest.to_vec())), want.clone());
+                prop_assert_eq!(bits(&StringViewArray::from(rest.to_vec())), want);
+                // Rows sharing views (as a dictionary-encoded page gives them), many per run.
+                if !rest.is_empty() {
+                    let indices: Vec<u32> =
+                        (0..3000u32).map(|i| i.wrapping_mul(2_654_435_761) % (rest.len() as u32).min(50)).collect();
+                    let view = StringViewArray::from(rest.to_vec());
+                    let taken = datafusion::arrow::compute::take(
+                        &view,
+                        &datafusion::arrow::array::UInt32Array::from(indices.clone()),
+                        None,
+                    )
+                    .expect("take");
+                    let want: Vec<bool> = indices.iter().map(|&i| udf.test(rest[i as usize].as_deref())).collect();
+                    prop_assert_eq!(bits(taken.as_ref()), want);
+                }
+            }
+        }
+
+        #[test]
+        fn a_match_across_two_values_is_not_a_match() {
+            let a = StringArray::from(vec!["xx ate", "ra.com", "atera.com"]);
+            assert_eq!(run(HAS, &["atera.com"], &a), vec![false, false, true]);
+            let a = StringArray::from(vec!["atera-agent", "-heartbeat atera.co", "m"]);
+            assert_eq!(run(ANY, &["atera.com", "atera-agent-heartbeat"], &a), vec![false, false, false]);
+            // The first candidate in a value fails its edge, a later one in the same value holds.
+            let a = StringArray::from(vec!["myatera.com ATERA.COM", "x"]);
+            assert_eq!(run(ANY, &["atera.com", "zz"], &a), vec![true, false]);
+        }
     }
 }

@@ -9,8 +9,16 @@
 //! automaton over all needles, ASCII case-insensitive, reporting overlapping matches so every
 //! occurrence is tried. Other haystacks are lower-cased (full Unicode) and searched with
 //! `memmem`, with boundaries decided by Unicode general category.
+//!
+//! Runs of ASCII values laid end to end (an Arrow string array's value buffer) are searched
+//! in one pass ([`TermMatcher::scan_ascii`]): lower-cased once, then a SIMD substring search
+//! (`memmem` for one needle, a case-sensitive Aho-Corasick automaton with its packed
+//! prefilter for several), each candidate mapped to its value and checked against that value's
+//! edges. Per-value search pays the automaton's start-up for every value; this pays it once.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use memchr::memmem;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
@@ -70,6 +78,22 @@ pub(crate) struct TermMatcher {
     ascii: Option<AhoCorasick>,
     /// `ascii` pattern id → index into `needles`.
     ascii_ids: Vec<usize>,
+    /// The searcher for ASCII runs, built on first use.
+    runs: OnceLock<RunSearcher>,
+}
+
+/// How [`TermMatcher::scan_ascii`] finds candidates in a (case-normalised) ASCII run.
+#[derive(Debug)]
+enum RunSearcher {
+    /// No needle can occur in ASCII text.
+    Nothing,
+    /// One ASCII needle: `memmem` with its finder (index into `needles`).
+    One(usize),
+    /// Several: a case-sensitive automaton over the stored (normalised) texts, pattern ids as
+    /// `ascii_ids`.
+    Many(AhoCorasick),
+    /// The automaton could not be built: values are searched one at a time.
+    Unavailable,
 }
 
 impl TermMatcher {
@@ -99,7 +123,101 @@ impl TermMatcher {
                     .ok()
             })
             .flatten();
-        Self { kind, case_sensitive, needles: compiled, has_empty, ascii, ascii_ids }
+        Self { kind, case_sensitive, needles: compiled, has_empty, ascii, ascii_ids, runs: OnceLock::new() }
+    }
+
+    /// Whether [`Self::scan_ascii`] answers [`Self::any`] for runs of values: an unanchored
+    /// search without an empty needle.
+    pub(crate) fn scans_runs(&self) -> bool {
+        !self.has_empty && !self.kind.anchored()
+    }
+
+    /// Whether needles are compared case-sensitively (otherwise a run is lower-cased first).
+    pub(crate) fn case_sensitive(&self) -> bool {
+        self.case_sensitive
+    }
+
+    fn run_searcher(&self) -> &RunSearcher {
+        self.runs.get_or_init(|| match self.ascii_ids.as_slice() {
+            [] => RunSearcher::Nothing,
+            [one] => RunSearcher::One(*one),
+            // A DFA even for many needles (the automatic choice stops at 100): one table
+            // lookup per byte over whole runs repays its build.
+            ids => AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(ids.iter().map(|&i| self.needles[i].text.as_bytes()))
+                .map_or(RunSearcher::Unavailable, RunSearcher::Many),
+        })
+    }
+
+    /// [`Self::any`] for every value of an ASCII run: `hay` holds the values end to end,
+    /// lower-cased unless the matcher is case-sensitive; value `i` is
+    /// `hay[bounds[i]..bounds[i + 1]]`. Calls `hit(i)` once for each value with a match, in
+    /// order. Returns `false` (having called nothing) when runs cannot be searched; the caller
+    /// then tests values one at a time.
+    pub(crate) fn scan_ascii(&self, hay: &[u8], bounds: &[usize], mut hit: impl FnMut(usize)) -> bool {
+        let rows = bounds.len().saturating_sub(1);
+        if rows == 0 || hay.len() < bounds[rows] {
+            return rows == 0;
+        }
+        let hay = &hay[..bounds[rows]];
+        // The value holding byte `at`, from `row` on (candidates come in increasing order).
+        let locate = |row: &mut usize, at: usize| {
+            while *row < rows && bounds[*row + 1] <= at {
+                *row += 1;
+            }
+        };
+        match self.run_searcher() {
+            RunSearcher::Unavailable => return false,
+            RunSearcher::Nothing => {}
+            RunSearcher::One(i) => {
+                let n = &self.needles[*i];
+                let (mut row, mut pos) = (0, 0);
+                while let Some(found) = n.finder.find(&hay[pos..]) {
+                    let start = pos + found;
+                    let end = start + n.text.len();
+                    locate(&mut row, start);
+                    let (first, last) = (bounds[row], bounds[row + 1]);
+                    if end <= last && run_edges_ok(hay, start, end, first, last, n) {
+                        hit(row);
+                        row += 1;
+                        pos = last;
+                        if row == rows {
+                            break;
+                        }
+                    } else {
+                        pos = start + 1;
+                    }
+                }
+            }
+            RunSearcher::Many(ac) => {
+                let (mut row, mut pos) = (0, 0);
+                'values: while row < rows {
+                    let mut state = aho_corasick::automaton::OverlappingState::start();
+                    loop {
+                        ac.find_overlapping(Input::new(hay).range(pos..), &mut state);
+                        let Some(m) = state.get_match() else { break 'values };
+                        // Overlapping matches come in order of their ends: one starting
+                        // before the current value also ends inside it, so it crosses a
+                        // boundary between values.
+                        if m.start() < bounds[row] {
+                            continue;
+                        }
+                        locate(&mut row, m.start());
+                        let (first, last) = (bounds[row], bounds[row + 1]);
+                        let n = &self.needles[self.ascii_ids[m.pattern().as_usize()]];
+                        if m.end() <= last && run_edges_ok(hay, m.start(), m.end(), first, last, n) {
+                            hit(row);
+                            row += 1;
+                            pos = last;
+                            continue 'values;
+                        }
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// Whether any needle matches (`has`, `has_any`).
@@ -212,6 +330,13 @@ fn ends_eq(h: &str, n: &str, cs: bool) -> bool {
 fn ascii_edges_ok(h: &[u8], start: usize, end: usize, n: &Needle) -> bool {
     (!n.check_left || start == 0 || !h[start - 1].is_ascii_alphanumeric())
         && (!n.check_right || end == h.len() || !h[end].is_ascii_alphanumeric())
+}
+
+/// [`ascii_edges_ok`] for an occurrence inside the value `h[first..last]` of a run.
+#[inline]
+fn run_edges_ok(h: &[u8], start: usize, end: usize, first: usize, last: usize, n: &Needle) -> bool {
+    (!n.check_left || start == first || !h[start - 1].is_ascii_alphanumeric())
+        && (!n.check_right || end == last || !h[end].is_ascii_alphanumeric())
 }
 
 /// Some occurrence of `n` in `h` (both already case-normalised) has term boundaries.
