@@ -202,7 +202,6 @@ impl HasUdf {
         let n = views.len();
         let batched = self.scans_runs();
         let mut words = vec![0u64; n.div_ceil(64)];
-        let mut set = |i: usize| words[i / 64] |= 1 << (i % 64);
         // The gathered values of a run: (row, cache slot), their bytes and bounds, and the rows
         // that share a gathered value's view (row, gathered index).
         let mut gathered: Vec<(usize, usize)> = Vec::with_capacity(RUN_ROWS);
@@ -218,34 +217,38 @@ impl HasUdf {
             hay.clear();
             bounds.clear();
             bounds.push(0);
-            for (i, &view) in views.iter().enumerate().take(last).skip(first) {
-                // A null slot's view need not be a valid string: it is masked below.
-                if a.is_null(i) {
-                    continue;
-                }
-                let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                let slot = (mixed >> (64 - BITS)) as usize;
-                if keys[slot] == view {
-                    match states[slot] {
-                        YES => set(i),
-                        NO => {}
-                        g => sharing.push((i, g as usize)),
+            for base in (first..last).step_by(64) {
+                let mut word = 0u64;
+                for (j, &view) in views[base..(base + 64).min(last)].iter().enumerate() {
+                    let i = base + j;
+                    let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    let slot = (mixed >> (64 - BITS)) as usize;
+                    // A remembered view: a null row that happens to carry it is masked below.
+                    if keys[slot] == view {
+                        match states[slot] {
+                            YES => word |= 1 << j,
+                            NO => {}
+                            g => sharing.push((i, g as usize)),
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                keys[slot] = view;
-                if batched {
-                    states[slot] = gathered.len() as u32;
-                    gathered.push((i, slot));
-                    hay.extend_from_slice(a.value(i).as_bytes());
-                    bounds.push(hay.len());
-                } else {
-                    let hit = self.raw(a.value(i));
-                    states[slot] = if hit { YES } else { NO };
-                    if hit {
-                        set(i);
+                    // A null slot's view need not be a valid string.
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    keys[slot] = view;
+                    if batched {
+                        states[slot] = gathered.len() as u32;
+                        gathered.push((i, slot));
+                        hay.extend_from_slice(a.value(i).as_bytes());
+                        bounds.push(hay.len());
+                    } else {
+                        let hit = self.raw(a.value(i));
+                        states[slot] = if hit { YES } else { NO };
+                        word |= u64::from(hit) << j;
                     }
                 }
+                words[base / 64] |= word;
             }
             if gathered.is_empty() {
                 first = last;
@@ -267,7 +270,7 @@ impl HasUdf {
             }
             for (g, &(i, slot)) in gathered.iter().enumerate() {
                 if found[g] {
-                    set(i);
+                    words[i / 64] |= 1 << (i % 64);
                 }
                 // The slot may have been taken by a later value of the run.
                 if states[slot] == g as u32 && keys[slot] == views[i] {
@@ -276,7 +279,7 @@ impl HasUdf {
             }
             for &(i, g) in &sharing {
                 if found[g] {
-                    set(i);
+                    words[i / 64] |= 1 << (i % 64);
                 }
             }
             first = last;
