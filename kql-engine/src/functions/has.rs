@@ -191,13 +191,15 @@ impl HasUdf {
     /// remembered are gathered, [`RUN_ROWS`] rows at a time, into one buffer searched in one
     /// pass (as [`Self::runs`] does), or tested one by one when the matcher cannot search runs.
     fn views(&self, a: &StringViewArray) -> BooleanArray {
-        const BITS: u32 = 10;
+        // Up to 4,096 slots (a few hundred distinct values, as hunted columns have, rarely
+        // collide; 1,024 slots cost a tenth more on the seed hunts), fewer for short arrays.
+        let bits = views_len_bits(a.len());
         // A cache slot's state: a result, or the index of a value gathered in this run.
         const YES: u32 = u32::MAX;
         const NO: u32 = u32::MAX - 1;
         // No view has this value: its length field would be u32::MAX, beyond any buffer.
-        let mut keys = vec![u128::MAX; 1 << BITS];
-        let mut states = vec![NO; 1 << BITS];
+        let mut keys = vec![u128::MAX; 1 << bits];
+        let mut states = vec![NO; 1 << bits];
         let views = a.views();
         let n = views.len();
         let batched = self.scans_runs();
@@ -222,7 +224,7 @@ impl HasUdf {
                 for (j, &view) in views[base..(base + 64).min(last)].iter().enumerate() {
                     let i = base + j;
                     let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                    let slot = (mixed >> (64 - BITS)) as usize;
+                    let slot = (mixed >> (64 - bits)) as usize;
                     // A remembered view: a null row that happens to carry it is masked below.
                     if keys[slot] == view {
                         match states[slot] {
@@ -324,6 +326,11 @@ impl HasUdf {
         }
         Ok(BooleanArray::new(bits.finish(), None))
     }
+}
+
+/// Bits of the view cache for an array of `len` values: between 6 and 12.
+fn views_len_bits(len: usize) -> u32 {
+    len.next_power_of_two().trailing_zeros().clamp(6, 12)
 }
 
 fn is_string_like(t: &DataType) -> bool {
