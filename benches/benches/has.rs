@@ -1,7 +1,8 @@
 //! The `has` family on its own, per byte of strings: a literal needle, `has_any` with 2 and with
 //! 200 needles (the RMM tool domains), against a regex formulation of the same test (a boundary
 //! regex per value, what a SQL engine would run), on Utf8, Utf8View and dictionary arrays of
-//! realistic `RemoteUrl` values.
+//! realistic `RemoteUrl` values, and on string views as a dictionary-encoded Parquet page gives
+//! them (rows of one value share its view).
 //!
 //! `cargo bench -p benches --bench has`
 
@@ -45,6 +46,13 @@ fn urls() -> ArrayRef {
     cast(urls, &DataType::Utf8).expect("utf8")
 }
 
+fn dictionary_page_views(utf8: &ArrayRef) -> ArrayRef {
+    let dict = cast(utf8, &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))).expect("dict");
+    let dict = dict.as_dictionary::<datafusion::arrow::datatypes::Int32Type>();
+    let values = cast(dict.values(), &DataType::Utf8View).expect("views");
+    datafusion::arrow::compute::take(&values, dict.keys(), None).expect("take")
+}
+
 fn regex_test(re: &regex::Regex, array: &dyn Array) -> BooleanArray {
     let a = array.as_string::<i32>();
     a.iter().map(|v| Some(re.is_match(v.unwrap_or("")))).collect()
@@ -60,6 +68,9 @@ fn has(c: &mut Criterion) {
             "dictionary",
             cast(&utf8, &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))).expect("dict"),
         ),
+        // What the Parquet reader gives for a dictionary-encoded page: every row of one value
+        // carries the view of its dictionary entry.
+        ("utf8view-dictionary-page", dictionary_page_views(&utf8)),
     ];
     let domains = domains();
     let cases: Vec<(&str, Vec<String>)> = vec![
