@@ -30,6 +30,8 @@ struct Collected {
     /// `(alias, value)` pairs computed right after it: each aggregate call's value (with its
     /// empty-input default) over the aggregation's columns.
     values: Vec<(String, DfExpr)>,
+    /// Whether there are group keys (then no group is empty).
+    grouped: bool,
 }
 
 impl Collected {
@@ -87,7 +89,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         // Aggregates.
         let key_columns: Vec<&str> = s.by.iter().filter_map(|k| k.expr.as_name()).collect();
-        let mut collected = Collected::default();
+        let mut collected = Collected { grouped: !s.by.is_empty(), ..Collected::default() };
         let mut outputs: Vec<(String, Output)> = Vec::new();
         for a in &s.aggregates {
             self.aggregate_output(a, &ctx, &key_columns, &mut collected, &mut namer, &mut outputs)?;
@@ -95,6 +97,19 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let aggr: Vec<DfExpr> = collected.aggregates.iter().map(|(n, e)| e.clone().alias(n)).collect();
         let grouped =
             LogicalPlanBuilder::from(input).aggregate(keys, aggr).and_then(LogicalPlanBuilder::build).map_err(df)?;
+        // When every column is one aggregate call's value (the usual hunt), one projection
+        // names them: a smaller plan for the optimizer than values, then columns.
+        let direct: Option<Vec<DfExpr>> = outputs
+            .iter()
+            .map(|(name, out)| match out {
+                Output::Value(v) => collected.values.iter().find(|(n, _)| n == v).map(|(_, e)| e.clone().alias(name)),
+                Output::Expr(_) => None,
+            })
+            .collect();
+        if let Some(direct) = direct {
+            let exprs = key_names.iter().map(|n| col(n)).chain(direct).collect::<Vec<_>>();
+            return LogicalPlanBuilder::from(grouped).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df);
+        }
         // The aggregate calls' values next to the keys...
         let mut values: Vec<DfExpr> = key_names.iter().map(|n| col(n)).collect();
         values.extend(collected.values.iter().map(|(n, e)| e.clone().alias(n)));
@@ -264,6 +279,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let set = fname.starts_with("make_set");
                 let nested = KqlType::of(&vt) == KqlType::Dynamic;
                 let all = agg::array_agg(v.clone());
+                // Every group has a row: without a filter the list is never null, and needs no
+                // empty default.
+                let never_null = collected.grouped && keep.is_none() && !nested;
                 let collected_values = match (set && !nested, keep) {
                     (true, Some(keep)) => all.distinct().filter(keep).build().map_err(df)?,
                     (true, None) => all.distinct().build().map_err(df)?,
@@ -283,7 +301,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     other => other.clone(),
                 };
                 let empty = ScalarValue::List(ScalarValue::new_list_nullable(&[], &element));
-                let mut out = datafusion::functions::expr_fn::coalesce(vec![list, lit(empty)]);
+                let mut out =
+                    if never_null { list } else { datafusion::functions::expr_fn::coalesce(vec![list, lit(empty)]) };
                 let max_index = if with_if { 2 } else { 1 };
                 if args.len() > max_index {
                     out = arrays::array_slice(
