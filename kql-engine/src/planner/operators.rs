@@ -25,6 +25,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: true };
         let pred = self.expr(p, &ctx)?;
         self.expect_bool(&pred, p.span, "where", &ctx)?;
+        // `where a | where b` is one filter `a and b` (what the optimizer would make of it; a
+        // smaller plan to optimize).
+        if let LogicalPlan::Filter(f) = &input {
+            let both = f.predicate.clone().and(pred);
+            return build(LogicalPlanBuilder::from(f.input.as_ref().clone()).filter(both).map_err(df)?);
+        }
         build(LogicalPlanBuilder::from(input).filter(pred).map_err(df)?)
     }
 

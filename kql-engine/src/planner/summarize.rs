@@ -94,6 +94,33 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         for a in &s.aggregates {
             self.aggregate_output(a, &ctx, &key_columns, &mut collected, &mut namer, &mut outputs)?;
         }
+        // When each column is exactly one aggregate, in order (the usual hunt), the aggregates
+        // carry the columns' names and no projection follows: the plan a hand-written query has.
+        let bare: Option<Vec<&str>> = (outputs.len() == collected.aggregates.len())
+            .then(|| {
+                outputs
+                    .iter()
+                    .zip(&collected.aggregates)
+                    .map(|((name, out), (agg, _))| match out {
+                        Output::Value(v) => collected
+                            .values
+                            .iter()
+                            .find(|(n, _)| n == v)
+                            .filter(|(_, e)| matches!(e, DfExpr::Column(c) if c.relation.is_none() && &c.name == agg))
+                            .map(|_| name.as_str()),
+                        Output::Expr(_) => None,
+                    })
+                    .collect()
+            })
+            .flatten();
+        if let Some(names) = bare {
+            let aggr: Vec<DfExpr> =
+                collected.aggregates.iter().zip(names).map(|((_, e), n)| e.clone().alias(n)).collect();
+            return LogicalPlanBuilder::from(input)
+                .aggregate(keys, aggr)
+                .and_then(LogicalPlanBuilder::build)
+                .map_err(df);
+        }
         let aggr: Vec<DfExpr> = collected.aggregates.iter().map(|(n, e)| e.clone().alias(n)).collect();
         let grouped =
             LogicalPlanBuilder::from(input).aggregate(keys, aggr).and_then(LogicalPlanBuilder::build).map_err(df)?;
