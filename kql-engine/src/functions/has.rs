@@ -86,9 +86,7 @@ impl HasUdf {
     /// The result for one haystack (`None` is a null, which behaves as `""`).
     #[inline]
     fn test(&self, haystack: Option<&str>) -> bool {
-        let h = haystack.unwrap_or("");
-        let hit = if self.op.all { self.matcher.all(h) } else { self.matcher.any(h) };
-        hit != self.op.negated
+        self.raw(haystack.unwrap_or("")) != self.op.negated
     }
 
     fn over<'a>(&self, len: usize, value: impl Fn(usize) -> Option<&'a str>) -> BooleanArray {
@@ -144,39 +142,33 @@ impl HasUdf {
         let data = a.value_data();
         let mut words = vec![0u64; n.div_ceil(64)];
         let mut set = |i: usize| words[i / 64] |= 1 << (i % 64);
-        let mut lower = Vec::new();
+        let mut run = Vec::new();
         let mut bounds = Vec::with_capacity(RUN_ROWS + 1);
         let mut first = 0;
         while first < n {
             let last = (first + RUN_ROWS).min(n);
             let (start, end) = (offsets[first].as_usize(), offsets[last].as_usize());
-            let bytes = &data[start..end];
-            let mut searched = false;
-            if bytes.is_ascii() {
-                let hay = if self.matcher.case_sensitive() {
-                    bytes
-                } else {
-                    lower.clear();
-                    lower.extend_from_slice(bytes);
-                    lower.make_ascii_lowercase();
-                    &lower[..]
-                };
-                bounds.clear();
-                bounds.extend(offsets[first..=last].iter().map(|o| o.as_usize() - start));
-                searched = self.matcher.scan_ascii(hay, &bounds, |row| set(first + row));
-            }
-            if !searched {
+            run.clear();
+            run.extend_from_slice(&data[start..end]);
+            bounds.clear();
+            bounds.extend(offsets[first..=last].iter().map(|o| o.as_usize() - start));
+            if !self.matcher.scan_run(&mut run, &bounds, |row| set(first + row)) {
                 for i in first..last {
-                    if a.is_valid(i) && self.matcher.any(a.value(i)) {
+                    if a.is_valid(i) && self.raw(a.value(i)) {
                         set(i);
                     }
                 }
             }
             first = last;
         }
+        self.finish(words, n, a.nulls())
+    }
+
+    /// The result from the words of raw hits: negated for `!` forms, null rows as `""`.
+    fn finish(&self, words: Vec<u64>, n: usize, nulls: Option<&NullBuffer>) -> BooleanArray {
         let hits = BooleanBuffer::new(Buffer::from_vec(words), 0, n);
         let bits = if self.op.negated { !&hits } else { hits };
-        BooleanArray::new(self.mask_nulls(bits, a.nulls()), None)
+        BooleanArray::new(self.mask_nulls(bits, nulls), None)
     }
 
     /// Whether `h` matches, before negation.
@@ -260,14 +252,7 @@ impl HasUdf {
             }
             found.clear();
             found.resize(gathered.len(), false);
-            let mut searched = false;
-            if hay.is_ascii() {
-                if !self.matcher.case_sensitive() {
-                    hay.make_ascii_lowercase();
-                }
-                searched = self.matcher.scan_ascii(&hay, &bounds, |g| found[g] = true);
-            }
-            if !searched {
+            if !self.matcher.scan_run(&mut hay, &bounds, |g| found[g] = true) {
                 for (g, &(i, _)) in gathered.iter().enumerate() {
                     found[g] = self.raw(a.value(i));
                 }
@@ -288,9 +273,7 @@ impl HasUdf {
             }
             first = last;
         }
-        let hits = BooleanBuffer::new(Buffer::from_vec(words), 0, n);
-        let bits = if self.op.negated { !&hits } else { hits };
-        BooleanArray::new(self.mask_nulls(bits, a.nulls()), None)
+        self.finish(words, n, a.nulls())
     }
 
     /// Null rows behave as `""`.

@@ -132,9 +132,18 @@ impl TermMatcher {
         !self.has_empty && !self.kind.anchored()
     }
 
-    /// Whether needles are compared case-sensitively (otherwise a run is lower-cased first).
-    pub(crate) fn case_sensitive(&self) -> bool {
-        self.case_sensitive
+    /// [`Self::scan_ascii`] over a run of values the caller owns: lower-cased in place unless
+    /// the matcher is case-sensitive. Returns `false` (having called nothing) when the run holds
+    /// other text than ASCII or runs cannot be searched; the caller then tests values one at
+    /// a time.
+    pub(crate) fn scan_run(&self, run: &mut [u8], bounds: &[usize], hit: impl FnMut(usize)) -> bool {
+        if !run.is_ascii() {
+            return false;
+        }
+        if !self.case_sensitive {
+            run.make_ascii_lowercase();
+        }
+        self.scan_ascii(run, bounds, hit)
     }
 
     fn run_searcher(&self) -> &RunSearcher {
@@ -156,7 +165,7 @@ impl TermMatcher {
     /// `hay[bounds[i]..bounds[i + 1]]`. Calls `hit(i)` once for each value with a match, in
     /// order. Returns `false` (having called nothing) when runs cannot be searched; the caller
     /// then tests values one at a time.
-    pub(crate) fn scan_ascii(&self, hay: &[u8], bounds: &[usize], mut hit: impl FnMut(usize)) -> bool {
+    fn scan_ascii(&self, hay: &[u8], bounds: &[usize], mut hit: impl FnMut(usize)) -> bool {
         let rows = bounds.len().saturating_sub(1);
         if rows == 0 || hay.len() < bounds[rows] {
             return rows == 0;
@@ -233,7 +242,7 @@ impl TermMatcher {
             let h = haystack.as_bytes();
             ac.find_overlapping_iter(h).any(|m| {
                 let n = &self.needles[self.ascii_ids[m.pattern().as_usize()]];
-                ascii_edges_ok(h, m.start(), m.end(), n)
+                run_edges_ok(h, m.start(), m.end(), 0, h.len(), n)
             })
         } else {
             self.any_unicode(haystack)
@@ -259,7 +268,7 @@ impl TermMatcher {
             let mut left = found.len();
             for m in ac.find_overlapping_iter(h) {
                 let p = m.pattern().as_usize();
-                if !found[p] && ascii_edges_ok(h, m.start(), m.end(), &self.needles[self.ascii_ids[p]]) {
+                if !found[p] && run_edges_ok(h, m.start(), m.end(), 0, h.len(), &self.needles[self.ascii_ids[p]]) {
                     found[p] = true;
                     left -= 1;
                     if left == 0 {
@@ -326,13 +335,8 @@ fn ends_eq(h: &str, n: &str, cs: bool) -> bool {
     }
 }
 
-#[inline]
-fn ascii_edges_ok(h: &[u8], start: usize, end: usize, n: &Needle) -> bool {
-    (!n.check_left || start == 0 || !h[start - 1].is_ascii_alphanumeric())
-        && (!n.check_right || end == h.len() || !h[end].is_ascii_alphanumeric())
-}
-
-/// [`ascii_edges_ok`] for an occurrence inside the value `h[first..last]` of a run.
+/// An occurrence `h[start..end]` of `n` inside the ASCII value `h[first..last]` has the term
+/// boundaries `n` asks for.
 #[inline]
 fn run_edges_ok(h: &[u8], start: usize, end: usize, first: usize, last: usize, n: &Needle) -> bool {
     (!n.check_left || start == first || !h[start - 1].is_ascii_alphanumeric())

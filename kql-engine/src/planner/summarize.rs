@@ -94,49 +94,42 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         for a in &s.aggregates {
             self.aggregate_output(a, &ctx, &key_columns, &mut collected, &mut namer, &mut outputs)?;
         }
-        // When each column is exactly one aggregate, in order (the usual hunt), the aggregates
-        // carry the columns' names and no projection follows: the plan a hand-written query has.
-        let bare: Option<Vec<&str>> = (outputs.len() == collected.aggregates.len())
-            .then(|| {
-                outputs
+        // When every column is one aggregate call's value (the usual hunt), no second
+        // projection is needed; when each is exactly its aggregate, in order, the aggregates
+        // carry the columns' names and no projection at all follows (a hand-written plan's
+        // shape, less for the optimizer).
+        let direct: Option<Vec<(&str, &DfExpr)>> = outputs
+            .iter()
+            .map(|(name, out)| match out {
+                Output::Value(v) => collected.values.iter().find(|(n, _)| n == v).map(|(_, e)| (name.as_str(), e)),
+                Output::Expr(_) => None,
+            })
+            .collect();
+        if let Some(direct) = direct {
+            let bare = direct.len() == collected.aggregates.len()
+                && direct
                     .iter()
                     .zip(&collected.aggregates)
-                    .map(|((name, out), (agg, _))| match out {
-                        Output::Value(v) => collected
-                            .values
-                            .iter()
-                            .find(|(n, _)| n == v)
-                            .filter(|(_, e)| matches!(e, DfExpr::Column(c) if c.relation.is_none() && &c.name == agg))
-                            .map(|_| name.as_str()),
-                        Output::Expr(_) => None,
-                    })
-                    .collect()
-            })
-            .flatten();
-        if let Some(names) = bare {
-            let aggr: Vec<DfExpr> =
-                collected.aggregates.iter().zip(names).map(|((_, e), n)| e.clone().alias(n)).collect();
+                    .all(|((_, e), (agg, _))| matches!(e, DfExpr::Column(c) if c.relation.is_none() && &c.name == agg));
+            if bare {
+                let aggr = collected.aggregates.iter().zip(&direct).map(|((_, a), (name, _))| a.clone().alias(*name));
+                return LogicalPlanBuilder::from(input)
+                    .aggregate(keys, aggr)
+                    .and_then(LogicalPlanBuilder::build)
+                    .map_err(df);
+            }
+            let aggr = collected.aggregates.iter().map(|(n, e)| e.clone().alias(n));
+            let exprs =
+                key_names.iter().map(|n| col(n)).chain(direct.iter().map(|(name, e)| (*e).clone().alias(*name)));
             return LogicalPlanBuilder::from(input)
                 .aggregate(keys, aggr)
+                .and_then(|b| b.project(exprs))
                 .and_then(LogicalPlanBuilder::build)
                 .map_err(df);
         }
         let aggr: Vec<DfExpr> = collected.aggregates.iter().map(|(n, e)| e.clone().alias(n)).collect();
         let grouped =
             LogicalPlanBuilder::from(input).aggregate(keys, aggr).and_then(LogicalPlanBuilder::build).map_err(df)?;
-        // When every column is one aggregate call's value (the usual hunt), one projection
-        // names them: a smaller plan for the optimizer than values, then columns.
-        let direct: Option<Vec<DfExpr>> = outputs
-            .iter()
-            .map(|(name, out)| match out {
-                Output::Value(v) => collected.values.iter().find(|(n, _)| n == v).map(|(_, e)| e.clone().alias(name)),
-                Output::Expr(_) => None,
-            })
-            .collect();
-        if let Some(direct) = direct {
-            let exprs = key_names.iter().map(|n| col(n)).chain(direct).collect::<Vec<_>>();
-            return LogicalPlanBuilder::from(grouped).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df);
-        }
         // The aggregate calls' values next to the keys...
         let mut values: Vec<DfExpr> = key_names.iter().map(|n| col(n)).collect();
         values.extend(collected.values.iter().map(|(n, e)| e.clone().alias(n)));
