@@ -20,11 +20,13 @@ use kql_parser::ast::{Expr, ExprKind, Literal, NamePattern};
 
 use crate::error::{KqlError, Result};
 use crate::planner::{KqlContextProvider, KqlToRel, KqlType, PlannerOptions};
+use crate::schemas::DocumentedSchemas;
 
 /// Settings for a [`KqlContext`].
 #[derive(Clone, Debug, Default)]
 pub struct KqlContextBuilder {
     now: Option<i64>,
+    schemas: Option<Arc<DocumentedSchemas>>,
     memory_limit: Option<usize>,
     target_partitions: Option<usize>,
     batch_size: Option<usize>,
@@ -35,6 +37,14 @@ impl KqlContextBuilder {
     /// each query reads the wall clock once.
     pub fn now(mut self, nanos: i64) -> Self {
         self.now = Some(nanos);
+        self
+    }
+
+    /// The documented table schemas ([`DocumentedSchemas`]): string columns they type `dynamic`
+    /// are read as `dynamic`, and [`KqlContext::register_documented_tables`] can plan against
+    /// them without a lake.
+    pub fn documented_schemas(mut self, schemas: DocumentedSchemas) -> Self {
+        self.schemas = Some(Arc::new(schemas));
         self
     }
 
@@ -73,7 +83,11 @@ impl KqlContextBuilder {
             runtime = runtime.with_memory_limit(limit, 1.0);
         }
         let runtime = runtime.build_arc()?;
-        Ok(KqlContext { session: SessionContext::new_with_config_rt(config, runtime), now: self.now })
+        Ok(KqlContext {
+            session: SessionContext::new_with_config_rt(config, runtime),
+            now: self.now,
+            schemas: self.schemas,
+        })
     }
 }
 
@@ -102,11 +116,16 @@ pub fn kql_session_config() -> SessionConfig {
 pub struct KqlContext {
     session: SessionContext,
     now: Option<i64>,
+    schemas: Option<Arc<DocumentedSchemas>>,
 }
 
 impl std::fmt::Debug for KqlContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KqlContext").field("session", &self.session.session_id()).field("now", &self.now).finish()
+        f.debug_struct("KqlContext")
+            .field("session", &self.session.session_id())
+            .field("now", &self.now)
+            .field("documented_tables", &self.schemas.as_ref().map_or(0, |s| s.len()))
+            .finish()
     }
 }
 
@@ -119,7 +138,7 @@ impl Default for KqlContext {
 impl KqlContext {
     /// A context with the KQL session settings and the wall clock.
     pub fn new() -> Self {
-        Self { session: SessionContext::new_with_config(kql_session_config()), now: None }
+        Self { session: SessionContext::new_with_config(kql_session_config()), now: None, schemas: None }
     }
 
     /// Settings: a pinned `now()`, a memory limit, partitions.
@@ -129,7 +148,7 @@ impl KqlContext {
 
     /// Runs KQL over an existing DataFusion session (its tables, functions and settings).
     pub fn from_session(session: SessionContext) -> Self {
-        Self { session, now: None }
+        Self { session, now: None, schemas: None }
     }
 
     /// The DataFusion session underneath.
@@ -145,6 +164,40 @@ impl KqlContext {
     /// The pinned `now()`, if any.
     pub fn now(&self) -> Option<i64> {
         self.now
+    }
+
+    /// Uses the documented table schemas from now on (see [`KqlContextBuilder::documented_schemas`]).
+    pub fn set_documented_schemas(&mut self, schemas: Option<DocumentedSchemas>) {
+        self.schemas = schemas.map(Arc::new);
+    }
+
+    /// The documented table schemas, if any.
+    pub fn documented_schemas(&self) -> Option<&DocumentedSchemas> {
+        self.schemas.as_deref()
+    }
+
+    /// Registers every documented table that is not registered yet as an empty table with its
+    /// documented columns, so queries plan (and run, returning no rows) with no lake: the way
+    /// Sentinel validates a query against the published schemas. Returns the names registered.
+    ///
+    /// # Errors
+    /// When no documented schemas are set.
+    pub fn register_documented_tables(&self) -> Result<Vec<String>> {
+        let Some(schemas) = &self.schemas else {
+            return Err(KqlError::Lake("no documented table schemas are loaded".into()));
+        };
+        let existing = self.table_names();
+        let mut added = Vec::new();
+        for name in schemas.table_names() {
+            if existing.contains(&name) {
+                continue;
+            }
+            let Some(schema) = schemas.arrow_schema(&name) else { continue };
+            let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![]])?;
+            self.register_table(&name, Arc::new(table))?;
+            added.push(name);
+        }
+        Ok(added)
     }
 
     /// Registers a table under its exact (case-sensitive) name.
@@ -229,8 +282,38 @@ impl KqlContext {
         let query = kql_parser::parse(kql)?;
         let tables = self.resolve(&query).await?;
         let now = self.now.unwrap_or_else(wall_clock);
-        let plans = KqlToRel::new(&tables, PlannerOptions { now }).plan_query(&query)?;
-        plans.into_iter().map(finish).collect()
+        let mut options = PlannerOptions::at(now);
+        // A `bag_unpack` without an output schema needs to see its bags: run what it asks for
+        // and plan again (each round answers one plugin).
+        for _ in 0..64 {
+            let planner = KqlToRel::new(&tables, options.clone());
+            match planner.plan_query(&query) {
+                Ok(plans) => return plans.into_iter().map(finish).collect(),
+                Err(e) => match planner.take_unpack_request() {
+                    Some(request) => {
+                        let slots = self.slots_of(request.plan).await?;
+                        options.unpacked.insert(request.at, slots);
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+        Err(KqlError::Internal("too many bag_unpack rounds while planning".into()))
+    }
+
+    /// The slots of the bags a plan's one column holds.
+    async fn slots_of(&self, plan: LogicalPlan) -> Result<Vec<(String, KqlType)>> {
+        use futures::StreamExt as _;
+        let mut stream = DataFrame::new(self.session.state(), plan).execute_stream().await?;
+        let mut slots = crate::planner::SlotTypes::default();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let rows = crate::dynamic::JsonRows::new(batch.column(0))?;
+            for i in 0..rows.len() {
+                slots.add(&rows.dyn_at(i));
+            }
+        }
+        Ok(slots.finish())
     }
 
     /// Plans a query: the plan of its last result statement.
@@ -296,7 +379,7 @@ impl KqlContext {
             let provider = self.session.table_provider(TableReference::bare(name.as_str())).await?;
             tables.insert(name, provider_as_source(provider));
         }
-        Ok(ResolvedTables { tables, names: all })
+        Ok(ResolvedTables { tables, names: all, schemas: self.schemas.clone() })
     }
 }
 
@@ -304,6 +387,7 @@ impl KqlContext {
 struct ResolvedTables {
     tables: HashMap<String, Arc<dyn TableSource>>,
     names: Vec<String>,
+    schemas: Option<Arc<DocumentedSchemas>>,
 }
 
 impl KqlContextProvider for ResolvedTables {
@@ -312,6 +396,9 @@ impl KqlContextProvider for ResolvedTables {
     }
     fn table_names(&self) -> Vec<String> {
         self.names.clone()
+    }
+    fn documented_type(&self, table: &str, column: &str) -> Option<KqlType> {
+        self.schemas.as_ref()?.kql_type(table, column)
     }
 }
 
@@ -324,18 +411,24 @@ fn lake_error(path: &Path, e: datafusion::error::DataFusionError) -> KqlError {
 }
 
 /// The last step of every plan: string columns that may be null read as `""` (a KQL string
-/// is never null), so results are exactly Kusto's.
+/// is never null), and `dynamic` JSON columns are handed out as UTF-8 JSON text in Kusto's
+/// rendering, typed with Arrow's canonical `arrow.json` extension type, so results are exactly
+/// Kusto's and every Arrow consumer can read them.
 fn finish(plan: LogicalPlan) -> Result<LogicalPlan> {
     let schema = Arc::clone(plan.schema());
-    let needs = schema.fields().iter().any(|f| f.is_nullable() && KqlType::of(f.data_type()) == KqlType::String);
-    if !needs {
+    let null_string =
+        |f: &datafusion::arrow::datatypes::Field| f.is_nullable() && KqlType::of(f.data_type()) == KqlType::String;
+    let json = |f: &datafusion::arrow::datatypes::Field| crate::dynamic::is_json_type(f.data_type());
+    if !schema.fields().iter().any(|f| null_string(f) || json(f)) {
         return Ok(plan);
     }
     let exprs: Vec<datafusion::logical_expr::Expr> = schema
         .iter()
         .map(|(q, f)| {
             let c = datafusion::logical_expr::Expr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
-            if f.is_nullable() && KqlType::of(f.data_type()) == KqlType::String {
+            if json(f) {
+                crate::functions::dynamic::access::dynamic_out(c).alias(f.name())
+            } else if null_string(f) {
                 crate::planner::non_null_string_expr(c).alias(f.name())
             } else {
                 c

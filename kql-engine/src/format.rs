@@ -1,14 +1,16 @@
 //! Values as Kusto shows them, for any Arrow layout: text for tables and CSV, JSON for
 //! machine output. Datetimes are ISO 8601 UTC with a `Z` (`2024-06-01T12:00:00Z`, the
-//! fraction only when present), timespans `[-][d.]hh:mm:ss[.fffffff]`, arrays JSON; nulls
-//! are `null` in JSON and empty in text.
+//! fraction only when present), timespans `[-][d.]hh:mm:ss[.fffffff]`, `dynamic` values as
+//! Kusto's compact JSON (a `dynamic` string bare in text); nulls are `null` in JSON and empty in
+//! text.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
 use datafusion::error::Result;
 use serde_json::{Map, Number, Value};
 
+use crate::dynamic::Dyn;
 use crate::functions::tostring::{format_real, format_timespan};
 
 /// A datetime (nanoseconds since the Unix epoch) as `2024-06-01T12:00:00Z`, with a fraction
@@ -105,6 +107,9 @@ pub fn json_value(array: &dyn Array, i: usize) -> Result<Value> {
             }
             Value::Object(map)
         }
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::Map(..) => {
+            crate::dynamic::arrow::to_dyn(array, i)?.to_serde()
+        }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Value::String(string(array, i)?),
         _ => {
             let plain = cast(&array.slice(i, 1), &DataType::Utf8)?;
@@ -115,6 +120,26 @@ pub fn json_value(array: &dyn Array, i: usize) -> Result<Value> {
 
 fn string(array: &dyn Array, i: usize) -> Result<String> {
     Ok(crate::functions::string_at(array, i)?.unwrap_or("").to_owned())
+}
+
+/// Row `i` of a result column as JSON, knowing its field: a `dynamic` column (UTF-8 JSON text
+/// with the `arrow.json` extension type, as query results give it) is the JSON value itself.
+pub fn field_json_value(field: &Field, array: &dyn Array, i: usize) -> Result<Value> {
+    if crate::dynamic::has_json_extension(field) && !array.is_null(i) {
+        let text = string(array, i)?;
+        return Ok(Dyn::parse(text.as_bytes()).to_serde());
+    }
+    json_value(array, i)
+}
+
+/// Row `i` of a result column as text, knowing its field: a `dynamic` string without quotes,
+/// other `dynamic` values as their JSON.
+pub fn field_text_value(field: &Field, array: &dyn Array, i: usize) -> Result<String> {
+    if crate::dynamic::has_json_extension(field) && !array.is_null(i) {
+        let text = string(array, i)?;
+        return Ok(Dyn::parse(text.as_bytes()).to_text());
+    }
+    text_value(array, i)
 }
 
 /// Row `i` of `array` as text: strings exactly as stored, nulls empty, other values as in
@@ -137,7 +162,7 @@ pub fn json_rows(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>> {
         .map(|r| {
             let mut row = Map::new();
             for (f, c) in schema.fields().iter().zip(batch.columns()) {
-                row.insert(f.name().clone(), json_value(c.as_ref(), r)?);
+                row.insert(f.name().clone(), field_json_value(f, c.as_ref(), r)?);
             }
             Ok(row)
         })

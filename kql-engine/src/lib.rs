@@ -26,14 +26,21 @@
 // Unit tests see the dev-dependencies meant for the integration tests.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+// Turns on the Parquet reader's and writer's canonical extension types, so a Parquet column with
+// the JSON logical type reads as `arrow.json` text (a `dynamic` column) and one is written back.
+use parquet as _;
+
 mod context;
+pub mod dynamic;
 mod error;
 pub mod format;
 pub mod functions;
 mod lake;
 pub mod planner;
+pub mod schemas;
 
 pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
 pub use error::{KqlError, Located, Result};
 pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{LakeTable, lake_tables};
+pub use schemas::DocumentedSchemas;

@@ -74,10 +74,17 @@ impl ColumnType for KqlColumn {
     }
 }
 
-fn column_type(t: &DataType) -> KqlColumn {
+fn column_type(f: &Field) -> KqlColumn {
+    if kql_engine::dynamic::has_json_extension(f) {
+        return KqlColumn::Dynamic;
+    }
+    data_column_type(f.data_type())
+}
+
+fn data_column_type(t: &DataType) -> KqlColumn {
     match t {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => KqlColumn::Text,
-        DataType::Dictionary(_, v) => column_type(v),
+        DataType::Dictionary(_, v) => data_column_type(v),
         t if t.is_integer() => KqlColumn::Integer,
         t if t.is_floating() => KqlColumn::Real,
         DataType::Boolean => KqlColumn::Bool,
@@ -109,10 +116,14 @@ fn kql_err(e: kql_engine::KqlError) -> TestError {
     }
 }
 
-/// One cell as text.
-fn cell(array: &ArrayRef, row: usize) -> Result<String, TestError> {
+/// One cell as text (a `dynamic` string bare, other `dynamic` values as Kusto's JSON).
+fn cell(field: &Field, array: &ArrayRef, row: usize) -> Result<String, TestError> {
     if array.is_null(row) {
         return Ok("NULL".into());
+    }
+    if kql_engine::dynamic::has_json_extension(field) {
+        let s = kql_engine::format::field_text_value(field, array.as_ref(), row).map_err(err)?;
+        return Ok(if s.is_empty() { "(empty)".into() } else { s });
     }
     Ok(match array.data_type() {
         DataType::Timestamp(..) => {
@@ -203,8 +214,18 @@ fn convert(batches: Vec<RecordBatch>, options: &str) -> Result<Vec<RecordBatch>,
         DataType::Timestamp(u, _) => DataType::Timestamp(unit.unwrap_or(*u), utc.then(|| "UTC".into())),
         other => other.clone(),
     };
-    let fields: Vec<Field> =
-        schema.fields().iter().map(|f| Field::new(f.name(), target(f.data_type()), true)).collect();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            // A `dynamic` column stays JSON text, whatever the string layout asked for.
+            if kql_engine::dynamic::has_json_extension(f) {
+                f.as_ref().clone()
+            } else {
+                Field::new(f.name(), target(f.data_type()), true)
+            }
+        })
+        .collect();
     let new_schema = Arc::new(Schema::new(fields));
     batches
         .into_iter()
@@ -239,11 +260,17 @@ impl AsyncDB for KqlDb {
         let df = self.ctx.kql(text).await.map_err(kql_err)?;
         let schema = df.schema().clone();
         let batches = df.collect().await.map_err(err)?;
-        let types = schema.fields().iter().map(|f| column_type(f.data_type())).collect();
+        let types = schema.fields().iter().map(|f| column_type(f.as_ref())).collect();
         let mut rows = Vec::new();
         for b in &batches {
             for r in 0..b.num_rows() {
-                rows.push(b.columns().iter().map(|c| cell(c, r)).collect::<Result<Vec<_>, _>>()?);
+                rows.push(
+                    b.columns()
+                        .iter()
+                        .zip(b.schema().fields())
+                        .map(|(c, f)| cell(f, c, r))
+                        .collect::<Result<Vec<_>, _>>()?,
+                );
             }
         }
         Ok(DBOutput::Rows { types, rows })

@@ -116,6 +116,8 @@ const KNOWN_WORDS: &[&str] = &[
     "lookup",
     "union",
     "mv-expand",
+    "mv-apply",
+    "evaluate",
     "parse",
     "datatable",
     "print",

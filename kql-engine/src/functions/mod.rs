@@ -7,7 +7,10 @@
 //! | `tostring.rs` | `tostring()` with Kusto's formatting |
 //! | `substring.rs` | `substring()` (0-based, characters, negative starts) |
 //! | `extract.rs` | `extract()` with the regular expression compiled once |
+//! | `dynamic/` | the `dynamic` family: `parse_json`, member access, conversions, bags and arrays |
 
+pub mod bytes;
+pub mod dynamic;
 pub mod extract;
 pub mod has;
 pub mod substring;

@@ -2,7 +2,6 @@
 //! `False`, datetimes `2020-01-02T03:04:05.6000000Z` (seven fraction digits), timespans
 //! `[-][d.]hh:mm:ss[.fffffff]`, arrays JSON.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
@@ -106,38 +105,8 @@ pub fn text_at(array: &dyn Array, i: usize) -> Result<String> {
         }
         DataType::Timestamp(..) => nanos(array, i).map_or_else(String::new, format_datetime),
         DataType::Duration(_) => nanos(array, i).map_or_else(String::new, format_timespan),
-        DataType::List(_) | DataType::LargeList(_) => {
-            let values = match array.data_type() {
-                DataType::List(_) => array.as_list::<i32>().value(i),
-                _ => array.as_list::<i64>().value(i),
-            };
-            let mut s = String::from("[");
-            for j in 0..values.len() {
-                if j > 0 {
-                    s.push(',');
-                }
-                let item = text_at(values.as_ref(), j)?;
-                let quoted = matches!(
-                    values.data_type(),
-                    DataType::Utf8
-                        | DataType::LargeUtf8
-                        | DataType::Utf8View
-                        | DataType::Timestamp(..)
-                        | DataType::Duration(_)
-                        | DataType::Dictionary(..)
-                );
-                if values.is_null(j) {
-                    s.push_str("null");
-                } else if quoted {
-                    let _ = write!(s, "{item:?}");
-                } else if matches!(values.data_type(), DataType::Boolean) {
-                    s.push_str(&item.to_lowercase());
-                } else {
-                    s.push_str(&item);
-                }
-            }
-            s.push(']');
-            s
+        t if crate::dynamic::is_dynamic_type(t) && !matches!(t, DataType::Dictionary(..)) => {
+            crate::dynamic::arrow::to_dyn(array, i)?.to_text()
         }
         DataType::Dictionary(..) => {
             let plain: ArrayRef = cast(&array.slice(i, 1), &DataType::Utf8)?;

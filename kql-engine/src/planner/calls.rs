@@ -94,7 +94,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             "tostring" => {
                 arity(1, 1)?;
-                functions::tostring::call(arg(0)?)
+                let x = arg(0)?;
+                if ty(&x)? == KqlType::Dynamic { super::dynamic::dynamic_text(x) } else { functions::tostring::call(x) }
+            }
+            "parse_json" | "todynamic" | "parsejson" | "toobject" => {
+                arity(1, 1)?;
+                self.parse_json(arg(0)?, args[0].value.span, fname, ctx)?
             }
             "tolower" | "toupper" => {
                 arity(1, 1)?;
@@ -160,9 +165,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             "iff" | "iif" => {
                 arity(3, 3)?;
-                let c = arg(0)?;
-                self.expect_bool(&c, args[0].value.span, fname, ctx)?;
+                let c = self.boolean(arg(0)?, args[0].value.span, fname, ctx)?;
                 let (a, b) = (arg(1)?, arg(2)?);
+                let (a, b) = self.unify_dynamic(a, b, ctx)?;
                 self.same_type(&a, &b, args[2].value.span, fname, ctx)?;
                 when(c, a).otherwise(b).map_err(df)?
             }
@@ -171,11 +176,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     return Err(KqlError::plan(span, "`case` takes pairs of (condition, value) and an else value"));
                 }
                 let mut builder: Option<datafusion::logical_expr::conditional_expressions::CaseBuilder> = None;
+                let values =
+                    args[..args.len() - 1].chunks(2).map(|p| self.expr(&p[1].value, &v)).collect::<Result<Vec<_>>>()?;
+                let any_dynamic =
+                    values.iter().chain([&arg(args.len() - 1)?]).any(|e| ty(e).is_ok_and(|t| t == KqlType::Dynamic));
                 let otherwise = arg(args.len() - 1)?;
-                for pair in args[..args.len() - 1].chunks(2) {
-                    let c = self.expr(&pair[0].value, &v)?;
-                    self.expect_bool(&c, pair[0].value.span, "case", ctx)?;
-                    let value = self.expr(&pair[1].value, &v)?;
+                let otherwise = if any_dynamic { self.as_dynamic_value(otherwise, ctx)? } else { otherwise };
+                for (pair, value) in args[..args.len() - 1].chunks(2).zip(values) {
+                    let c = self.boolean(self.expr(&pair[0].value, &v)?, pair[0].value.span, "case", ctx)?;
+                    let value = if any_dynamic { self.as_dynamic_value(value, ctx)? } else { value };
                     self.same_type(&otherwise, &value, pair[1].value.span, fname, ctx)?;
                     builder = Some(match builder {
                         None => when(c, value),
@@ -190,6 +199,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             "isempty" | "isnotempty" => {
                 arity(1, 1)?;
                 let x = arg(0)?;
+                // A `dynamic` is empty when it is null or the empty string (`[]` and `{}` are not).
+                let x = if ty(&x)? == KqlType::Dynamic { super::dynamic::dynamic_text(x) } else { x };
                 let empty = if ty(&x)? == KqlType::String {
                     x.clone().is_null().or(binary_expr(x, DfOp::Eq, lit("")))
                 } else {
@@ -200,6 +211,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             "isnull" | "isnotnull" => {
                 arity(1, 1)?;
                 let x = arg(0)?;
+                let x = if ty(&x)? == KqlType::Dynamic { super::dynamic::dynamic_is_null(x) } else { x };
                 // A KQL string is never null (spec §3).
                 if ty(&x)? == KqlType::String {
                     lit(fname == "isnotnull")
@@ -211,8 +223,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             "not" => {
                 arity(1, 1)?;
-                let x = arg(0)?;
-                self.expect_bool(&x, args[0].value.span, "not", ctx)?;
+                let x = self.boolean(arg(0)?, args[0].value.span, "not", ctx)?;
                 !x
             }
             "coalesce" => {
@@ -220,6 +231,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     return Err(KqlError::plan(span, "`coalesce` takes at least two arguments"));
                 }
                 let values = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
+                let values = if values.iter().any(|e| ty(e).is_ok_and(|t| t == KqlType::Dynamic)) {
+                    values.into_iter().map(|e| self.as_dynamic_value(e, ctx)).collect::<Result<Vec<_>>>()?
+                } else {
+                    values
+                };
                 // For strings the first non-empty value wins.
                 if ty(&values[0])? == KqlType::String {
                     let mut vs: Vec<DfExpr> = values.into_iter().map(|e| f::nullif(e, lit(""))).collect();
@@ -242,6 +258,19 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     _ => DataType::Decimal128(38, 10),
                 };
                 let x = arg(0)?;
+                if ty(&x)? == KqlType::Dynamic {
+                    use functions::dynamic::convert::{Target, dynamic_to};
+                    let to = match fname {
+                        "toint" => Target::Int,
+                        "tolong" => Target::Long,
+                        "toreal" | "todouble" | "todecimal" => Target::Real,
+                        "tobool" | "toboolean" => Target::Bool,
+                        "todatetime" => Target::DateTime,
+                        _ => Target::TimeSpan,
+                    };
+                    let v = dynamic_to(to, x);
+                    return Ok(if fname == "todecimal" { try_cast(v, target) } else { v });
+                }
                 let x = if ty(&x)? == KqlType::String { f::nullif(x, lit("")) } else { x };
                 try_cast(x, target)
             }
@@ -322,36 +351,113 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     parts
                 }
             }
-            "array_length" => {
-                arity(1, 1)?;
+            "array_length"
+                if args.len() == 1 && matches!(ty(&arg(0)?)?, KqlType::Dynamic) && is_list(&arg(0)?, ctx) =>
+            {
                 cast(datafusion::functions_nested::expr_fn::cardinality(arg(0)?), DataType::Int64)
             }
-            "strcat_array" => {
-                arity(2, 2)?;
-                datafusion::functions_nested::expr_fn::array_to_string(arg(0)?, arg(1)?)
+            "pack_all" => {
+                arity(0, 1)?;
+                let skip_empty = match args.first() {
+                    None => false,
+                    Some(a) => match as_literal(&fold(arg(0)?)) {
+                        Some(ScalarValue::Boolean(Some(b))) => *b,
+                        _ => return Err(KqlError::plan(a.value.span, "the argument of pack_all() is a constant bool")),
+                    },
+                };
+                let mut pairs = Vec::new();
+                for name in super::column_names(ctx.schema) {
+                    pairs.push(lit(name.clone()));
+                    pairs.push(super::col(&name));
+                }
+                functions::dynamic::rowwise::pack(pairs, skip_empty)
             }
-            "set_has_element" | "array_index_of" => {
-                arity(2, 2)?;
-                if fname == "set_has_element" {
-                    datafusion::functions_nested::expr_fn::array_has(arg(0)?, arg(1)?)
-                } else {
-                    binary_expr(
-                        cast(
-                            datafusion::functions_nested::expr_fn::array_position(arg(0)?, arg(1)?, lit(1i64)),
-                            DataType::Int64,
-                        ),
-                        DfOp::Minus,
-                        lit(1i64),
-                    )
+            "bag_pack_columns" => {
+                if args.is_empty() {
+                    return Err(KqlError::plan(span, "`bag_pack_columns` takes one or more columns"));
+                }
+                let mut pairs = Vec::new();
+                for a in args {
+                    let Some(n) = a.value.as_name() else {
+                        return Err(KqlError::plan(
+                            a.value.span,
+                            "the arguments of bag_pack_columns() are column names",
+                        ));
+                    };
+                    pairs.push(lit(n.to_owned()));
+                    pairs.push(self.expr(&a.value, &v)?);
+                }
+                functions::dynamic::rowwise::pack(pairs, false)
+            }
+            "extract_json" | "extractjson" => {
+                arity(2, 3)?;
+                let path = fold(arg(0)?);
+                let Some(text) = as_literal(&path).and_then(super::expr::string_of) else {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        "the JSONPath of extract_json() must be a constant string",
+                    ));
+                };
+                let Some(steps) = functions::dynamic::jsonpath::parse(text) else {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        format!("`{text}` is not a JSONPath Kusto supports (`$`, `.name`, `['name']`, `[n]`)"),
+                    ));
+                };
+                let source = arg(1)?;
+                let source = match ty(&source)? {
+                    KqlType::Dynamic => source,
+                    KqlType::String | KqlType::Null => functions::dynamic::access::to_dynamic(source),
+                    t => {
+                        return Err(KqlError::plan(
+                            args[1].value.span,
+                            format!("`{fname}` needs JSON text, got {}", t.name()),
+                        ));
+                    }
+                };
+                let steps: Vec<DfExpr> = steps
+                    .into_iter()
+                    .map(|s| match s {
+                        crate::dynamic::Step::Key(k) => lit(k),
+                        crate::dynamic::Step::Index(i) => lit(i),
+                    })
+                    .collect();
+                match args.get(2).map(|a| &a.value.kind) {
+                    None => functions::dynamic::access::get_text(source, steps),
+                    Some(ExprKind::TypeOf(t)) => {
+                        let value = functions::dynamic::access::get(source, steps);
+                        let want = KqlType::of(&arrow_type(*t));
+                        self.dynamic_as(value, want, args[2].value.span, ctx)?
+                    }
+                    Some(_) => {
+                        return Err(KqlError::plan(
+                            args[2].value.span,
+                            "the last argument of extract_json() is typeof(T)",
+                        ));
+                    }
                 }
             }
-            "array_sort_asc" | "array_sort_desc" => {
-                arity(1, 1)?;
-                let order = if fname == "array_sort_asc" { "ASC" } else { "DESC" };
-                datafusion::functions_nested::expr_fn::array_sort(arg(0)?, lit(order), lit("NULLS LAST"))
+            "gettype" if args.len() == 1 && !matches!(ty(&arg(0)?)?, KqlType::Dynamic) => {
+                let t = ty(&arg(0)?)?;
+                lit(match t {
+                    KqlType::Other => "unknown".to_owned(),
+                    KqlType::Null => "null".to_owned(),
+                    t => t.name().to_owned(),
+                })
             }
-            "pack_array" => {
-                datafusion::functions_nested::expr_fn::make_array((0..args.len()).map(arg).collect::<Result<_>>()?)
+            _ if functions::dynamic::rowwise::lookup(fname).is_some() => {
+                let Some(def) = functions::dynamic::rowwise::lookup(fname) else {
+                    return Err(KqlError::Internal("registry lookup".into()));
+                };
+                arity(def.min, def.max)?;
+                if matches!(def.name, "bag_pack") && !args.len().is_multiple_of(2) {
+                    return Err(KqlError::plan(
+                        span,
+                        format!("`{fname}` takes key/value pairs (an even number of arguments)"),
+                    ));
+                }
+                let planned = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
+                functions::dynamic::rowwise::call(def, planned)
             }
             "startofday" | "startofmonth" | "startofyear" | "startofhour" => {
                 arity(1, 1)?;
@@ -508,6 +614,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     fn string_arg(&self, src: &Expr, e: DfExpr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         match self.kql_type(&e, ctx)? {
             KqlType::String | KqlType::Null => Ok(e),
+            KqlType::Dynamic => Ok(super::dynamic::dynamic_text(e)),
             t => Err(KqlError::plan(src.span, format!("`{fname}` needs a string, got {}", t.name()))
                 .with_help(format!("convert it first: {fname}(tostring({src}))"))),
         }
@@ -516,6 +623,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     fn number_arg(&self, src: &Expr, e: DfExpr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         match self.kql_type(&e, ctx)? {
             t if t.is_numeric() || t == KqlType::Null => Ok(e),
+            KqlType::Dynamic => Err(dynamic_where_scalar(src, fname, "a number", "toreal")),
             t => Err(KqlError::plan(src.span, format!("`{fname}` needs a number, got {}", t.name()))),
         }
     }
@@ -523,6 +631,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     fn time_arg(&self, src: &Expr, e: DfExpr, fname: &str, ctx: &ExprCtx<'_>) -> Result<()> {
         match self.kql_type(&e, ctx)? {
             KqlType::DateTime | KqlType::Null => Ok(()),
+            KqlType::Dynamic => Err(dynamic_where_scalar(src, fname, "a datetime", "todatetime")),
             t => Err(KqlError::plan(src.span, format!("`{fname}` needs a datetime, got {}", t.name()))),
         }
     }
@@ -541,8 +650,39 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 
     /// Text for string functions: strings as they are, other values through `tostring`.
     pub(crate) fn as_text(&self, e: DfExpr, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
-        Ok(if self.kql_type(&e, ctx)? == KqlType::String { e } else { functions::tostring::call(e) })
+        Ok(match self.kql_type(&e, ctx)? {
+            KqlType::String => e,
+            KqlType::Dynamic => super::dynamic::dynamic_text(e),
+            _ => functions::tostring::call(e),
+        })
     }
+}
+
+/// `array_sort_asc(a, b)` as a column: Kusto gives one column per array (a tuple result), which
+/// is not supported yet; indexing the result (`array_sort_asc(a, b)[1]`) picks one array.
+pub(crate) fn tuple_result(e: &Expr) -> Option<Span> {
+    let ExprKind::Call { name, args } = &e.kind else { return None };
+    if !matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") {
+        return None;
+    }
+    let arrays = match args.last().map(|a| &a.value.kind) {
+        Some(ExprKind::Literal(kql_parser::ast::Literal::Bool(_))) => args.len() - 1,
+        _ => args.len(),
+    };
+    (arrays > 1).then_some(e.span)
+}
+
+/// Whether an expression is an Arrow list (the native `dynamic` array `make_set` and `split`
+/// give).
+fn is_list(e: &DfExpr, ctx: &ExprCtx<'_>) -> bool {
+    matches!(e.get_type(ctx.schema), Ok(DataType::List(_) | DataType::LargeList(_)))
+}
+
+/// A `dynamic` argument where a function needs a typed value: a located error naming both types
+/// and the conversion to write.
+pub(crate) fn dynamic_where_scalar(src: &Expr, fname: &str, want: &str, convert: &str) -> KqlError {
+    KqlError::plan(src.span, format!("`{fname}` needs {want}, got dynamic"))
+        .with_help(format!("convert it explicitly: {fname}({convert}({src}), ...)"))
 }
 
 /// `((a % b) + b) % b` for a positive `b`.

@@ -66,7 +66,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             ExprKind::Star => Err(KqlError::plan(e.span, "`*` is not allowed here")),
             ExprKind::Unary { op, operand } => {
                 let x = self.expr(operand, &ctx.value())?;
-                let t = self.kql_type(&x, ctx)?;
+                let mut t = self.kql_type(&x, ctx)?;
+                let x = if t == KqlType::Dynamic {
+                    t = KqlType::Real;
+                    self.dynamic_as(x, KqlType::Real, operand.span, ctx)?
+                } else {
+                    x
+                };
                 if !(t.is_numeric() || t == KqlType::TimeSpan || t == KqlType::Null) {
                     return Err(KqlError::plan(
                         e.span,
@@ -85,8 +91,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             ExprKind::Logical { op, operands } => {
                 let mut out: Option<DfExpr> = None;
                 for o in operands {
-                    let x = self.expr(o, ctx)?;
-                    self.expect_bool(&x, o.span, op.token(), ctx)?;
+                    let x = self.boolean(self.expr(o, ctx)?, o.span, op.token(), ctx)?;
                     out = Some(match (out, op) {
                         (None, _) => x,
                         (Some(acc), LogicalOp::And) => acc.and(x),
@@ -116,8 +121,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
                 Ok(call)
             }
-            ExprKind::Index { base, index } => self.index(base, index, e.span, ctx),
-            ExprKind::Member { .. } => Err(KqlError::not_supported(e.span, "property access on dynamic values")),
+            ExprKind::Index { .. } | ExprKind::Member { .. } => self.member_access(e, ctx),
             ExprKind::TypeOf(_) => {
                 Err(KqlError::plan(e.span, "typeof(...) is only an argument of functions such as extract()"))
             }
@@ -131,6 +135,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// The KQL type of a planned expression.
     pub(crate) fn kql_type(&self, e: &DfExpr, ctx: &ExprCtx<'_>) -> Result<KqlType> {
         Ok(KqlType::of(&e.get_type(ctx.schema).map_err(df)?))
+    }
+
+    /// A predicate: a boolean, or a `dynamic` read as one (`where d.IsAdmin`).
+    pub(crate) fn boolean(&self, e: DfExpr, span: Span, what: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let e =
+            if self.kql_type(&e, ctx)? == KqlType::Dynamic { self.dynamic_as(e, KqlType::Bool, span, ctx)? } else { e };
+        self.expect_bool(&e, span, what, ctx)?;
+        Ok(e)
     }
 
     pub(crate) fn expect_bool(&self, e: &DfExpr, span: Span, what: &str, ctx: &ExprCtx<'_>) -> Result<()> {
@@ -166,6 +178,22 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let l = self.expr(left, &ctx.value())?;
         let r = self.expr(right, &ctx.value())?;
         let (lt, rt) = (self.kql_type(&l, ctx)?, self.kql_type(&r, ctx)?);
+        // A `dynamic` operand takes the other side's type (Kusto's binder: `dynamic > long`,
+        // `dynamic + real`, `dynamic == string`).
+        let (l, r, lt, rt) = if lt == KqlType::Dynamic || rt == KqlType::Dynamic {
+            if matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod)
+                && lt == KqlType::Dynamic
+                && rt == KqlType::Dynamic
+            {
+                let l = self.dynamic_as(l, KqlType::Real, left.span, ctx)?;
+                let r = self.dynamic_as(r, KqlType::Real, right.span, ctx)?;
+                (l, r, KqlType::Real, KqlType::Real)
+            } else {
+                self.compare_dynamic(l, r, lt, rt, span, ctx)?
+            }
+        } else {
+            (l, r, lt, rt)
+        };
         let type_error =
             || KqlError::plan(span, format!("`{}` cannot combine {} and {}", op.token(), lt.name(), rt.name()));
         match op {
@@ -346,7 +374,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let x = self.expr(operand, &v)?;
         let a = self.expr(low, &v)?;
         let b = self.expr(high, &v)?;
-        let (xt, at, bt) = (self.kql_type(&x, ctx)?, self.kql_type(&a, ctx)?, self.kql_type(&b, ctx)?);
+        let (mut xt, at, bt) = (self.kql_type(&x, ctx)?, self.kql_type(&a, ctx)?, self.kql_type(&b, ctx)?);
+        // `d.Count between (1 .. 5)`: the dynamic takes the bounds' type.
+        let x = if xt == KqlType::Dynamic {
+            let want = if at.is_numeric() { KqlType::Real } else { at };
+            xt = want;
+            self.dynamic_as(x, want, operand.span, ctx)?
+        } else {
+            x
+        };
         if !(xt.is_numeric() || matches!(xt, KqlType::DateTime | KqlType::TimeSpan | KqlType::Null)) {
             return Err(KqlError::plan(
                 operand.span,
@@ -386,7 +422,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// `in`, `!in`, `in~`, `!in~`, `has_any`, `has_all` with a list, dynamic arrays, or a table.
     fn in_list(&self, operand: &Expr, op: ListOp, items: &[Expr], span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         let x = self.expr(operand, &ctx.value())?;
-        let xt = self.kql_type(&x, ctx)?;
+        let mut xt = self.kql_type(&x, ctx)?;
         // A single tabular item: its first column is the list.
         if let [item] = items
             && self.is_tabular(item, ctx.scope)
@@ -402,6 +438,17 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             };
             values.extend(flatten(v.clone()).into_iter().filter(|v| !v.is_null()));
         }
+        // A `dynamic` operand is compared as text with strings (and for the string operators),
+        // as a number with numbers.
+        let x = if xt == KqlType::Dynamic {
+            let numbers = !values.is_empty() && values.iter().all(|v| v.data_type().is_numeric());
+            let string_op = matches!(op, ListOp::HasAny | ListOp::HasAll | ListOp::InCi | ListOp::NotInCi);
+            let want = if numbers && !string_op { KqlType::Real } else { KqlType::String };
+            xt = want;
+            self.dynamic_as(x, want, operand.span, ctx)?
+        } else {
+            x
+        };
         match op {
             ListOp::HasAny | ListOp::HasAll | ListOp::InCi | ListOp::NotInCi => {
                 if !matches!(xt, KqlType::String | KqlType::Null) {
@@ -486,21 +533,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let sub = Subquery { subquery: Arc::new(plan), outer_ref_columns: vec![], spans: Default::default() };
         let test = DfExpr::InSubquery(InSubquery::new(Box::new(x.clone()), sub, negated));
         Ok(if negated { x.is_null().or(test) } else { test })
-    }
-
-    /// `a[i]` on arrays (0-based; negative counts from the end).
-    fn index(&self, base: &Expr, index: &Expr, span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
-        let b = self.expr(base, &ctx.value())?;
-        let i = fold(self.expr(index, &ctx.value())?);
-        if self.kql_type(&b, ctx)? != KqlType::Dynamic {
-            return Err(KqlError::not_supported(span, "indexing a value that is not an array"));
-        }
-        let Some(ScalarValue::Int64(Some(n))) = as_literal(&i).and_then(|v| v.cast_to(&DataType::Int64).ok()) else {
-            return Err(KqlError::not_supported(index.span, "a non-constant array index"));
-        };
-        // array_element is 1-based and counts negative positions from the end.
-        let pos = if n >= 0 { n + 1 } else { n };
-        Ok(datafusion::functions_nested::expr_fn::array_element(b, lit(pos)))
     }
 }
 

@@ -8,16 +8,21 @@
 //! | `tabular.rs` | tabular expressions and sources (tables, `datatable`, `print`, `union`, `range`) |
 //! | `operators.rs` | `where`, `project*`, `extend`, `take`, `top`, `sort`, `count`, `distinct`, ... |
 //! | `join.rs` | `join` and `lookup` |
+//! | `mv.rs` | `mv-expand` and `mv-apply` |
 //! | `summarize.rs` | `summarize` and the aggregate functions |
 //! | `expr.rs` | scalar expressions: names, literals, operators, `between`, `in` |
 //! | `strings.rs` | the string operators (spec §5) |
 //! | `calls.rs` | scalar functions |
+//! | `dynamic.rs` | member access, `parse_json`, implicit conversions of `dynamic` values |
 //! | `names.rs` | Kusto's default column names (spec §9.2) |
 //! | `types.rs` | KQL types over Arrow types, literals |
 
 mod calls;
+mod dynamic;
+mod evaluate;
 mod expr;
 mod join;
+mod mv;
 mod names;
 mod operators;
 mod range;
@@ -36,6 +41,7 @@ use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, TableSource};
 use kql_parser::Span;
 
 pub(crate) use scope::Scope;
+pub use evaluate::{SlotTypes, UnpackRequest, Unpacked};
 pub use types::KqlType;
 
 /// `coalesce(e, '')`: a string that is never null.
@@ -51,6 +57,16 @@ pub trait KqlContextProvider {
     fn get_table_source(&self, name: &str) -> Option<Arc<dyn TableSource>>;
     /// Every registered table name, for wildcards and suggestions.
     fn table_names(&self) -> Vec<String>;
+    /// The documented KQL type of a table's column, when the table's schema is documented (a
+    /// string column documented as `dynamic` is read as `dynamic`).
+    fn documented_type(&self, _table: &str, _column: &str) -> Option<KqlType> {
+        None
+    }
+}
+
+/// The Arrow type the engine gives a KQL type (`dynamic` is JSON text in a binary array).
+pub fn arrow_type_of(t: kql_parser::ast::ScalarType) -> datafusion::arrow::datatypes::DataType {
+    types::arrow_type(t)
 }
 
 /// Settings that change what a query means.
@@ -59,12 +75,25 @@ pub struct PlannerOptions {
     /// The instant `now()` returns, in nanoseconds since the Unix epoch (Kusto's `query_now`).
     /// Read once per query: every `now()` and `ago()` sees the same value.
     pub now: i64,
+    /// The slots of the bags each `evaluate bag_unpack(...)` without an output schema unpacks
+    /// (found by running the request [`KqlToRel::take_unpack_request`] gives).
+    pub unpacked: Unpacked,
+}
+
+impl PlannerOptions {
+    /// Options with the clock at `now` (nanoseconds since the Unix epoch).
+    pub fn at(now: i64) -> Self {
+        Self { now, unpacked: Unpacked::new() }
+    }
 }
 
 /// Plans KQL queries into DataFusion logical plans.
 pub struct KqlToRel<'a, P: KqlContextProvider> {
     provider: &'a P,
     options: PlannerOptions,
+    /// A question planning could not answer without the data (the slots `bag_unpack` makes
+    /// columns of).
+    pending: std::cell::RefCell<Option<UnpackRequest>>,
 }
 
 impl<P: KqlContextProvider> std::fmt::Debug for KqlToRel<'_, P> {
@@ -76,7 +105,14 @@ impl<P: KqlContextProvider> std::fmt::Debug for KqlToRel<'_, P> {
 impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
     /// A planner over `provider`.
     pub fn new(provider: &'a P, options: PlannerOptions) -> Self {
-        Self { provider, options }
+        Self { provider, options, pending: std::cell::RefCell::new(None) }
+    }
+
+    /// After planning failed because it needs data (`bag_unpack` without an output schema),
+    /// the plan whose results answer it: run it, note the bags' slots with [`SlotTypes`] in
+    /// [`PlannerOptions::unpacked`] under the request's offset, and plan again.
+    pub fn take_unpack_request(&self) -> Option<UnpackRequest> {
+        self.pending.take()
     }
 
     /// Plans every result statement of `query` (a batch has several), in order.

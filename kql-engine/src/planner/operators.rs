@@ -1,18 +1,17 @@
 //! Row and column operators: `where`, `project` and its variants, `extend`, `take`, `top`,
-//! `sort`, `count`, `distinct`, `mv-expand` (spec §10).
+//! `sort`, `count`, `distinct` (spec §10).
 
 use datafusion::common::DFSchema;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, SortExpr, cast, lit};
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, SortExpr, lit};
 use kql_parser::ast::{
-    Distinct, Expr, MvExpand, NamePattern, NamedExpr, NullsOrder, ParamValue, Rename, ReorderItem, SortKey, SortOrder,
-    Top,
+    Distinct, Expr, NamePattern, NamedExpr, NullsOrder, Rename, ReorderItem, SortKey, SortOrder, Top,
 };
 
 use super::expr::{ExprCtx, non_null_string};
 use super::names::{Namer, passthrough};
-use super::tabular::{df, type_of, unsupported_param};
-use super::types::{KqlType, arrow_type};
+use super::tabular::{df, type_of};
+use super::types::KqlType;
 use super::{KqlContextProvider, KqlToRel, Scope, col, column_names};
 use crate::error::{KqlError, Result};
 
@@ -35,7 +34,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     /// The name of a named expression: given, passed through, or `ColumnN`.
-    fn output_name(&self, c: &NamedExpr, namer: &mut Namer) -> Result<String> {
+    pub(crate) fn output_name(&self, c: &NamedExpr, namer: &mut Namer) -> Result<String> {
+        if let Some(span) = super::calls::tuple_result(&c.expr) {
+            return Err(KqlError::not_supported(
+                span,
+                "a function returning several columns here; index its result ([0], [1]) to pick one array",
+            ));
+        }
         match c.names.as_slice() {
             [] => Ok(match passthrough(&c.expr) {
                 Some(n) => n,
@@ -120,20 +125,42 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     pub(crate) fn project_away(&self, input: LogicalPlan, patterns: &[NamePattern]) -> Result<LogicalPlan> {
+        self.project_away_keeping(input, patterns, "")
+    }
+
+    /// `project-away` that never drops the column `keep` (the record number inside `mv-apply`).
+    pub(crate) fn project_away_keeping(
+        &self,
+        input: LogicalPlan,
+        patterns: &[NamePattern],
+        keep: &str,
+    ) -> Result<LogicalPlan> {
         let mut drop = std::collections::HashSet::new();
         for p in patterns {
             drop.extend(self.matching(input.schema(), p, "project-away")?);
         }
+        drop.remove(keep);
         let keep: Vec<DfExpr> =
             column_names(input.schema()).iter().filter(|n| !drop.contains(*n)).map(|n| col(n)).collect();
         build(LogicalPlanBuilder::from(input).project(keep).map_err(df)?)
     }
 
     pub(crate) fn project_keep(&self, input: LogicalPlan, patterns: &[NamePattern]) -> Result<LogicalPlan> {
+        self.project_keep_keeping(input, patterns, "")
+    }
+
+    /// `project-keep` that also keeps the column `also` (the record number inside `mv-apply`).
+    pub(crate) fn project_keep_keeping(
+        &self,
+        input: LogicalPlan,
+        patterns: &[NamePattern],
+        also: &str,
+    ) -> Result<LogicalPlan> {
         let mut keep = std::collections::HashSet::new();
         for p in patterns {
             keep.extend(self.matching(input.schema(), p, "project-keep")?);
         }
+        keep.insert(also.to_owned());
         let exprs: Vec<DfExpr> =
             column_names(input.schema()).iter().filter(|n| keep.contains(*n)).map(|n| col(n)).collect();
         build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)
@@ -184,7 +211,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         build(LogicalPlanBuilder::from(input).limit(0, Some(n as usize)).map_err(df)?)
     }
 
-    fn sort_expr(&self, key: &SortKey, ctx: &ExprCtx<'_>) -> Result<SortExpr> {
+    pub(crate) fn sort_expr(&self, key: &SortKey, ctx: &ExprCtx<'_>) -> Result<SortExpr> {
         let e = self.expr(&key.expr, ctx)?;
         // Kusto sorts descending by default; null is the smallest value (spec §10).
         let asc = key.order == Some(SortOrder::Asc);
@@ -262,67 +289,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let plan = build(LogicalPlanBuilder::from(input).aggregate(keys, Vec::<DfExpr>::new()).map_err(df)?)?;
         let exprs: Vec<DfExpr> = names.iter().map(|n| col(n)).collect();
         build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)
-    }
-
-    /// `mv-expand`: one row per array element; a null array gives one row, an empty one none.
-    pub(crate) fn mv_expand(
-        &self,
-        input: LogicalPlan,
-        m: &MvExpand,
-        scope: &Scope,
-        depth: usize,
-    ) -> Result<LogicalPlan> {
-        for p in &m.params {
-            match (p.name.as_str(), &p.value) {
-                ("kind" | "bagexpansion", ParamValue::Name(k)) if k == "array" || k == "bag" => {}
-                (n, _) if n.starts_with("hint.") => {}
-                _ => return Err(unsupported_param(p, "mv-expand")),
-            }
-        }
-        if let Some(l) = &m.limit {
-            return Err(KqlError::not_supported(l.span, "`mv-expand ... limit`"));
-        }
-        let mut plan = input;
-        for item in &m.items {
-            let name = match (item.column.names.as_slice(), passthrough(&item.column.expr)) {
-                ([n], _) => n.name.clone(),
-                ([], Some(n)) => n,
-                _ => return Err(KqlError::plan(item.span, "name the expanded column: `mv-expand name = expr`")),
-            };
-            if !item.column.names.is_empty() || !matches!(item.column.expr.kind, kql_parser::ast::ExprKind::Name(_)) {
-                plan = self.extend(
-                    plan,
-                    std::slice::from_ref(&NamedExpr {
-                        names: vec![kql_parser::ast::Ident::new(&name, item.span)],
-                        expr: item.column.expr.clone(),
-                        span: item.span,
-                    }),
-                    scope,
-                    depth,
-                )?;
-            }
-            let t = plan.schema().field_with_unqualified_name(&name).map_err(df)?.data_type().clone();
-            if KqlType::of(&t) != KqlType::Dynamic {
-                return Err(KqlError::plan(
-                    item.column.expr.span,
-                    format!("mv-expand needs an array (dynamic) column, `{name}` is {}", KqlType::of(&t).name()),
-                ));
-            }
-            let options = datafusion::common::UnnestOptions::new().with_preserve_nulls(true);
-            plan = build(
-                LogicalPlanBuilder::from(plan)
-                    .unnest_column_with_options(datafusion::common::Column::new_unqualified(&name), options)
-                    .map_err(df)?,
-            )?;
-            if let Some(to) = item.to_type {
-                let exprs: Vec<DfExpr> = column_names(plan.schema())
-                    .iter()
-                    .map(|n| if *n == name { cast(col(n), arrow_type(to)).alias(n) } else { col(n) })
-                    .collect();
-                plan = build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?;
-            }
-        }
-        Ok(plan)
     }
 }
 

@@ -53,14 +53,21 @@ pub(crate) enum Value {
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(super) fn query(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
-        let with_clock;
-        let planner = match query_now(q)? {
+        match query_now(q)? {
             Some(now) => {
-                with_clock = KqlToRel { provider: self.provider, options: PlannerOptions { now } };
-                &with_clock
+                let with_clock = KqlToRel::new(self.provider, PlannerOptions { now, ..self.options.clone() });
+                let out = with_clock.statements(q);
+                if let Some(r) = with_clock.pending.take() {
+                    self.pending.replace(Some(r));
+                }
+                out
             }
-            None => self,
-        };
+            None => self.statements(q),
+        }
+    }
+
+    fn statements(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
+        let planner = self;
         let mut scope = Scope::default();
         let mut results = Vec::new();
         for s in &q.statements {

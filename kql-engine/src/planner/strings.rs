@@ -42,12 +42,21 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<DfExpr> {
         let token = op.token();
         let l = self.expr(left, &ctx.value())?;
-        let lt = self.kql_type(&l, ctx)?;
+        let mut lt = self.kql_type(&l, ctx)?;
+        // A `dynamic` operand is matched as its `tostring` (Kusto's string operators take
+        // `dynamic` on the left).
+        let l = if lt == KqlType::Dynamic {
+            lt = KqlType::String;
+            super::dynamic::dynamic_text(l)
+        } else {
+            l
+        };
         if !matches!(lt, KqlType::String | KqlType::Null) {
             return Err(KqlError::plan(left.span, format!("`{token}` needs a string on its left, got {}", lt.name()))
                 .with_help(format!("convert it first: tostring({left}) {token} ...")));
         }
         let r = fold(self.expr(right, &ctx.value())?);
+        let r = if self.kql_type(&r, ctx)? == KqlType::Dynamic { fold(super::dynamic::dynamic_text(r)) } else { r };
         let Some(needle) = as_literal(&r).filter(|v| !v.is_null()).map(scalar_text) else {
             return Err(KqlError::not_supported(
                 right.span,

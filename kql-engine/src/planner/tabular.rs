@@ -66,9 +66,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 Value::Scalar(_) => Err(KqlError::plan(span, format!("`{name}` returns a scalar, not a table"))),
             },
             None => match self.provider.get_table_source(name) {
-                Some(source) => LogicalPlanBuilder::scan(TableReference::bare(name), source, None)
-                    .and_then(LogicalPlanBuilder::build)
-                    .map_err(df),
+                Some(source) => {
+                    let scan = LogicalPlanBuilder::scan(TableReference::bare(name), source, None)
+                        .and_then(LogicalPlanBuilder::build)
+                        .map_err(df)?;
+                    self.typed_scan(name, scan)
+                }
                 None => {
                     let tables = self.provider.table_names();
                     let candidates: BTreeSet<&str> = tables.iter().map(String::as_str).chain(scope.names()).collect();
@@ -82,6 +85,37 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             },
         }
+    }
+
+    /// A table's columns as KQL reads them: JSON text (the Parquet JSON logical type, or a
+    /// string column the documented schema types `dynamic`) as `dynamic`, re-labelled without a
+    /// copy; a binary column (KQL has no binary type) as a `string`. Other columns are used as
+    /// they are, so scans prune and push filters down as before.
+    fn typed_scan(&self, table: &str, scan: LogicalPlan) -> Result<LogicalPlan> {
+        let schema = std::sync::Arc::clone(scan.schema());
+        let mut changed = false;
+        let exprs: Vec<DfExpr> = schema
+            .iter()
+            .map(|(q, f)| {
+                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+                let documented = self.provider.documented_type(table, f.name());
+                let physical = super::KqlType::of(f.data_type());
+                let json = crate::dynamic::has_json_extension(f) || documented == Some(super::KqlType::Dynamic);
+                if physical == super::KqlType::String && json {
+                    changed = true;
+                    crate::functions::dynamic::access::to_dynamic(c).alias(f.name())
+                } else if crate::dynamic::is_json_type(f.data_type()) && !json {
+                    changed = true;
+                    crate::functions::bytes::call(c).alias(f.name())
+                } else {
+                    c
+                }
+            })
+            .collect();
+        if !changed {
+            return Ok(scan);
+        }
+        LogicalPlanBuilder::from(scan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
     }
 
     fn pipeline(&self, p: &Pipeline, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
@@ -103,7 +137,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         Ok(plan)
     }
 
-    fn operator(&self, input: LogicalPlan, op: &Operator, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+    pub(crate) fn operator(
+        &self,
+        input: LogicalPlan,
+        op: &Operator,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
         match &op.kind {
             OperatorKind::Where(p) => self.where_op(input, p, scope, depth),
             OperatorKind::Summarize(s) => self.summarize(input, s, scope, depth),
@@ -122,6 +162,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Lookup(j) => self.join(input, j, true, scope, depth),
             OperatorKind::Union(u) => self.union(Some(input), u, scope, depth),
             OperatorKind::MvExpand(m) => self.mv_expand(input, m, scope, depth),
+            OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
+            OperatorKind::Evaluate(e) => self.evaluate(input, e, scope, depth),
             OperatorKind::GetSchema => self.getschema(&input),
             OperatorKind::Serialize(cols) if cols.is_empty() => Ok(input),
             OperatorKind::Serialize(_) => Err(KqlError::not_supported(op.span, "`serialize` with new columns")),
@@ -154,7 +196,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     return Err(KqlError::plan(v.span, "datatable values must be constants"));
                 };
                 let target = arrow_type(c.ty);
-                let converted = if value.is_null() {
+                let converted = if c.ty == kql_parser::ast::ScalarType::Dynamic {
+                    dynamic_cell(value).map_err(df)?
+                } else if value.is_null() {
                     ScalarValue::try_from(&target).map_err(df)?
                 } else {
                     value.cast_to(&target).map_err(|_| {
@@ -186,6 +230,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let ctx = ExprCtx { schema: &empty, scope, depth, filter: false };
         let mut exprs = Vec::new();
         for (i, c) in p.columns.iter().enumerate() {
+            if let Some(span) = super::calls::tuple_result(&c.expr) {
+                return Err(KqlError::not_supported(
+                    span,
+                    "a function returning several columns here; index its result ([0], [1]) to pick one array",
+                ));
+            }
             let e = self.expr(&c.expr, &ctx)?;
             let name = match c.names.as_slice() {
                 [] => format!("print_{i}"),
@@ -317,6 +367,19 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             _ => Err(KqlError::plan(e.span, format!("{what} must be a constant whole number"))),
         }
     }
+}
+
+/// A `datatable` value for a `dynamic` column: JSON text stays, any other value is wrapped (a
+/// string stays a string, it is not parsed).
+fn dynamic_cell(value: &ScalarValue) -> datafusion::error::Result<ScalarValue> {
+    if let ScalarValue::Binary(_) = value {
+        return Ok(value.clone());
+    }
+    let v = crate::dynamic::arrow::to_dyn(value.to_array_of_size(1)?.as_ref(), 0)?;
+    Ok(match v {
+        crate::dynamic::Dyn::Null => ScalarValue::Binary(None),
+        v => ScalarValue::Binary(Some(v.to_json().into_bytes())),
+    })
 }
 
 /// An operator parameter this engine does not know.

@@ -8,15 +8,14 @@
 //! | `bool` | `Boolean` |
 //! | `datetime` | `Timestamp` in any unit, with or without a zone (always read as UTC) |
 //! | `timespan` | `Duration` (literals are nanoseconds) |
-//! | `dynamic` | `List` (arrays, as `make_set` returns) |
+//! | `dynamic` | JSON text in `Binary`/`LargeBinary`/`BinaryView`, or Arrow's `List`, `Struct`, `Map` (see [`crate::dynamic`]) |
 
-use std::sync::Arc;
-
-use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::ScalarValue;
 use kql_parser::Span;
 use kql_parser::ast::{Dynamic, Literal, Real, ScalarType};
 
+use crate::dynamic::Dyn;
 use crate::error::{KqlError, Result};
 
 /// The KQL type of an Arrow type.
@@ -59,7 +58,7 @@ impl KqlType {
             DataType::Dictionary(_, v) => Self::of(v),
             DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => Self::DateTime,
             DataType::Duration(_) | DataType::Interval(_) => Self::TimeSpan,
-            DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(..) => Self::Dynamic,
+            t if crate::dynamic::is_dynamic_type(t) => Self::Dynamic,
             DataType::Null => Self::Null,
             _ => Self::Other,
         }
@@ -99,7 +98,7 @@ pub(crate) fn arrow_type(t: ScalarType) -> DataType {
         ScalarType::String | ScalarType::Guid => DataType::Utf8,
         ScalarType::DateTime => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
         ScalarType::TimeSpan => DataType::Duration(TimeUnit::Nanosecond),
-        ScalarType::Dynamic => DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+        ScalarType::Dynamic => crate::dynamic::DYNAMIC_TYPE,
     }
 }
 
@@ -130,43 +129,72 @@ pub(crate) fn literal(l: &Literal, span: Span) -> Result<ScalarValue> {
     })
 }
 
-/// A `dynamic` literal: `null`, a scalar, or an array of scalars of one type.
+/// A `dynamic` literal as JSON text (`dynamic(null)` is the null value).
 fn dynamic(d: &Dynamic, span: Span) -> Result<ScalarValue> {
-    match d {
-        Dynamic::Null => Ok(ScalarValue::Null),
-        Dynamic::Scalar(l) => literal(l, span),
-        Dynamic::Array(items) => {
-            let values = items
-                .iter()
-                .map(|i| match i {
-                    Dynamic::Scalar(l) => literal(l, span),
-                    Dynamic::Null => Ok(ScalarValue::Null),
-                    _ => Err(KqlError::not_supported(span, "a nested dynamic array or property bag")),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let t = values.iter().map(ScalarValue::data_type).find(|t| *t != DataType::Null).unwrap_or(DataType::Null);
-            let values = values
-                .into_iter()
-                .map(|v| if v.is_null() { ScalarValue::try_from(&t) } else { Ok(v) })
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| KqlError::Internal(e.to_string()))?;
-            if values.iter().any(|v| v.data_type() != t) {
-                return Err(KqlError::not_supported(span, "a dynamic array mixing value types"));
-            }
-            Ok(ScalarValue::List(ScalarValue::new_list_nullable(&values, &t)))
-        }
-        Dynamic::Object(_) => Err(KqlError::not_supported(span, "a dynamic property bag")),
-    }
+    Ok(match dynamic_value(d, span)? {
+        Dyn::Null => ScalarValue::Binary(None),
+        v => ScalarValue::Binary(Some(v.to_json().into_bytes())),
+    })
 }
 
-/// The elements of a literal list value (a `dynamic` array is flattened, spec §5.3).
+/// A `dynamic` literal's value. Typed literals inside it keep their kind: numbers and booleans
+/// as themselves, datetimes, timespans and GUIDs as Kusto's text for them.
+pub(crate) fn dynamic_value(d: &Dynamic, span: Span) -> Result<Dyn> {
+    Ok(match d {
+        Dynamic::Null => Dyn::Null,
+        Dynamic::Array(items) => Dyn::Array(items.iter().map(|i| dynamic_value(i, span)).collect::<Result<_>>()?),
+        Dynamic::Object(pairs) => {
+            let mut map = indexmap::IndexMap::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                map.insert(k.clone(), dynamic_value(v, span)?);
+            }
+            Dyn::Bag(map)
+        }
+        Dynamic::Scalar(l) => match l {
+            Literal::Null(_) => Dyn::Null,
+            Literal::Bool(b) => Dyn::Bool(*b),
+            Literal::Int(i) => Dyn::Long(i64::from(*i)),
+            Literal::Long(v) => Dyn::Long(*v),
+            Literal::Real(Real(v)) => Dyn::Real(*v),
+            Literal::String(s) | Literal::Guid(s) => Dyn::String(s.clone()),
+            Literal::Decimal(d) => d.parse::<f64>().map_or_else(|_| Dyn::String(d.clone()), Dyn::Real),
+            Literal::DateTime(d) => Dyn::String(match d.unix_nanos() {
+                Some(ns) => crate::functions::tostring::format_datetime(ns),
+                None => d.to_string(),
+            }),
+            Literal::TimeSpan(t) => Dyn::String(t.to_kusto_string()),
+            Literal::Dynamic(inner) => dynamic_value(inner, span)?,
+        },
+    })
+}
+
+/// The elements of a literal list value: a `dynamic` array is flattened (spec §5.3) into
+/// scalars of their kind (nested arrays and bags stay `dynamic`).
 pub(crate) fn flatten(v: ScalarValue) -> Vec<ScalarValue> {
     match v {
         ScalarValue::List(list) => {
             let values = list.value(0);
             (0..values.len()).filter_map(|i| ScalarValue::try_from_array(&values, i).ok()).collect()
         }
+        ScalarValue::Binary(Some(bytes))
+        | ScalarValue::LargeBinary(Some(bytes))
+        | ScalarValue::BinaryView(Some(bytes)) => match Dyn::parse(&bytes) {
+            Dyn::Array(items) => items.iter().map(scalar_of).collect(),
+            other => vec![scalar_of(&other)],
+        },
         other => vec![other],
+    }
+}
+
+/// A `dynamic` value as the scalar literal of its kind.
+pub(crate) fn scalar_of(v: &Dyn) -> ScalarValue {
+    match v {
+        Dyn::Null => ScalarValue::Null,
+        Dyn::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        Dyn::Long(x) => ScalarValue::Int64(Some(*x)),
+        Dyn::Real(x) => ScalarValue::Float64(Some(*x)),
+        Dyn::String(s) => ScalarValue::Utf8(Some(s.clone())),
+        other => ScalarValue::Binary(Some(other.to_json().into_bytes())),
     }
 }
 

@@ -597,20 +597,41 @@ impl Display for Operator {
             }
             OperatorKind::Union(u) => write!(f, "{u}"),
             OperatorKind::MvExpand(m) => {
-                f.write_str("mv-expand")?;
+                f.write_str(if m.legacy { "mvexpand" } else { "mv-expand" })?;
                 params(f, &m.params)?;
-                f.write_char(' ')?;
-                for (i, item) in m.items.iter().enumerate() {
+                expand_items(f, &m.items, m.limit.as_ref())
+            }
+            OperatorKind::MvApply(m) => {
+                f.write_str("mv-apply")?;
+                params(f, &m.params)?;
+                expand_items(f, &m.items, m.limit.as_ref())?;
+                f.write_str(" on (")?;
+                for (i, op) in m.body.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{op}")?;
+                }
+                f.write_char(')')
+            }
+            OperatorKind::Evaluate(e) => {
+                f.write_str("evaluate")?;
+                params(f, &e.params)?;
+                write!(f, " {}(", e.plugin)?;
+                for (i, a) in e.args.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{}", item.column)?;
-                    if let Some(t) = item.to_type {
-                        write!(f, " to typeof({t})")?;
-                    }
+                    write!(f, "{a}")?;
                 }
-                if let Some(l) = &m.limit {
-                    write!(f, " limit {l}")?;
+                f.write_char(')')?;
+                if let Some(s) = &e.schema {
+                    f.write_str(" : (")?;
+                    if s.star {
+                        f.write_str(if s.columns.is_empty() { "*" } else { "*, " })?;
+                    }
+                    comma_list(f, &s.columns)?;
+                    f.write_char(')')?;
                 }
                 Ok(())
             }
@@ -649,4 +670,22 @@ impl Display for Operator {
             }
         }
     }
+}
+
+/// The items and limit of `mv-expand` and `mv-apply`.
+fn expand_items(f: &mut Formatter<'_>, items: &[MvExpandItem], limit: Option<&Expr>) -> fmt::Result {
+    f.write_char(' ')?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{}", item.column)?;
+        if let Some(t) = item.to_type {
+            write!(f, " to typeof({t})")?;
+        }
+    }
+    if let Some(l) = limit {
+        write!(f, " limit {l}")?;
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Tabular expressions: a source piped through operators.
 
-use super::{Expr, Ident, Literal, ScalarType, eq_ignoring_span};
+use super::{Arg, Expr, Ident, Literal, ScalarType, eq_ignoring_span};
 use crate::Span;
 
 /// `source | op | op ...`: a tabular expression.
@@ -78,6 +78,10 @@ pub enum OperatorKind {
     Union(Union),
     /// `mv-expand col [to typeof(t)] [limit n]`.
     MvExpand(MvExpand),
+    /// `mv-apply col [to typeof(t)] on (subquery)`.
+    MvApply(MvApply),
+    /// `evaluate plugin(args) [: (schema)]`.
+    Evaluate(Evaluate),
     /// `parse expr with * "lit" col:type ...`.
     Parse(Parse),
     /// `as name`.
@@ -289,10 +293,53 @@ pub struct MvExpand {
     pub items: Vec<MvExpandItem>,
     /// `limit n`.
     pub limit: Option<Expr>,
+    /// Written as the legacy `mvexpand` (its default limit is 128 rows per value).
+    pub legacy: bool,
     /// Where it was written.
     pub span: Span,
 }
-eq_ignoring_span!(MvExpand { params, items, limit });
+eq_ignoring_span!(MvExpand { params, items, limit, legacy });
+
+/// `mv-apply [with_itemindex=I] items [limit n] on (subquery)`.
+#[derive(Clone, Debug)]
+pub struct MvApply {
+    /// `with_itemindex=` and hint parameters.
+    pub params: Vec<OpParam>,
+    /// The expanded columns.
+    pub items: Vec<MvExpandItem>,
+    /// `limit n`.
+    pub limit: Option<Expr>,
+    /// The subquery's operators (its source is each record's expanded rows).
+    pub body: Vec<Operator>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(MvApply { params, items, limit, body });
+
+/// `evaluate [hints] plugin(args) [: (schema)]`.
+#[derive(Clone, Debug)]
+pub struct Evaluate {
+    /// `hint.*` parameters.
+    pub params: Vec<OpParam>,
+    /// The plugin name (`bag_unpack`, `pivot`, ...).
+    pub plugin: Ident,
+    /// Its arguments.
+    pub args: Vec<Arg>,
+    /// The declared output schema: columns, and whether `*` (the input's columns) comes first.
+    pub schema: Option<OutputSchema>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Evaluate { params, plugin, args, schema });
+
+/// `(*, Name:string, Age:long)` after a plugin call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputSchema {
+    /// `*`: the input's columns come first.
+    pub star: bool,
+    /// The declared columns.
+    pub columns: Vec<ColumnDecl>,
+}
 
 /// `[name =] expr [to typeof(t)]` in `mv-expand`.
 #[derive(Clone, Debug)]

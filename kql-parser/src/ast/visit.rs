@@ -155,6 +155,14 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
                 walk_expr(v, l);
             }
         }
+        OperatorKind::MvApply(m) => {
+            m.items.iter().for_each(|i| walk_expr(v, &i.column.expr));
+            if let Some(l) = &m.limit {
+                walk_expr(v, l);
+            }
+            m.body.iter().for_each(|op| walk_operator(v, op));
+        }
+        OperatorKind::Evaluate(e) => e.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
     }
 }

@@ -272,7 +272,7 @@ impl Builder<'_> {
         Ok(Expr::new(kind, span))
     }
 
-    fn arg(&self, pair: Pair<'_, Rule>) -> Result<Arg> {
+    pub(crate) fn arg(&self, pair: Pair<'_, Rule>) -> Result<Arg> {
         let span = span_of(&pair);
         let mut name = None;
         let mut value = None;

@@ -242,7 +242,7 @@ impl<'i> Builder<'i> {
         })
     }
 
-    fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<crate::ast::ColumnDecl> {
+    pub(crate) fn column_decl(&self, pair: Pair<'_, Rule>) -> Result<crate::ast::ColumnDecl> {
         let span = span_of(&pair);
         let mut inner = pair.clone().into_inner();
         let name = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;

@@ -4,9 +4,9 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Join, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator,
-    OperatorKind, ParamValue, Parse, ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder,
-    Source, Summarize, Top, Union, UnionTable,
+    As, Datatable, Distinct, Evaluate, Join, MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder,
+    OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParsePart, Pipeline, Print, Range, Rename,
+    ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -95,6 +95,8 @@ impl Builder<'_> {
             Rule::lookup_op => OperatorKind::Lookup(self.join(pair)?),
             Rule::union_op => OperatorKind::Union(self.union(pair)?),
             Rule::mv_expand_op => OperatorKind::MvExpand(self.mv_expand(pair)?),
+            Rule::mv_apply_op => OperatorKind::MvApply(self.mv_apply(pair)?),
+            Rule::evaluate_op => OperatorKind::Evaluate(self.evaluate(pair)?),
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
             Rule::as_op => {
                 let mut params = Vec::new();
@@ -178,30 +180,91 @@ impl Builder<'_> {
         let mut params = Vec::new();
         let mut items = Vec::new();
         let mut limit = None;
+        let mut legacy = false;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::kw_mv_expand | Rule::kw_limit => {}
+                Rule::kw_mv_expand => legacy = p.as_str() == "mvexpand",
+                Rule::kw_limit => {}
                 Rule::mv_expand_param => params.push(self.op_param(p)?),
-                Rule::mv_expand_item => {
-                    let item_span = span_of(&p);
-                    let mut column = None;
-                    let mut to_type = None;
-                    for c in p.clone().into_inner() {
-                        match c.as_rule() {
-                            Rule::named_expr => column = Some(self.named_expr(c)?),
-                            Rule::kw_to | Rule::kw_typeof => {}
-                            Rule::type_name => to_type = Some(self.type_name(&c)?),
-                            _ => return Err(self.internal(&c, "mv-expand")),
-                        }
-                    }
-                    let column = column.ok_or_else(|| self.internal(&p, "mv-expand"))?;
-                    items.push(MvExpandItem { column, to_type, span: item_span });
-                }
+                Rule::mv_expand_item => items.push(self.mv_expand_item(p)?),
                 Rule::expr => limit = Some(self.expr(p)?),
                 _ => return Err(self.internal(&p, "mv-expand")),
             }
         }
-        Ok(MvExpand { params, items, limit, span })
+        Ok(MvExpand { params, items, limit, legacy, span })
+    }
+
+    fn mv_expand_item(&self, p: Pair<'_, Rule>) -> Result<MvExpandItem> {
+        let item_span = span_of(&p);
+        let mut column = None;
+        let mut to_type = None;
+        for c in p.clone().into_inner() {
+            match c.as_rule() {
+                Rule::named_expr => column = Some(self.named_expr(c)?),
+                Rule::kw_to | Rule::kw_typeof => {}
+                Rule::type_name => to_type = Some(self.type_name(&c)?),
+                _ => return Err(self.internal(&c, "mv-expand")),
+            }
+        }
+        let column = column.ok_or_else(|| self.internal(&p, "mv-expand"))?;
+        Ok(MvExpandItem { column, to_type, span: item_span })
+    }
+
+    fn mv_apply(&self, pair: Pair<'_, Rule>) -> Result<MvApply> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut items = Vec::new();
+        let mut limit = None;
+        let mut body = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_mv_apply | Rule::kw_limit | Rule::kw_on => {}
+                Rule::mv_expand_param => params.push(self.op_param(p)?),
+                Rule::mv_expand_item => items.push(self.mv_expand_item(p)?),
+                Rule::expr => limit = Some(self.expr(p)?),
+                Rule::sub_pipeline => {
+                    for op in p.into_inner().filter(|o| o.as_rule() != Rule::pipe) {
+                        body.push(self.operator(op)?);
+                    }
+                }
+                _ => return Err(self.internal(&p, "mv-apply")),
+            }
+        }
+        Ok(MvApply { params, items, limit, body, span })
+    }
+
+    fn evaluate(&self, pair: Pair<'_, Rule>) -> Result<Evaluate> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut plugin = None;
+        let mut args = Vec::new();
+        let mut schema = None;
+        for p in pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::kw_evaluate => {}
+                Rule::hint_param => params.push(self.op_param(p)?),
+                Rule::name => plugin = Some(self.name(p)?),
+                Rule::call_args => {
+                    for a in p.into_inner() {
+                        args.push(self.arg(a)?);
+                    }
+                }
+                Rule::output_schema => {
+                    let mut s = OutputSchema { star: false, columns: Vec::new() };
+                    for c in p.into_inner() {
+                        match c.as_rule() {
+                            Rule::star => s.star = true,
+                            Rule::column_decl => s.columns.push(self.column_decl(c)?),
+                            _ => return Err(self.internal(&c, "an output schema")),
+                        }
+                    }
+                    schema = Some(s);
+                }
+                _ => return Err(self.internal(&p, "evaluate")),
+            }
+        }
+        let plugin = plugin.ok_or_else(|| self.internal(&pair, "evaluate"))?;
+        Ok(Evaluate { params, plugin, args, schema, span })
     }
 
     fn parse_op(&self, pair: Pair<'_, Rule>) -> Result<Parse> {

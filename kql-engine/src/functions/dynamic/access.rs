@@ -1,0 +1,323 @@
+//! The UDFs every `dynamic` expression goes through:
+//!
+//! * `kql_dynamic(x)`: `parse_json`/`todynamic` of a string (the string buffers re-labelled as
+//!   binary, nothing copied or parsed), and any other Arrow value as a `dynamic` of its kind;
+//! * `kql_get(d, step...)`: member access `d.a.b[0]`, the value reached as `dynamic`;
+//! * `kql_get_text(d, step...)`: `tostring(d.a.b[0])` in one pass;
+//! * `kql_dynamic_out(d)`: a query result's `dynamic` column as UTF-8 JSON text in Kusto's
+//!   compact rendering, with Arrow's canonical JSON extension type.
+//!
+//! A step is a string (a key) or an integer (an index), constant or per row.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, LargeBinaryArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::dynamic::arrow::{JsonRows, native_to_json};
+use crate::dynamic::path::{self, StepRef};
+use crate::dynamic::{DYNAMIC_TYPE, Dyn, is_json_type, json_extension_metadata};
+
+/// `kql_dynamic(x)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ToDynamic {
+    signature: Signature,
+}
+
+/// `parse_json(s)` / `todynamic(s)` for a string, or any value as a `dynamic` of its kind.
+pub fn to_dynamic(e: Expr) -> Expr {
+    ScalarUDF::new_from_impl(ToDynamic { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+}
+
+/// The `dynamic` type `kql_dynamic` gives for an input type: string layouts map to the binary
+/// layout with the same buffers.
+fn relabelled(t: &DataType) -> DataType {
+    match t {
+        DataType::Utf8 | DataType::Binary => DataType::Binary,
+        DataType::LargeUtf8 | DataType::LargeBinary => DataType::LargeBinary,
+        DataType::Utf8View | DataType::BinaryView => DataType::BinaryView,
+        DataType::Dictionary(k, v)
+            if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) || is_json_type(v) =>
+        {
+            DataType::Dictionary(k.clone(), Box::new(relabelled(v)))
+        }
+        _ => DYNAMIC_TYPE,
+    }
+}
+
+/// Re-labels string arrays as binary (no copy); renders other values as JSON.
+pub(crate) fn relabel(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(match array.data_type() {
+        DataType::Utf8 => Arc::new(BinaryArray::from(array.as_string::<i32>().clone())),
+        DataType::LargeUtf8 => Arc::new(LargeBinaryArray::from(array.as_string::<i64>().clone())),
+        DataType::Utf8View => Arc::new(array.as_string_view().clone().to_binary_view()),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Arc::clone(array),
+        DataType::Dictionary(_, v)
+            if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) || is_json_type(v) =>
+        {
+            let d = array.as_any_dictionary();
+            d.with_values(relabel(d.values())?)
+        }
+        DataType::Null => Arc::new(BinaryArray::new_null(array.len())),
+        _ => Arc::new(native_to_json(array.as_ref())?),
+    })
+}
+
+impl ScalarUDFImpl for ToDynamic {
+    fn name(&self) -> &str {
+        "kql_dynamic"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(args.first().map_or(DYNAMIC_TYPE, relabelled))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [x] = args.args.as_slice() else { return exec_err!("kql_dynamic takes one argument") };
+        match x {
+            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(relabel(a)?)),
+            ColumnarValue::Scalar(s) => {
+                let out = relabel(&s.to_array_of_size(1)?)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+            }
+        }
+    }
+}
+
+/// `kql_get` and `kql_get_text`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Get {
+    /// `kql_get_text`: the reached value as `tostring` gives it.
+    text: bool,
+    signature: Signature,
+}
+
+/// `d` followed by `steps` (string keys, integer indexes), as `dynamic`.
+pub fn get(d: Expr, steps: Vec<Expr>) -> Expr {
+    call_get(false, d, steps)
+}
+
+/// `tostring(d.steps...)` in one pass.
+pub fn get_text(d: Expr, steps: Vec<Expr>) -> Expr {
+    call_get(true, d, steps)
+}
+
+fn call_get(text: bool, d: Expr, steps: Vec<Expr>) -> Expr {
+    let mut args = vec![d];
+    args.extend(steps);
+    ScalarUDF::new_from_impl(Get { text, signature: Signature::variadic_any(Volatility::Immutable) }).call(args)
+}
+
+/// The arguments of a `kql_get` call (the value, then the steps), if `e` is one: member access
+/// that continues an access chain extends it instead of nesting.
+pub fn as_get(e: &Expr) -> Option<&[Expr]> {
+    match e {
+        Expr::ScalarFunction(f) if f.func.name() == "kql_get" => Some(&f.args),
+        _ => None,
+    }
+}
+
+/// One step argument, per row or constant.
+enum StepArg {
+    Key(Option<String>),
+    Index(Option<i64>),
+    Keys(ArrayRef),
+    Indexes(ArrayRef),
+}
+
+impl StepArg {
+    fn new(v: &ColumnarValue) -> Result<Self> {
+        Ok(match v {
+            ColumnarValue::Scalar(s) => match s {
+                ScalarValue::Utf8(k) | ScalarValue::LargeUtf8(k) | ScalarValue::Utf8View(k) => Self::Key(k.clone()),
+                ScalarValue::Null => Self::Key(None),
+                other if other.data_type().is_integer() => Self::Index(match other.cast_to(&DataType::Int64)? {
+                    ScalarValue::Int64(v) => v,
+                    _ => None,
+                }),
+                other => return exec_err!("a member of a dynamic value is a string or an integer, not {other}"),
+            },
+            ColumnarValue::Array(a) => match a.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    Self::Keys(datafusion::arrow::compute::cast(a, &DataType::Utf8)?)
+                }
+                DataType::Dictionary(..) => Self::Keys(datafusion::arrow::compute::cast(a, &DataType::Utf8)?),
+                t if t.is_integer() => Self::Indexes(datafusion::arrow::compute::cast(a, &DataType::Int64)?),
+                DataType::Null => Self::Key(None),
+                t => return exec_err!("a member of a dynamic value is a string or an integer, not {t}"),
+            },
+        })
+    }
+
+    fn at(&self, i: usize) -> Option<StepRef<'_>> {
+        match self {
+            Self::Key(k) => k.as_deref().map(StepRef::Key),
+            Self::Index(x) => x.map(StepRef::Index),
+            Self::Keys(a) => (!a.is_null(i)).then(|| StepRef::Key(a.as_string::<i32>().value(i))),
+            Self::Indexes(a) => (!a.is_null(i)).then(|| StepRef::Index(a.as_primitive::<Int64Type>().value(i))),
+        }
+    }
+
+    fn constant(&self) -> bool {
+        matches!(self, Self::Key(_) | Self::Index(_))
+    }
+}
+
+/// Appends `tostring` of a JSON value's text: a string unescaped, null empty, anything else
+/// re-rendered compactly.
+pub(crate) fn append_text(out: &mut StringBuilder, value: &[u8], scratch: &mut String) {
+    match value.first() {
+        Some(b'"') if !value.contains(&b'\\') && value.len() >= 2 => {
+            match std::str::from_utf8(&value[1..value.len() - 1]) {
+                Ok(s) => out.append_value(s),
+                Err(_) => out.append_value(Dyn::parse(value).to_text()),
+            }
+        }
+        Some(b'n') if value == b"null" => out.append_value(""),
+        Some(b't') if value == b"true" => out.append_value("true"),
+        Some(b'f') if value == b"false" => out.append_value("false"),
+        _ => {
+            scratch.clear();
+            match Dyn::parse(value) {
+                Dyn::String(s) => out.append_value(s),
+                Dyn::Null => out.append_value(""),
+                v => {
+                    v.write_json(scratch);
+                    out.append_value(scratch.as_str());
+                }
+            }
+        }
+    }
+}
+
+impl Get {
+    fn evaluate(&self, d: &ArrayRef, steps: &[StepArg], n: usize) -> Result<ArrayRef> {
+        // A dictionary with a constant path: each distinct value once.
+        if let DataType::Dictionary(..) = d.data_type()
+            && steps.iter().all(StepArg::constant)
+        {
+            let dict = d.as_any_dictionary();
+            let values = self.evaluate(dict.values(), steps, dict.values().len())?;
+            return Ok(datafusion::arrow::compute::take(values.as_ref(), dict.keys(), None)?);
+        }
+        let rows = JsonRows::new(d)?;
+        let mut path: Vec<StepRef<'_>> = Vec::with_capacity(steps.len());
+        let mut scratch = String::new();
+        if self.text {
+            let mut out = StringBuilder::with_capacity(n, n * 8);
+            for i in 0..n {
+                match self.reach(&rows, steps, i, &mut path) {
+                    Some((text, (a, b))) => append_text(&mut out, &text[a..b], &mut scratch),
+                    None => out.append_value(""),
+                }
+            }
+            Ok(Arc::new(out.finish()))
+        } else {
+            let mut out = BinaryBuilder::with_capacity(n, n * 8);
+            for i in 0..n {
+                match self.reach(&rows, steps, i, &mut path) {
+                    Some((text, (a, b))) if &text[a..b] != b"null" => out.append_value(&text[a..b]),
+                    _ => out.append_null(),
+                }
+            }
+            Ok(Arc::new(out.finish()))
+        }
+    }
+
+    /// The text of row `i` and the range the path reaches in it.
+    fn reach<'r>(
+        &self,
+        rows: &'r JsonRows,
+        steps: &'r [StepArg],
+        i: usize,
+        path: &mut Vec<StepRef<'r>>,
+    ) -> Option<(&'r [u8], (usize, usize))> {
+        let text = rows.get(i)?;
+        path.clear();
+        for s in steps {
+            path.push(s.at(i)?);
+        }
+        path::get(text, path).map(|r| (text, r))
+    }
+}
+
+impl ScalarUDFImpl for Get {
+    fn name(&self) -> &str {
+        if self.text { "kql_get_text" } else { "kql_get" }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(if self.text { DataType::Utf8 } else { DYNAMIC_TYPE })
+    }
+    fn is_nullable(&self, _args: &[Expr], _schema: &dyn datafusion::common::ExprSchema) -> bool {
+        !self.text
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some((d, steps)) = args.args.split_first() else {
+            return exec_err!("{} takes a value and its steps", self.name());
+        };
+        let steps = steps.iter().map(StepArg::new).collect::<Result<Vec<_>>>()?;
+        let scalar = matches!(d, ColumnarValue::Scalar(_)) && steps.iter().all(StepArg::constant);
+        let n = if scalar { 1 } else { args.number_rows };
+        let d = d.to_array(n)?;
+        let out = self.evaluate(&d, &steps, n)?;
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
+        })
+    }
+}
+
+/// `kql_dynamic_out(d)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct DynamicOut {
+    signature: Signature,
+}
+
+/// A `dynamic` column as a query result gives it: UTF-8 JSON text (Kusto's compact rendering)
+/// with Arrow's canonical JSON extension type.
+pub fn dynamic_out(e: Expr) -> Expr {
+    ScalarUDF::new_from_impl(DynamicOut { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+}
+
+impl ScalarUDFImpl for DynamicOut {
+    fn name(&self) -> &str {
+        "kql_dynamic_out"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn return_field_from_args(&self, args: ReturnFieldArgs<'_>) -> Result<FieldRef> {
+        let nullable = args.arg_fields.first().is_none_or(|f| f.is_nullable());
+        Ok(Arc::new(Field::new(self.name(), DataType::Utf8, nullable).with_metadata(json_extension_metadata())))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [x] = args.args.as_slice() else { return exec_err!("kql_dynamic_out takes one argument") };
+        let n = args.number_rows;
+        let rows = JsonRows::new(&x.to_array(n)?)?;
+        let mut out = StringBuilder::with_capacity(n, n * 16);
+        let mut text = String::new();
+        for i in 0..n {
+            match rows.dyn_at(i) {
+                Dyn::Null => out.append_null(),
+                v => {
+                    text.clear();
+                    v.write_json(&mut text);
+                    out.append_value(&text);
+                }
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}

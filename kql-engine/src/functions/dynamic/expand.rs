@@ -1,0 +1,201 @@
+//! The pieces of `mv-expand` that read `dynamic` values (the operator itself is DataFusion's
+//! unnest, which expands several lists in parallel, padding the shorter ones with nulls):
+//!
+//! * `kql_mv_items(d, kind)`: the elements of each value as a list of `dynamic` values: an
+//!   array's elements, a bag's slots (single-slot bags for `kind=bag`, `[key, value]` arrays for
+//!   `kind=array`), any other value as itself; a null value stays a null list (one output row
+//!   holding null) and an empty array or bag an empty list (no row);
+//! * `kql_mv_index(l1, l2, ...)`: `0 .. n-1` per row, `n` the most elements of any of the
+//!   lists (a null list counts one), for `with_itemindex`;
+//! * `kql_conform(d, type)`: `to typeof(T)`: an element of that type, or null ("cast-only, no
+//!   parsing or conversion", `mv-expand-operator.md`).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, GenericListArray, Int64Builder, ListBuilder, OffsetSizeTrait,
+};
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use indexmap::IndexMap;
+
+use super::convert::{Target, to_datetime, to_guid, to_timespan};
+use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows};
+
+/// `kql_mv_items`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct MvItems {
+    /// `kind=array`: bag slots as `[key, value]`.
+    bag_as_array: bool,
+    signature: Signature,
+}
+
+/// The list of elements `mv-expand` makes of each value of `d`.
+pub fn items(d: Expr, bag_as_array: bool) -> Expr {
+    ScalarUDF::new_from_impl(MvItems { bag_as_array, signature: Signature::any(1, Volatility::Immutable) })
+        .call(vec![d])
+}
+
+fn list_type(t: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(t, true)))
+}
+
+impl ScalarUDFImpl for MvItems {
+    fn name(&self) -> &str {
+        if self.bag_as_array { "kql_mv_items_array" } else { "kql_mv_items" }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(list_type(DYNAMIC_TYPE))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [d] = args.args.as_slice() else { return exec_err!("kql_mv_items takes one argument") };
+        let n = args.number_rows;
+        let rows = JsonRows::new(&d.to_array(n)?)?;
+        let mut out = ListBuilder::new(BinaryBuilder::new());
+        let mut text = String::new();
+        let mut push = |b: &mut ListBuilder<BinaryBuilder>, v: &Dyn| {
+            if v.is_null() {
+                b.values().append_null();
+            } else {
+                text.clear();
+                v.write_json(&mut text);
+                b.values().append_value(text.as_bytes());
+            }
+        };
+        for i in 0..n {
+            match rows.dyn_at(i) {
+                Dyn::Null => out.append_null(),
+                Dyn::Array(items) => {
+                    items.iter().for_each(|v| push(&mut out, v));
+                    out.append(true);
+                }
+                Dyn::Bag(map) => {
+                    for (k, v) in map {
+                        let slot = if self.bag_as_array {
+                            Dyn::Array(vec![Dyn::String(k), v])
+                        } else {
+                            Dyn::Bag(IndexMap::from([(k, v)]))
+                        };
+                        push(&mut out, &slot);
+                    }
+                    out.append(true);
+                }
+                scalar => {
+                    push(&mut out, &scalar);
+                    out.append(true);
+                }
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// `kql_mv_index`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct MvIndex {
+    signature: Signature,
+}
+
+/// `0 .. n-1` per row for the lists being expanded together.
+pub fn index(lists: Vec<Expr>) -> Expr {
+    ScalarUDF::new_from_impl(MvIndex { signature: Signature::variadic_any(Volatility::Immutable) }).call(lists)
+}
+
+fn lengths<O: OffsetSizeTrait>(l: &GenericListArray<O>, n: usize, out: &mut [usize]) {
+    for (i, slot) in out.iter_mut().enumerate().take(n) {
+        let len = if l.is_null(i) { 1 } else { l.value_length(i).as_usize() };
+        *slot = (*slot).max(len);
+    }
+}
+
+impl ScalarUDFImpl for MvIndex {
+    fn name(&self) -> &str {
+        "kql_mv_index"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(list_type(DataType::Int64))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let mut len = vec![0usize; n];
+        for a in &args.args {
+            let a = a.to_array(n)?;
+            match a.data_type() {
+                DataType::List(_) => lengths(a.as_list::<i32>(), n, &mut len),
+                DataType::LargeList(_) => lengths(a.as_list::<i64>(), n, &mut len),
+                t => return exec_err!("kql_mv_index takes lists, got {t}"),
+            }
+        }
+        let mut out = ListBuilder::new(Int64Builder::new());
+        for l in len {
+            for j in 0..l {
+                out.values().append_value(j as i64);
+            }
+            out.append(true);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// `kql_conform`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Conform {
+    target: Target,
+    name: String,
+    signature: Signature,
+}
+
+/// `d` as a `target` value when it is one (or, for datetimes, timespans and GUIDs, a string of
+/// that form, which is how a `dynamic` holds them), null otherwise.
+pub fn conform(target: Target, d: Expr) -> Expr {
+    ScalarUDF::new_from_impl(Conform {
+        target,
+        name: format!("kql_conform_{target:?}").to_lowercase(),
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+    .call(vec![d])
+}
+
+/// The value when it has the target's kind.
+fn conforming(target: Target, v: Dyn) -> Dyn {
+    match (target, &v) {
+        (Target::Long, Dyn::Long(_)) | (Target::Real, Dyn::Real(_)) | (Target::Bool, Dyn::Bool(_)) => v,
+        (Target::Int, Dyn::Long(x)) if i32::try_from(*x).is_ok() => v,
+        (Target::Real, Dyn::Long(x)) => Dyn::Real(*x as f64),
+        (Target::String, Dyn::String(_)) => v,
+        (Target::DateTime, Dyn::String(_)) if to_datetime(&v).is_some() => v,
+        (Target::TimeSpan, Dyn::String(_)) if to_timespan(&v).is_some() => v,
+        (Target::Guid, Dyn::String(_)) if to_guid(&v).is_some() => v,
+        _ => Dyn::Null,
+    }
+}
+
+impl ScalarUDFImpl for Conform {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(self.target.data_type())
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [d] = args.args.as_slice() else { return exec_err!("kql_conform takes one argument") };
+        let n = args.number_rows;
+        let rows = JsonRows::new(&d.to_array(n)?)?;
+        let values: ArrayRef = crate::dynamic::arrow::build((0..n).map(|i| conforming(self.target, rows.dyn_at(i))));
+        // The conforming values, converted to the target type (they all convert).
+        let typed = super::convert::evaluate(self.target, &values, n)?;
+        Ok(ColumnarValue::Array(typed))
+    }
+}

@@ -1,0 +1,71 @@
+//! The `dynamic` function family as UDFs over the representation of [`crate::dynamic`].
+//!
+//! | file | KQL |
+//! |---|---|
+//! | `access.rs` | `parse_json`/`todynamic`, member access `d.a[0]`, `tostring(d.a)`, the result edge |
+//! | `convert.rs` | `tolong`, `toint`, `toreal`, `tobool`, `todatetime`, `totimespan`, `toguid` of `dynamic` |
+//! | `expand.rs` | the element lists, item indexes and `to typeof()` of `mv-expand` |
+//! | `rowwise.rs` | the registry of row-wise functions over whole values (bags, arrays, sets, `gettype`, ...) |
+
+pub mod access;
+pub mod convert;
+pub mod expand;
+pub mod jsonpath;
+pub mod rowwise;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::dynamic::DYNAMIC_TYPE;
+use crate::dynamic::arrow::native_to_json;
+
+/// `kql_dynamic_of(x)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct DynamicOf {
+    signature: Signature,
+}
+
+/// Any value as a `dynamic` holding it (a string becomes a JSON string, not parsed; JSON text
+/// stays as it is).
+pub fn value_of(e: Expr) -> Expr {
+    ScalarUDF::new_from_impl(DynamicOf { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+}
+
+fn wrap(array: &ArrayRef) -> Result<ArrayRef> {
+    Ok(match array.data_type() {
+        DataType::Binary => Arc::clone(array),
+        DataType::LargeBinary | DataType::BinaryView => datafusion::arrow::compute::cast(array, &DYNAMIC_TYPE)?,
+        DataType::Dictionary(_, v) if crate::dynamic::is_json_type(v) => {
+            datafusion::arrow::compute::cast(array, &DYNAMIC_TYPE)?
+        }
+        _ => Arc::new(native_to_json(array.as_ref())?),
+    })
+}
+
+impl ScalarUDFImpl for DynamicOf {
+    fn name(&self) -> &str {
+        "kql_dynamic_of"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DYNAMIC_TYPE)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [x] = args.args.as_slice() else { return exec_err!("kql_dynamic_of takes one argument") };
+        match x {
+            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(wrap(a)?)),
+            ColumnarValue::Scalar(s) => {
+                let out = wrap(&s.to_array_of_size(1)?)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+            }
+        }
+    }
+}
