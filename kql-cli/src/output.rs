@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use kql_engine::format::text_value;
+use kql_engine::format::field_text_value;
 use tempfile::NamedTempFile;
 
 use crate::failure::{CliResult, Failure};
@@ -187,8 +187,16 @@ impl ResultWriter {
         match self.format {
             Format::Table => self.pending.push(batch.clone()),
             Format::Csv => {
+                let schema = batch.schema();
                 let rows = (0..batch.num_rows())
-                    .map(|r| batch.columns().iter().map(|c| text_value(c.as_ref(), r)).collect::<Result<Vec<_>, _>>())
+                    .map(|r| {
+                        batch
+                            .columns()
+                            .iter()
+                            .zip(schema.fields())
+                            .map(|(c, f)| field_text_value(f, c.as_ref(), r))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(value_error)?;
                 let bytes = csv_bytes(rows)?;
@@ -281,7 +289,8 @@ pub(crate) fn render_table(schema: &SchemaRef, batches: &[RecordBatch], terminal
             let cells = b
                 .columns()
                 .iter()
-                .map(|c| if c.is_null(r) { Ok("null".to_owned()) } else { text_value(c.as_ref(), r) })
+                .zip(schema.fields())
+                .map(|(c, f)| if c.is_null(r) { Ok("null".to_owned()) } else { field_text_value(f, c.as_ref(), r) })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(value_error)?;
             table.add_row(cells);

@@ -167,8 +167,8 @@ impl Expected {
         match r {
             kw_where | kw_filter | kw_summarize | kw_project | kw_project_away | kw_project_keep
             | kw_project_rename | kw_project_reorder | kw_extend | kw_take | kw_limit | kw_top | kw_sort | kw_order
-            | kw_count | kw_distinct | kw_join | kw_lookup | kw_union | kw_mv_expand | kw_mv_apply | kw_parse | kw_as
-            | kw_getschema | kw_serialize | kw_evaluate | operator | sub_pipeline => {
+            | kw_count | kw_distinct | kw_join | kw_lookup | kw_union | kw_mv_expand | kw_mv_apply | kw_parse
+            | kw_as | kw_getschema | kw_serialize | kw_evaluate | operator | sub_pipeline => {
                 self.operator = true;
             }
             expr | primary | literal | string_lit | goo_lit | dynamic_lit | raw_guid | timespan_lit | real_lit

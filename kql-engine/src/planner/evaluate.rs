@@ -81,7 +81,13 @@ enum Conflict {
 }
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
-    pub(crate) fn evaluate(&self, input: LogicalPlan, e: &Evaluate, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+    pub(crate) fn evaluate(
+        &self,
+        input: LogicalPlan,
+        e: &Evaluate,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
         match e.plugin.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, e, scope, depth),
             other => Err(KqlError::not_supported(e.plugin.span, format!("the `{other}` plugin"))),
@@ -107,7 +113,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             };
             let constant = |what: &str| -> Result<datafusion::common::ScalarValue> {
                 let v = fold(self.expr(&a.value, &ctx)?);
-                as_literal(&v).cloned().ok_or_else(|| KqlError::plan(a.value.span, format!("{what} must be a constant")))
+                as_literal(&v)
+                    .cloned()
+                    .ok_or_else(|| KqlError::plan(a.value.span, format!("{what} must be a constant")))
             };
             match which {
                 "column" => {
@@ -151,7 +159,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .ok_or_else(|| super::unknown_column(column_span, &column, input.schema(), &[]))?;
         let t = self.kql_type(&source, &ctx)?;
         if t != KqlType::Dynamic {
-            return Err(KqlError::plan(column_span, format!("bag_unpack unpacks a dynamic column; `{column}` is {}", t.name())));
+            return Err(KqlError::plan(
+                column_span,
+                format!("bag_unpack unpacks a dynamic column; `{column}` is {}", t.name()),
+            ));
         }
         // The slots: declared, or found in the data.
         let (slots, star) = match &e.schema {
@@ -190,11 +201,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             if star && existing.contains(name) {
                 match conflict {
                     Conflict::Error => {
-                        return Err(KqlError::plan(
-                            e.span,
-                            format!("bag_unpack would make a second column `{name}`"),
-                        )
-                        .with_help("use columnsConflict='replace_source' or 'keep_source', or a prefix"));
+                        return Err(KqlError::plan(e.span, format!("bag_unpack would make a second column `{name}`"))
+                            .with_help("use columnsConflict='replace_source' or 'keep_source', or a prefix"));
                     }
                     Conflict::KeepSource => continue,
                     Conflict::ReplaceSource => replaced.push(name.clone()),

@@ -188,6 +188,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let l = self.dynamic_as(l, KqlType::Real, left.span, ctx)?;
                 let r = self.dynamic_as(r, KqlType::Real, right.span, ctx)?;
                 (l, r, KqlType::Real, KqlType::Real)
+            } else if matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod) {
+                // `dynamic + long` is a long, `dynamic + real` a real, `dynamic + timespan` a
+                // timespan (Kusto's binder).
+                let want = |t: KqlType| if t == KqlType::Int { KqlType::Long } else { t };
+                if lt == KqlType::Dynamic {
+                    (self.dynamic_as(l, want(rt), left.span, ctx)?, r, want(rt), rt)
+                } else {
+                    (l, self.dynamic_as(r, want(lt), right.span, ctx)?, lt, want(lt))
+                }
             } else {
                 self.compare_dynamic(l, r, lt, rt, span, ctx)?
             }

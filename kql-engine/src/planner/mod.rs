@@ -40,8 +40,8 @@ use datafusion::common::{Column, DFSchema};
 use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, TableSource};
 use kql_parser::Span;
 
-pub(crate) use scope::Scope;
 pub use evaluate::{SlotTypes, UnpackRequest, Unpacked};
+pub(crate) use scope::Scope;
 pub use types::KqlType;
 
 /// `coalesce(e, '')`: a string that is never null.

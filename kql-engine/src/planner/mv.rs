@@ -288,7 +288,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         depth: usize,
     ) -> Result<LogicalPlan> {
         use kql_parser::ast::{Distinct, Expr, OperatorKind, Summarize};
-        let row_name = || NamedExpr { names: vec![], expr: Expr::new(ExprKind::Name(ROW.into()), op.span), span: op.span };
+        let row_name =
+            || NamedExpr { names: vec![], expr: Expr::new(ExprKind::Name(ROW.into()), op.span), span: op.span };
         match &op.kind {
             OperatorKind::Where(_)
             | OperatorKind::Extend(_)
@@ -327,10 +328,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Count => {
                 let count = NamedExpr {
                     names: vec![Ident::new("Count", op.span)],
-                    expr: Expr::new(
-                        ExprKind::Call { name: Ident::new("count", op.span), args: vec![] },
-                        op.span,
-                    ),
+                    expr: Expr::new(ExprKind::Call { name: Ident::new("count", op.span), args: vec![] }, op.span),
                     span: op.span,
                 };
                 let s = Summarize { params: vec![], aggregates: vec![count], by: vec![], span: op.span };
@@ -360,7 +358,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     /// The first `n` rows of each record, in `order`.
-    fn first_per_record(&self, plan: LogicalPlan, order: Vec<datafusion::logical_expr::SortExpr>, n: i64) -> Result<LogicalPlan> {
+    fn first_per_record(
+        &self,
+        plan: LogicalPlan,
+        order: Vec<datafusion::logical_expr::SortExpr>,
+        n: i64,
+    ) -> Result<LogicalPlan> {
         use datafusion::logical_expr::ExprFunctionExt;
         let names = column_names(plan.schema());
         let rank = datafusion::functions_window::expr_fn::row_number()
@@ -394,7 +397,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let with_defaults = build(LogicalPlanBuilder::from(joined).cross_join(defaults).map_err(df)?)?;
         let mut exprs = vec![qcol("__kql_ids", ROW).alias(ROW)];
         for v in &values {
-            let filled = datafusion::functions::expr_fn::coalesce(vec![qcol("__kql_grouped", v), qcol("__kql_defaults", v)]);
+            let filled =
+                datafusion::functions::expr_fn::coalesce(vec![qcol("__kql_grouped", v), qcol("__kql_defaults", v)]);
             exprs.push(filled.alias(v));
         }
         build(LogicalPlanBuilder::from(with_defaults).project(exprs).map_err(df)?)

@@ -55,8 +55,9 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
         "countif" => return Some("countif_".into()),
         "take_any" | "arg_max" | "arg_min" => return arg_name().or_else(|| Some(String::new())),
         "any" => "any",
-        "make_set" | "make_set_if" => "set",
-        "make_list" | "make_list_if" => "list",
+        "make_set" | "make_set_if" | "makeset" => "set",
+        "make_list" | "make_list_if" | "makelist" => "list",
+        "make_bag" | "make_bag_if" | "make_dictionary" => "bag",
         "sum" | "sumif" | "min" | "max" | "avg" | "avgif" | "minif" | "maxif" | "dcount" | "dcountif" | "stdev"
         | "variance" => name.name.as_str(),
         _ => return args.first().and_then(|a| aggregate_name(&a.value)),

@@ -82,6 +82,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 _ => return Err(KqlError::not_supported(k.span, "several names for one key")),
             };
             let e = self.expr(&k.expr, &ctx)?;
+            if self.kql_type(&e, &ctx)? == KqlType::Dynamic {
+                return Err(KqlError::plan(
+                    k.expr.span,
+                    format!("a `summarize` key cannot be dynamic, and `{}` is dynamic", k.expr),
+                )
+                .with_help(format!("group by a value of one type, for example `by tostring({})`", k.expr)));
+            }
             // Null and "" are one group: a KQL string is never null.
             let e = if self.kql_type(&e, &ctx)? == KqlType::String { non_null_string(e) } else { e };
             keys.push(e.alias(&name));
@@ -270,6 +277,16 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             "min" | "max" | "minif" | "maxif" => {
                 let v = value(0)?;
+                if self.kql_type(&v, ctx)? == KqlType::Dynamic {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        format!("`{fname}` needs values that have an order, got dynamic"),
+                    )
+                    .with_help(format!(
+                        "convert them first: {fname}(toreal({})) or {fname}(tostring({}))",
+                        args[0].value, args[0].value
+                    )));
+                }
                 let v = if fname.ends_with("if") { only_if(v, predicate(1)?)? } else { v };
                 collected.add(if fname.starts_with("min") { agg::min(v) } else { agg::max(v) })
             }
@@ -283,11 +300,44 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 arity(1, 1)?;
                 collected.add(agg::first_value(arg(0)?, vec![]))
             }
-            "make_set" | "make_set_if" | "make_list" | "make_list_if" => {
+            "make_set" | "make_set_if" | "make_list" | "make_list_if" | "makeset" | "makelist" | "make_bag"
+            | "make_bag_if" | "make_dictionary" => {
+                use crate::functions::dynamic::aggregate::{Collect, LEGACY_MAX_SIZE, MAX_SIZE, collect};
                 let with_if = fname.ends_with("_if");
                 arity(if with_if { 2 } else { 1 }, if with_if { 3 } else { 2 })?;
+                let max_index = if with_if { 2 } else { 1 };
+                let legacy = matches!(fname, "makeset" | "makelist" | "make_dictionary");
+                // The size cap: given (up to Kusto's maximum), or the default.
+                let max = match args.get(max_index) {
+                    Some(a) => {
+                        let n = self.constant_long(&a.value, ctx.scope, &format!("the size limit of {fname}()"))?;
+                        usize::try_from(n).unwrap_or(0).min(MAX_SIZE)
+                    }
+                    None if legacy => LEGACY_MAX_SIZE,
+                    None => MAX_SIZE,
+                };
                 let v = value(0)?;
                 let vt = v.get_type(ctx.schema).map_err(df)?;
+                let kind = match fname {
+                    "make_bag" | "make_bag_if" | "make_dictionary" => Collect::Bag,
+                    "make_set" | "make_set_if" | "makeset" => Collect::Set,
+                    _ => Collect::List,
+                };
+                // JSON values and bags: Kusto's own collection over `dynamic` values.
+                if kind == Collect::Bag || crate::dynamic::is_json_type(&vt) {
+                    if kind == Collect::Bag && KqlType::of(&vt) != KqlType::Dynamic && KqlType::of(&vt) != KqlType::Null
+                    {
+                        return Err(KqlError::plan(
+                            args[0].value.span,
+                            format!("`{fname}` collects property bags (dynamic), got {}", KqlType::of(&vt).name()),
+                        ));
+                    }
+                    let v = if with_if { only_if(v, predicate(1)?)? } else { v };
+                    let v = if crate::dynamic::is_json_type(&vt) { v } else { crate::functions::dynamic::value_of(v) };
+                    let c = collected.add(collect(kind, v, max));
+                    return Ok(collected.value(c));
+                }
+                let set = kind == Collect::Set;
                 // Nulls are skipped; a value that cannot be null needs no filter (the same
                 // aggregate as a hand-written `array_agg`).
                 let not_null = v.nullable(ctx.schema).map_err(df)?.then(|| v.clone().is_not_null());
@@ -296,7 +346,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     (None, true) => Some(predicate(1)?),
                     (n, false) => n,
                 };
-                let set = fname.starts_with("make_set");
                 let nested = KqlType::of(&vt) == KqlType::Dynamic;
                 let all = agg::array_agg(v.clone());
                 // Every group has a row: without a filter the list is never null, and needs no
@@ -323,14 +372,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let empty = ScalarValue::List(ScalarValue::new_list_nullable(&[], &element));
                 let mut out =
                     if never_null { list } else { datafusion::functions::expr_fn::coalesce(vec![list, lit(empty)]) };
-                let max_index = if with_if { 2 } else { 1 };
-                if args.len() > max_index {
-                    out = arrays::array_slice(
-                        out,
-                        lit(1i64),
-                        datafusion::logical_expr::cast(arg(max_index)?, DataType::Int64),
-                        None,
-                    );
+                if args.len() > max_index || legacy {
+                    out = arrays::array_slice(out, lit(1i64), lit(max as i64), None);
                 }
                 out
             }
@@ -343,6 +386,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         match self.kql_type(&e, ctx)? {
             t if t.is_numeric() || t == KqlType::Null => Ok(e),
             KqlType::TimeSpan if fname.starts_with("sum") || fname.starts_with("avg") => Ok(e),
+            KqlType::Dynamic => Err(KqlError::plan(src.span, format!("`{fname}` needs a number, got dynamic"))
+                .with_help(format!("convert it first: {fname}(toreal({src}))"))),
             t => Err(KqlError::plan(src.span, format!("`{fname}` needs a number, got {}", t.name()))),
         }
     }

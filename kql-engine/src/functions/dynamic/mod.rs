@@ -8,6 +8,7 @@
 //! | `rowwise.rs` | the registry of row-wise functions over whole values (bags, arrays, sets, `gettype`, ...) |
 
 pub mod access;
+pub mod aggregate;
 pub mod convert;
 pub mod expand;
 pub mod jsonpath;
