@@ -240,7 +240,30 @@ impl KqlContext {
             }
             config = config.infer_partitions_from_path(&state).await.map_err(|e| lake_error(path, e))?;
         }
-        let config = config.infer_schema(&state).await.map_err(|e| lake_error(path, e))?;
+        let mut config = config.infer_schema(&state).await.map_err(|e| lake_error(path, e))?;
+        // DataFusion's schema inference drops field metadata, so a column with Parquet's JSON
+        // logical type would read as a plain string: mark it `arrow.json` again.
+        if let Some(schema) = config.file_schema.clone() {
+            let json = crate::lake::json_columns(path);
+            if !json.is_empty() {
+                let fields: Vec<datafusion::arrow::datatypes::Field> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        if json.contains(f.name()) {
+                            f.as_ref().clone().with_metadata(crate::dynamic::json_extension_metadata())
+                        } else {
+                            f.as_ref().clone()
+                        }
+                    })
+                    .collect();
+                let marked = Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+                    fields,
+                    schema.metadata().clone(),
+                ));
+                config = config.with_schema(marked);
+            }
+        }
         ListingTable::try_new(config).map_err(|e| lake_error(path, e))
     }
 

@@ -60,6 +60,34 @@ pub fn lake_tables(dir: &Path) -> Result<Vec<LakeTable>> {
     Ok(tables.into_iter().map(|(name, path)| LakeTable { name, path }).collect())
 }
 
+/// The top-level columns that the first Parquet file of a table (a file, or a folder searched
+/// recursively) stores with the JSON logical type. Unreadable files give none (reading the
+/// table reports them).
+pub(crate) fn json_columns(path: &Path) -> std::collections::HashSet<String> {
+    use parquet::basic::LogicalType;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let first = if path.is_dir() {
+        let mut files = Vec::new();
+        if collect_parquet(path, &mut files).is_err() {
+            return Default::default();
+        }
+        files.sort();
+        files.into_iter().next()
+    } else {
+        Some(path.to_path_buf())
+    };
+    let Some(Ok(file)) = first.map(std::fs::File::open) else { return Default::default() };
+    let Ok(reader) = SerializedFileReader::new(file) else { return Default::default() };
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .filter(|f| f.is_primitive() && matches!(f.get_basic_info().logical_type_ref(), Some(LogicalType::Json)))
+        .map(|f| f.name().to_owned())
+        .collect()
+}
+
 fn hidden(name: &str) -> bool {
     name.starts_with(['.', '_'])
 }

@@ -26,10 +26,6 @@
 // Unit tests see the dev-dependencies meant for the integration tests.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
-// Turns on the Parquet reader's and writer's canonical extension types, so a Parquet column with
-// the JSON logical type reads as `arrow.json` text (a `dynamic` column) and one is written back.
-use parquet as _;
-
 mod context;
 pub mod dynamic;
 mod error;

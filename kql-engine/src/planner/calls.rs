@@ -102,6 +102,21 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let x = arg(0)?;
                 if ty(&x)? == KqlType::Dynamic { super::dynamic::dynamic_text(x) } else { functions::tostring::call(x) }
             }
+            "toguid" => {
+                arity(1, 1)?;
+                use functions::dynamic::convert::{Target, dynamic_to};
+                let x = arg(0)?;
+                match ty(&x)? {
+                    KqlType::Dynamic => dynamic_to(Target::Guid, x),
+                    KqlType::String | KqlType::Null => dynamic_to(Target::Guid, functions::dynamic::value_of(x)),
+                    t => {
+                        return Err(KqlError::plan(
+                            args[0].value.span,
+                            format!("`toguid` needs a string, got {}", t.name()),
+                        ));
+                    }
+                }
+            }
             "parse_json" | "todynamic" | "parsejson" | "toobject" => {
                 arity(1, 1)?;
                 self.parse_json(arg(0)?, args[0].value.span, fname, ctx)?
@@ -557,6 +572,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let v = f::floor(binary_expr(x, DfOp::Divide, cast(size.clone(), DataType::Float64)));
                 Ok(binary_expr(v, DfOp::Multiply, cast(size, DataType::Float64)))
             }
+            KqlType::Dynamic => Err(KqlError::plan(span, "bin() needs a number, datetime or timespan, got dynamic")
+                .with_help("convert it first: bin(todatetime(x), 1h) or bin(toreal(x), 10)")),
             other => {
                 Err(KqlError::plan(span, format!("bin() needs a number, datetime or timespan, got {}", other.name())))
             }

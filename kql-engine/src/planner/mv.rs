@@ -366,6 +366,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         use datafusion::logical_expr::ExprFunctionExt;
         let names = column_names(plan.schema());
+        // Without a sort key any order will do (the record's own number keeps it valid SQL).
+        let order = if order.is_empty() { vec![col(ROW).sort(true, false)] } else { order };
         let rank = datafusion::functions_window::expr_fn::row_number()
             .partition_by(vec![col(ROW)])
             .order_by(order)

@@ -22,8 +22,7 @@ fn build(b: LogicalPlanBuilder) -> Result<LogicalPlan> {
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(crate) fn where_op(&self, input: LogicalPlan, p: &Expr, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: true };
-        let pred = self.expr(p, &ctx)?;
-        self.expect_bool(&pred, p.span, "where", &ctx)?;
+        let pred = self.boolean(self.expr(p, &ctx)?, p.span, "where", &ctx)?;
         // `where a | where b` is one filter `a and b` (what the optimizer would make of it; a
         // smaller plan to optimize).
         if let LogicalPlan::Filter(f) = &input {

@@ -13,7 +13,7 @@ use datafusion::arrow::array::{ArrayRef, BinaryBuilder, BooleanBuilder, Float64B
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 use indexmap::IndexMap;
 
@@ -174,7 +174,7 @@ pub fn call(def: &'static Def, args: Vec<Expr>) -> Expr {
     ScalarUDF::new_from_impl(RowFn {
         def,
         name: format!("kql_{}", def.name),
-        signature: Signature::variadic_any(Volatility::Immutable),
+        signature: Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], Volatility::Immutable),
     })
     .call(args)
 }
