@@ -1,5 +1,5 @@
-//! `kql check`: parse a query (and plan it against a lake when one is given); report every
-//! problem with a caret.
+//! `kql check`: parse a query (and plan it against a lake, or against the documented table
+//! schemas, when one is given); report every problem with a caret.
 
 use std::path::PathBuf;
 
@@ -23,7 +23,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> CliResult {
     let q = input::read(args.query.as_deref(), args.file.as_deref())?;
     let parsed = kql_parser::parse(&q.text).map_err(|e| query_error(&e.into(), &q))?;
-    if args.lake.lake.is_none() && args.lake.tables.is_empty() {
+    if !args.lake.has_tables() {
         println!("ok: {} statement(s), no syntax errors", parsed.statements.len());
         return Ok(());
     }

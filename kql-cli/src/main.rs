@@ -38,7 +38,7 @@ enum Command {
     /// Show a query's logical and physical plans; with --analyze, run it and show per-operator
     /// rows and times.
     Explain(explain::Args),
-    /// Check a query: parse it, and plan it when a lake is given; every problem is shown with
+    /// Check a query: parse it, and plan it when a lake (or --schemas) is given; every problem is shown with
     /// its line, column and a caret.
     Check(check::Args),
     /// List a lake's tables with their files, row counts and schemas.

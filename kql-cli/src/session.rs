@@ -24,6 +24,12 @@ pub(crate) struct LakeArgs {
     /// beyond it.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub(crate) memory_limit: Option<usize>,
+    /// A folder of documented table schemas (one JSON file per table, as in
+    /// `../shared/schema/tables`): lake columns they type `dynamic` are read as `dynamic`;
+    /// without --lake or --table, queries plan (and run, empty) against the documented tables
+    /// themselves, the way Sentinel validates a query.
+    #[arg(long, value_name = "DIR", env = "KQL_SCHEMAS")]
+    pub(crate) schemas: Option<PathBuf>,
     /// Threads to run queries on (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
@@ -42,6 +48,11 @@ impl LakeArgs {
         if let Some(n) = self.threads {
             builder = builder.target_partitions(usize::from(n));
         }
+        if let Some(dir) = &self.schemas {
+            let schemas = kql_engine::DocumentedSchemas::from_dir(dir)
+                .map_err(|e| Failure::query(format!("kql: the table schemas: {e}")))?;
+            builder = builder.documented_schemas(schemas);
+        }
         let ctx = builder.build().map_err(|e| Failure::query(format!("kql: {e}")))?;
         if let Some(dir) = &self.lake {
             if !dir.is_dir() {
@@ -53,7 +64,15 @@ impl LakeArgs {
         for (name, path) in &self.tables {
             ctx.register_parquet(name, path).await.map_err(|e| Failure::query(format!("kql: table {name}: {e}")))?;
         }
+        if self.schemas.is_some() && self.lake.is_none() && self.tables.is_empty() {
+            ctx.register_documented_tables().map_err(|e| Failure::query(format!("kql: {e}")))?;
+        }
         Ok(ctx)
+    }
+
+    /// Whether tables are given at all (a lake, tables, or documented schemas to plan against).
+    pub(crate) fn has_tables(&self) -> bool {
+        self.lake.is_some() || !self.tables.is_empty() || self.schemas.is_some()
     }
 
     /// A tokio runtime with the requested number of threads.

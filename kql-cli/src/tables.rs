@@ -4,7 +4,6 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use datafusion::parquet::file::metadata::ParquetMetaDataReader;
-use kql_engine::planner::KqlType;
 use serde_json::json;
 
 use crate::failure::{CliResult, Failure};
@@ -34,29 +33,37 @@ enum TablesFormat {
 const FILES_SHOWN: usize = 8;
 
 pub(crate) fn run(args: &Args) -> CliResult {
-    let Some(dir) = args.lake.lake.clone() else {
-        return Err(Failure::usage("kql: `kql tables` needs --lake DIR"));
-    };
+    if args.lake.lake.is_none() && args.lake.tables.is_empty() && args.lake.schemas.is_none() {
+        return Err(Failure::usage("kql: `kql tables` needs --lake DIR, --table NAME=PATH or --schemas DIR"));
+    }
     let rt = args.lake.runtime()?;
     rt.block_on(interruptible(async {
         let ctx = args.lake.context().await?;
-        let mut tables = kql_engine::lake_tables(&dir).map_err(|e| Failure::query(format!("kql: {e}")))?;
+        let mut tables = match &args.lake.lake {
+            Some(dir) => kql_engine::lake_tables(dir).map_err(|e| Failure::query(format!("kql: {e}")))?,
+            None => Vec::new(),
+        };
         for (name, path) in &args.lake.tables {
             tables.push(kql_engine::LakeTable { name: name.clone(), path: path.clone() });
         }
+        // With documented schemas only, the documented tables (no files).
+        if tables.is_empty() && args.lake.schemas.is_some() {
+            for name in ctx.table_names() {
+                tables.push(kql_engine::LakeTable { name, path: PathBuf::new() });
+            }
+        }
         let mut out = Vec::new();
         for t in &tables {
-            let provider = ctx
-                .session()
-                .table_provider(datafusion::common::TableReference::bare(t.name.as_str()))
-                .await
-                .map_err(|e| Failure::query(format!("kql: table {}: {e}", t.name)))?;
+            let columns =
+                ctx.table_columns(&t.name).await.map_err(|e| Failure::query(format!("kql: table {}: {e}", t.name)))?;
             let mut files = Vec::new();
-            for path in t.files().map_err(|e| Failure::query(format!("kql: {e}")))? {
-                let (rows, bytes) = footer(&path)?;
-                files.push((path, rows, bytes));
+            if !t.path.as_os_str().is_empty() {
+                for path in t.files().map_err(|e| Failure::query(format!("kql: {e}")))? {
+                    let (rows, bytes) = footer(&path)?;
+                    files.push((path, rows, bytes));
+                }
             }
-            out.push((t, provider.schema(), files));
+            out.push((t, columns, files));
         }
         match args.format {
             TablesFormat::Json => {
@@ -69,10 +76,10 @@ pub(crate) fn run(args: &Args) -> CliResult {
                             "rows": files.iter().map(|f| f.1).sum::<u64>(),
                             "bytes": files.iter().map(|f| f.2).sum::<u64>(),
                             "files": files.iter().map(|(p, r, b)| json!({"path": p.display().to_string(), "rows": r, "bytes": b})).collect::<Vec<_>>(),
-                            "columns": schema.fields().iter().map(|f| json!({
-                                "name": f.name(),
-                                "type": KqlType::of(f.data_type()).name(),
-                                "arrow_type": f.data_type().to_string(),
+                            "columns": schema.iter().map(|(name, kql, arrow)| json!({
+                                "name": name,
+                                "type": kql.name(),
+                                "arrow_type": arrow.to_string(),
                             })).collect::<Vec<_>>(),
                         })
                     })
@@ -82,7 +89,10 @@ pub(crate) fn run(args: &Args) -> CliResult {
             }
             TablesFormat::Text => {
                 if out.is_empty() {
-                    println!("no tables in {}", dir.display());
+                    match &args.lake.lake {
+                        Some(dir) => println!("no tables in {}", dir.display()),
+                        None => println!("no tables"),
+                    }
                 }
                 for (i, (t, schema, files)) in out.iter().enumerate() {
                     let rows: u64 = files.iter().map(|f| f.1).sum();
@@ -102,14 +112,9 @@ pub(crate) fn run(args: &Args) -> CliResult {
                     if files.len() > FILES_SHOWN {
                         println!("  ... and {} more file(s)", files.len() - FILES_SHOWN);
                     }
-                    let width = schema.fields().iter().map(|f| f.name().len()).max().unwrap_or(0);
-                    for f in schema.fields() {
-                        println!(
-                            "  {:<width$}  {:<8}  {}",
-                            f.name(),
-                            KqlType::of(f.data_type()).name(),
-                            f.data_type()
-                        );
+                    let width = schema.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+                    for (name, kql, arrow) in schema {
+                        println!("  {name:<width$}  {:<8}  {arrow}", kql.name());
                     }
                 }
             }

@@ -200,6 +200,24 @@ impl KqlContext {
         Ok(added)
     }
 
+    /// A registered table's columns as queries see them: name, KQL type, Arrow type.
+    ///
+    /// # Errors
+    /// When no table has that name.
+    pub async fn table_columns(&self, table: &str) -> Result<Vec<(String, KqlType, datafusion::arrow::datatypes::DataType)>> {
+        let provider = self.session.table_provider(TableReference::bare(table)).await?;
+        let schema = provider.schema();
+        Ok(schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let documented = self.schemas.as_ref().and_then(|s| s.kql_type(table, f.name()));
+                let t = crate::planner::read_type(f, documented).kql_type();
+                (f.name().clone(), t, f.data_type().clone())
+            })
+            .collect())
+    }
+
     /// Registers a table under its exact (case-sensitive) name.
     ///
     /// # Errors

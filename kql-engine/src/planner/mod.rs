@@ -64,6 +64,43 @@ pub trait KqlContextProvider {
     }
 }
 
+/// How the engine reads a table column: JSON text (Parquet's JSON logical type, or a string
+/// column documented as `dynamic`) as `dynamic`, a binary column that is not JSON as a
+/// `string`, anything else by its Arrow type.
+pub fn read_type(field: &datafusion::arrow::datatypes::Field, documented: Option<KqlType>) -> ReadAs {
+    let physical = KqlType::of(field.data_type());
+    let json = crate::dynamic::has_json_extension(field) || documented == Some(KqlType::Dynamic);
+    if physical == KqlType::String && json {
+        ReadAs::Json
+    } else if crate::dynamic::is_json_type(field.data_type()) && !json {
+        ReadAs::BinaryText
+    } else {
+        ReadAs::AsIs(physical)
+    }
+}
+
+/// How a table column is read (see [`read_type`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAs {
+    /// Text holding JSON, read as `dynamic` (the string buffers re-labelled, not copied).
+    Json,
+    /// Bytes, read as a `string`.
+    BinaryText,
+    /// As its Arrow type says.
+    AsIs(KqlType),
+}
+
+impl ReadAs {
+    /// The KQL type a query sees.
+    pub fn kql_type(self) -> KqlType {
+        match self {
+            Self::Json => KqlType::Dynamic,
+            Self::BinaryText => KqlType::String,
+            Self::AsIs(t) => t,
+        }
+    }
+}
+
 /// The Arrow type the engine gives a KQL type (`dynamic` is JSON text in a binary array).
 pub fn arrow_type_of(t: kql_parser::ast::ScalarType) -> datafusion::arrow::datatypes::DataType {
     types::arrow_type(t)

@@ -98,17 +98,16 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .iter()
             .map(|(q, f)| {
                 let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
-                let documented = self.provider.documented_type(table, f.name());
-                let physical = super::KqlType::of(f.data_type());
-                let json = crate::dynamic::has_json_extension(f) || documented == Some(super::KqlType::Dynamic);
-                if physical == super::KqlType::String && json {
-                    changed = true;
-                    crate::functions::dynamic::access::to_dynamic(c).alias(f.name())
-                } else if crate::dynamic::is_json_type(f.data_type()) && !json {
-                    changed = true;
-                    crate::functions::bytes::call(c).alias(f.name())
-                } else {
-                    c
+                match super::read_type(f, self.provider.documented_type(table, f.name())) {
+                    super::ReadAs::Json => {
+                        changed = true;
+                        crate::functions::dynamic::access::to_dynamic(c).alias(f.name())
+                    }
+                    super::ReadAs::BinaryText => {
+                        changed = true;
+                        crate::functions::bytes::call(c).alias(f.name())
+                    }
+                    super::ReadAs::AsIs(_) => c,
                 }
             })
             .collect();
