@@ -1,4 +1,5 @@
-//! `kql gen`: write a generated Defender lake with planted RMM activity and its ground truth.
+//! `kql gen`: write a generated Defender lake with planted RMM activity and its ground truth, or
+//! (with `--schemas`) any documented table with plausible values.
 
 use crate::failure::{CliResult, Failure};
 
@@ -10,9 +11,10 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> CliResult {
-    let generator = args.gen_args.generator().map_err(|e| Failure::usage(format!("kql: {e}")))?;
-    let summary = testdata::write_lake(&generator, &args.gen_args.out, &args.gen_args.lake_options())
-        .map_err(|e| Failure::query(format!("kql: {e}")))?;
+    let summary = args.gen_args.write().map_err(|e| match e {
+        testdata::Error::Config(_) => Failure::usage(format!("kql: {e}")),
+        other => Failure::query(format!("kql: {other}")),
+    })?;
     print!("{summary}");
     Ok(())
 }

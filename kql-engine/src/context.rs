@@ -204,7 +204,10 @@ impl KqlContext {
     ///
     /// # Errors
     /// When no table has that name.
-    pub async fn table_columns(&self, table: &str) -> Result<Vec<(String, KqlType, datafusion::arrow::datatypes::DataType)>> {
+    pub async fn table_columns(
+        &self,
+        table: &str,
+    ) -> Result<Vec<(String, KqlType, datafusion::arrow::datatypes::DataType)>> {
         let provider = self.session.table_provider(TableReference::bare(table)).await?;
         let schema = provider.schema();
         Ok(schema

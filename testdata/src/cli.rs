@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use arrow::datatypes::TimeUnit;
 
+use crate::documented::DynamicStorage;
 use crate::lake::{Compression, LakeOptions, Layout};
 use crate::schema::{PhysicalTypes, StringEncoding, Table};
 use crate::{Error, Generator};
@@ -41,7 +42,16 @@ pub struct GenArgs {
     pub compression: Compression,
     /// Only these tables (comma-separated names).
     #[arg(long, value_delimiter = ',', value_name = "TABLE,...")]
-    pub tables: Vec<Table>,
+    pub tables: Vec<String>,
+    /// Write documented tables instead (every table of this folder of table schemas, such as
+    /// `../shared/schema/tables`, or those of --tables) with plausible values and no planted
+    /// ground truth; `--rows` rows per table.
+    #[arg(long, value_name = "DIR")]
+    pub schemas: Option<PathBuf>,
+    /// With --schemas: store `dynamic` columns as plain strings (`string`, as Defender exports
+    /// them) or with Parquet's JSON logical type (`json`).
+    #[arg(long, default_value = "string", value_name = "string|json")]
+    pub dynamic: DynamicStorage,
     /// Timestamp unit: `s`, `ms`, `us` or `ns`.
     #[arg(long, default_value = "us", value_parser = parse_unit)]
     pub time_unit: TimeUnit,
@@ -97,13 +107,56 @@ impl GenArgs {
     }
 
     /// The lake options these options describe.
-    pub fn lake_options(&self) -> LakeOptions {
-        LakeOptions {
+    ///
+    /// # Errors
+    /// For a table name the generator does not write.
+    pub fn lake_options(&self) -> Result<LakeOptions, Error> {
+        let tables = if self.tables.is_empty() {
+            Table::ALL.to_vec()
+        } else {
+            self.tables.iter().map(|t| t.parse::<Table>().map_err(Error::Config)).collect::<Result<_, _>>()?
+        };
+        Ok(LakeOptions {
             layout: self.layout,
             row_group_size: self.row_group_size,
             compression: self.compression,
-            tables: if self.tables.is_empty() { Table::ALL.to_vec() } else { self.tables.clone() },
+            tables,
             rows_per_file: self.rows_per_file,
-        }
+        })
+    }
+
+    /// Writes the lake these options describe (the RMM lake, or documented tables with
+    /// `--schemas`) and returns the summary to print.
+    ///
+    /// # Errors
+    /// On bad settings, or I/O, Arrow and Parquet errors.
+    pub fn write(&self) -> Result<String, Error> {
+        let Some(dir) = &self.schemas else {
+            let generator = self.generator()?;
+            return Ok(crate::write_lake(&generator, &self.out, &self.lake_options()?)?.to_string());
+        };
+        let schemas = crate::documented::load_schemas(dir)?;
+        let now = crate::parse_rfc3339(&self.now).map_err(Error::Config)?;
+        let config = crate::documented::DocConfig {
+            seed: self.seed,
+            rows: self.rows,
+            now,
+            window: i64::try_from(self.window_days.saturating_mul(86_400))
+                .unwrap_or(i64::MAX)
+                .saturating_mul(crate::time::NANOS_PER_SECOND),
+            devices: self.devices.max(1),
+            batch_size: self.batch_size.max(1),
+            physical: PhysicalTypes { time_unit: self.time_unit, utc: !self.no_utc, strings: self.strings },
+            dynamic: self.dynamic,
+        };
+        let generator = crate::documented::DocumentedGenerator::new(schemas, config);
+        let options = crate::documented::DocLakeOptions {
+            layout: self.layout,
+            row_group_size: self.row_group_size,
+            compression: self.compression,
+            tables: self.tables.clone(),
+            rows_per_file: self.rows_per_file,
+        };
+        Ok(crate::documented::write_documented_lake(&generator, &self.out, &options)?.to_string())
     }
 }

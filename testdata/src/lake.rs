@@ -202,15 +202,15 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn properties(options: &LakeOptions) -> WriterProperties {
-    let compression = match options.compression {
+fn properties(compression: Compression, row_group_size: usize) -> WriterProperties {
+    let compression = match compression {
         Compression::Zstd => ParquetCompression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()),
         Compression::Snappy => ParquetCompression::SNAPPY,
         Compression::None => ParquetCompression::UNCOMPRESSED,
     };
     WriterProperties::builder()
         .set_compression(compression)
-        .set_max_row_group_row_count(Some(options.row_group_size.max(1)))
+        .set_max_row_group_row_count(Some(row_group_size.max(1)))
         // Page statistics and the page index let readers skip by time.
         .set_statistics_enabled(EnabledStatistics::Page)
         .build()
@@ -250,55 +250,123 @@ impl OpenFile {
 }
 
 fn write_table(generator: &Generator, table: Table, dir: &Path, options: &LakeOptions) -> Result<TableSummary, Error> {
-    let props = properties(options);
-    let mut summary = TableSummary { table, rows: 0, files: Vec::new(), bytes: 0 };
-    let mut open: Option<(String, OpenFile)> = None;
-    let mut part = 0usize;
+    let mut writer = TableWriter::new(
+        table.name(),
+        dir,
+        options.layout,
+        options.rows_per_file,
+        Some(0),
+        &options.compression,
+        options.row_group_size,
+    );
+    let mut rows = 0u64;
     for batch in generator.batches(table) {
         let batch = batch.map_err(|e| Error::Arrow(table.name().to_owned(), e))?;
-        summary.rows += batch.num_rows() as u64;
-        for (date, piece) in split(&batch, options.layout) {
-            let rotate = match &open {
+        rows += batch.num_rows() as u64;
+        writer.write(&batch)?;
+    }
+    let (files, bytes) = writer.finish_files()?;
+    Ok(TableSummary { table, rows, files, bytes })
+}
+
+/// Writes one table's sorted batches: one file (`<Table>.parquet`), or a folder partitioned by
+/// day with at most `rows_per_file` rows per file (hive).
+pub(crate) struct TableWriter {
+    name: String,
+    dir: PathBuf,
+    layout: Layout,
+    rows_per_file: usize,
+    /// The column the hive layout partitions by.
+    time_column: Option<usize>,
+    props: WriterProperties,
+    open: Option<(String, OpenFile)>,
+    part: usize,
+    files: Vec<PathBuf>,
+    bytes: u64,
+}
+
+impl TableWriter {
+    pub(crate) fn new(
+        name: &str,
+        dir: &Path,
+        layout: Layout,
+        rows_per_file: usize,
+        time_column: Option<usize>,
+        compression: &Compression,
+        row_group_size: usize,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            dir: dir.to_path_buf(),
+            layout,
+            rows_per_file,
+            time_column,
+            props: properties(*compression, row_group_size),
+            open: None,
+            part: 0,
+            files: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        for (date, piece) in split(batch, self.layout, self.time_column) {
+            let rotate = match &self.open {
                 None => true,
                 // The file layout has exactly one file per table.
                 Some((open_date, f)) => {
-                    options.layout == Layout::Hive && (*open_date != date || f.rows >= options.rows_per_file)
+                    self.layout == Layout::Hive && (*open_date != date || f.rows >= self.rows_per_file)
                 }
             };
             if rotate {
-                if let Some((_, f)) = open.take() {
-                    let (path, bytes) = f.finish()?;
-                    summary.files.push(path);
-                    summary.bytes += bytes;
-                }
-                let path = match options.layout {
-                    Layout::File => dir.join(format!("{table}.parquet")),
+                self.close()?;
+                let path = match self.layout {
+                    Layout::File => self.dir.join(format!("{}.parquet", self.name)),
                     Layout::Hive => {
-                        part += 1;
-                        dir.join(table.name()).join(format!("date={date}")).join(format!("part-{part:05}.parquet"))
+                        self.part += 1;
+                        let folder = self.dir.join(&self.name);
+                        let folder = if date.is_empty() { folder } else { folder.join(format!("date={date}")) };
+                        folder.join(format!("part-{:05}.parquet", self.part))
                     }
                 };
-                open = Some((date.clone(), OpenFile::create(path, &piece, &props)?));
+                self.open = Some((date.clone(), OpenFile::create(path, &piece, &self.props)?));
             }
-            if let Some((_, f)) = open.as_mut() {
+            if let Some((_, f)) = self.open.as_mut() {
                 f.write(&piece)?;
             }
         }
+        Ok(())
     }
-    if let Some((_, f)) = open.take() {
-        let (path, bytes) = f.finish()?;
-        summary.files.push(path);
-        summary.bytes += bytes;
+
+    fn close(&mut self) -> Result<(), Error> {
+        if let Some((_, f)) = self.open.take() {
+            let (path, bytes) = f.finish()?;
+            self.files.push(path);
+            self.bytes += bytes;
+        }
+        Ok(())
     }
-    Ok(summary)
+
+    /// Closes the last file: the files written and their bytes.
+    pub(crate) fn finish_files(mut self) -> Result<(Vec<PathBuf>, u64), Error> {
+        self.close()?;
+        Ok((self.files, self.bytes))
+    }
+
+    /// Closes the last file: how many files, and their bytes.
+    pub(crate) fn finish(self) -> Result<(usize, u64), Error> {
+        let (files, bytes) = self.finish_files()?;
+        Ok((files.len(), bytes))
+    }
 }
 
-/// Splits a sorted batch at day boundaries (hive layout); the file layout keeps it whole.
-fn split(batch: &RecordBatch, layout: Layout) -> Vec<(String, RecordBatch)> {
-    if layout == Layout::File || batch.num_rows() == 0 {
+/// Splits a sorted batch at day boundaries of its time column (hive layout); the file layout,
+/// and a table without a time column, keep it whole.
+fn split(batch: &RecordBatch, layout: Layout, time_column: Option<usize>) -> Vec<(String, RecordBatch)> {
+    let Some(time_column) = time_column.filter(|_| layout == Layout::Hive && batch.num_rows() > 0) else {
         return vec![(String::new(), batch.clone())];
-    }
-    let times = batch.column(0);
+    };
+    let times = batch.column(time_column);
     let day_of = |i: usize| nanos_at(times.as_ref(), i).unwrap_or(0).div_euclid(NANOS_PER_DAY);
     let mut out = Vec::new();
     let mut start = 0;

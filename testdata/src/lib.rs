@@ -25,6 +25,7 @@
 mod background;
 mod check;
 pub mod cli;
+pub mod documented;
 mod generator;
 mod lake;
 mod manifest;

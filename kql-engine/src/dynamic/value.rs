@@ -29,10 +29,10 @@ pub enum Dyn {
     /// A string (datetimes, timespans and GUIDs inside a `dynamic` are strings too).
     String(String),
     /// An array.
-    Array(Vec<Dyn>),
+    Array(Vec<Self>),
     /// A property bag, in insertion order (a repeated key keeps its first place and its last
     /// value).
-    Bag(IndexMap<String, Dyn>),
+    Bag(IndexMap<String, Self>),
 }
 
 impl Dyn {

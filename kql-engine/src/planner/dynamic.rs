@@ -35,14 +35,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         // The chain, innermost base first.
         let mut steps: Vec<&Expr> = Vec::new();
         let mut root = e;
-        loop {
-            match &root.kind {
-                ExprKind::Member { base, .. } | ExprKind::Index { base, .. } => {
-                    steps.push(root);
-                    root = base;
-                }
-                _ => break,
-            }
+        while let ExprKind::Member { base, .. } | ExprKind::Index { base, .. } = &root.kind {
+            steps.push(root);
+            root = base;
         }
         steps.reverse();
         let base = self.expr(root, &ctx.value())?;

@@ -173,7 +173,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             unnest.push(ix.clone());
         }
         plan = build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?;
-        let columns: Vec<Column> = unnest.iter().map(|n| Column::new_unqualified(n)).collect();
+        let columns: Vec<Column> = unnest.iter().map(Column::new_unqualified).collect();
         plan = build(
             LogicalPlanBuilder::from(plan)
                 .unnest_columns_with_options(columns, UnnestOptions::new().with_preserve_nulls(true))

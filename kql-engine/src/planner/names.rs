@@ -21,6 +21,12 @@ const FIRST_ARGUMENT: &[&str] = &[
     "todecimal",
     "toguid",
     "todynamic",
+    "parse_json",
+    "parsejson",
+    "toobject",
+    "parse_csv",
+    "parse_xml",
+    "split",
     "bin",
     "floor",
     "round",
@@ -29,12 +35,33 @@ const FIRST_ARGUMENT: &[&str] = &[
     "abs",
 ];
 
-/// The name an unnamed expression passes through, if any.
+/// The name an unnamed expression passes through, if any. Member access joins the names with
+/// `_` (`parse_json(AdditionalFields).Command` is `AdditionalFields_Command`, `d['a'][0]` is
+/// `d_a_0`; KL `Binder_Projection.cs`, `GetExpressionResultName`).
 pub(crate) fn passthrough(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(n) => Some(n.clone()),
         ExprKind::Call { name, args } if FIRST_ARGUMENT.contains(&name.name.as_str()) => {
             args.first().and_then(|a| passthrough(&a.value))
+        }
+        ExprKind::Member { base, member } if !matches!(&base.kind, ExprKind::Name(n) if n.starts_with('$')) => {
+            Some(match passthrough(base) {
+                Some(left) if !left.trim().is_empty() => format!("{left}_{}", member.name),
+                _ => member.name.clone(),
+            })
+        }
+        ExprKind::Index { base, index } => {
+            let right = match &index.kind {
+                ExprKind::Literal(kql_parser::ast::Literal::String(s)) => s.clone(),
+                ExprKind::Literal(kql_parser::ast::Literal::Long(v)) => v.to_string(),
+                ExprKind::Literal(kql_parser::ast::Literal::Int(v)) => v.to_string(),
+                _ => String::new(),
+            };
+            Some(match passthrough(base) {
+                Some(left) if !left.trim().is_empty() => format!("{left}_{right}"),
+                _ => right,
+            })
+            .filter(|n| !n.is_empty())
         }
         _ => None,
     }
@@ -44,12 +71,7 @@ pub(crate) fn passthrough(e: &Expr) -> Option<String> {
 /// The first-argument chain is followed: `round(sum(y), 2)` is `sum_y`.
 pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
     let ExprKind::Call { name, args } = &e.kind else { return None };
-    let arg_name = || {
-        args.first().and_then(|a| match &a.value.kind {
-            ExprKind::Name(n) => Some(n.clone()),
-            _ => None,
-        })
-    };
+    let arg_name = || args.first().and_then(|a| passthrough(&a.value));
     let prefix = match name.name.as_str() {
         "count" => return Some("count_".into()),
         "countif" => return Some("countif_".into()),

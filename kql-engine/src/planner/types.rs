@@ -125,28 +125,28 @@ pub(crate) fn literal(l: &Literal, span: Span) -> Result<ScalarValue> {
         )),
         Literal::Decimal(d) => ScalarValue::try_from_string(d.clone(), &DataType::Decimal128(38, 10))
             .map_err(|_| KqlError::plan(span, format!("`{d}` does not fit a decimal with 10 fraction digits")))?,
-        Literal::Dynamic(d) => dynamic(d, span)?,
+        Literal::Dynamic(d) => dynamic(d),
     })
 }
 
 /// A `dynamic` literal as JSON text (`dynamic(null)` is the null value).
-fn dynamic(d: &Dynamic, span: Span) -> Result<ScalarValue> {
-    Ok(match dynamic_value(d, span)? {
+fn dynamic(d: &Dynamic) -> ScalarValue {
+    match dynamic_value(d) {
         Dyn::Null => ScalarValue::Binary(None),
         v => ScalarValue::Binary(Some(v.to_json().into_bytes())),
-    })
+    }
 }
 
 /// A `dynamic` literal's value. Typed literals inside it keep their kind: numbers and booleans
 /// as themselves, datetimes, timespans and GUIDs as Kusto's text for them.
-pub(crate) fn dynamic_value(d: &Dynamic, span: Span) -> Result<Dyn> {
-    Ok(match d {
+pub(crate) fn dynamic_value(d: &Dynamic) -> Dyn {
+    match d {
         Dynamic::Null => Dyn::Null,
-        Dynamic::Array(items) => Dyn::Array(items.iter().map(|i| dynamic_value(i, span)).collect::<Result<_>>()?),
+        Dynamic::Array(items) => Dyn::Array(items.iter().map(dynamic_value).collect()),
         Dynamic::Object(pairs) => {
             let mut map = indexmap::IndexMap::with_capacity(pairs.len());
             for (k, v) in pairs {
-                map.insert(k.clone(), dynamic_value(v, span)?);
+                map.insert(k.clone(), dynamic_value(v));
             }
             Dyn::Bag(map)
         }
@@ -163,9 +163,9 @@ pub(crate) fn dynamic_value(d: &Dynamic, span: Span) -> Result<Dyn> {
                 None => d.to_string(),
             }),
             Literal::TimeSpan(t) => Dyn::String(t.to_kusto_string()),
-            Literal::Dynamic(inner) => dynamic_value(inner, span)?,
+            Literal::Dynamic(inner) => dynamic_value(inner),
         },
-    })
+    }
 }
 
 /// The elements of a literal list value: a `dynamic` array is flattened (spec §5.3) into

@@ -22,11 +22,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let run = || -> Result<testdata::LakeSummary, testdata::Error> {
-        let generator = cli.args.generator()?;
-        testdata::write_lake(&generator, &cli.args.out, &cli.args.lake_options())
-    };
-    match run() {
+    match cli.args.write() {
         Ok(summary) => {
             print!("{summary}");
             ExitCode::SUCCESS
