@@ -12,6 +12,12 @@ ratio to each. Rows are compared with ours: a correct engine must return exactly
     pip install -r benches/compare/requirements.txt
     cargo build --release -p benches --bin hunt-bench
     python3 benches/compare/compare.py --rows 10000000 [--shuffled] [--markdown]
+
+With --dynamic it times the `dynamic` queries instead: member access on the JSON text of
+`DeviceEvents.AdditionalFields` (a plain string column) by our engine (`parse_json(...).Command
+has "powershell"`, and `summarize count() by tostring(parse_json(...).Name)`) and by DuckDB's
+`json_extract_string` on the same file, with an exact `has` (an ILIKE prefilter AND a boundary
+regex on the extracted value), and checks that the rows agree.
 """
 
 import argparse
@@ -204,6 +210,70 @@ def shuffled_copy(lake, duckdb_written=False):
     return dest
 
 
+DYNAMIC = {
+    # key: (DuckDB SQL over {src}, how to normalise a result row)
+    "command_has": (
+        "SELECT count(*) AS Count FROM {src} WHERE json_extract_string(AdditionalFields, '$.Command') ILIKE '%powershell%' "
+        "AND regexp_matches(json_extract_string(AdditionalFields, '$.Command'), '" + boundary_regex(["powershell"]) + "')"
+    ),
+    "name_summarize": (
+        "SELECT coalesce(json_extract_string(AdditionalFields, '$.Name'), '') AS AdditionalFields_Name, count(*) AS count_ "
+        "FROM {src} GROUP BY 1"
+    ),
+}
+
+
+def dynamic_rows(table):
+    """Rows as comparable JSON strings (counts as integers, text as text)."""
+    out = []
+    for row in table.to_pylist():
+        out.append(json.dumps({k: (int(v) if isinstance(v, int) else ("" if v is None else str(v))) for k, v in row.items()},
+                              sort_keys=True))
+    return sorted(out)
+
+
+def run_dynamic(args):
+    import duckdb
+
+    exe = ROOT / "target" / "release" / "hunt-bench"
+    if not exe.exists():
+        sys.exit(f"{exe} is missing: cargo build --release -p benches --bin hunt-bench")
+    cmd = [str(exe), "--suite", "dynamic", "--runs", str(args.runs)]
+    cmd += ["--lake", str(args.lake)] if args.lake else ["--rows", str(args.rows)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    lake = args.lake or ROOT / "target" / "bench-lakes" / f"dynamic-{args.rows}"
+    src = f"read_parquet('{lake / 'DeviceEvents.parquet'}')"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; duckdb {duckdb.__version__}; "
+          f"{args.runs} runs after a warm-up, medians", file=sys.stderr)
+    con = duckdb.connect()
+    lines = [["query", "kql (ours)", "duckdb, json_extract_string + exact has", "speed-up"]]
+    failures = []
+    for line in out.splitlines():
+        o = json.loads(line)
+        key = o["hunt"]
+        ours_rows = sorted(json.dumps({k: (int(v) if isinstance(v, int) else str(v)) for k, v in r.items()}, sort_keys=True)
+                           for r in o["rows"])
+        sql = DYNAMIC[key].format(src=src)
+        median, result = timed(lambda: con.execute(sql).fetch_arrow_table(), args.runs)
+        same = dynamic_rows(result) == ours_rows
+        if not same:
+            failures.append(f"duckdb on {key}: rows differ from ours")
+        lines.append([key, f"{o['median_s']:.3f} s", f"{median:.3f} s" + ("" if same else " (rows differ)"),
+                      f"{median / o['median_s']:.2f}x"])
+    if args.markdown:
+        print("| " + " | ".join(lines[0]) + " |")
+        print("|" + "---|" * len(lines[0]))
+        for l in lines[1:]:
+            print("| " + " | ".join(l) + " |")
+    else:
+        widths = [max(len(l[i]) for l in lines) for i in range(len(lines[0]))]
+        for l in lines:
+            print("  ".join(c.ljust(w) for c, w in zip(l, widths)))
+    for f in failures:
+        print("MISMATCH: " + f, file=sys.stderr)
+    sys.exit(1 if failures else 0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lake", type=Path, help="a lake (default: the cached benchmark lake of --rows)")
@@ -215,7 +285,12 @@ def main():
                          "more samples than the engines' ratios)")
     ap.add_argument("--shuffled", action="store_true", help="also run on two shuffled copies of the lake: written with a page index (pyarrow) and by DuckDB (no page index)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--dynamic", action="store_true",
+                    help="time the dynamic queries (member access on AdditionalFields) against DuckDB's json_extract_string")
     args = ap.parse_args()
+    if args.dynamic:
+        run_dynamic(args)
+        return
     hunts = args.hunts.split(",")
     lake = args.lake
     if lake is None:

@@ -93,6 +93,40 @@ pub fn bench_lake(rows: u64, layout: Layout) -> Result<PathBuf, testdata::Error>
     Ok(dir)
 }
 
+/// The `dynamic` benchmark: `DeviceEvents` whose `AdditionalFields` holds JSON text (as a plain
+/// string column, the way Defender exports it), and the two queries timed over it.
+pub const DYNAMIC_QUERIES: [(&str, &str); 2] = [
+    ("command_has", r#"DeviceEvents | where parse_json(AdditionalFields).Command has "powershell" | count"#),
+    ("name_summarize", "DeviceEvents | summarize count() by tostring(parse_json(AdditionalFields).Name)"),
+];
+
+/// A lake of `rows` generated `DeviceEvents` rows with every documented column (the schema is
+/// read from `../shared/schema/tables/DeviceEvents.json`), zstd, 1M-row groups, time-ordered.
+/// Made on first use and reused (`target/bench-lakes/dynamic-<rows>`).
+///
+/// # Errors
+/// When the schema cannot be read or the lake cannot be written.
+pub fn dynamic_lake(rows: u64) -> Result<PathBuf, testdata::Error> {
+    use testdata::documented::{DocConfig, DocLakeOptions, DocumentedGenerator, load_schemas};
+    let dir = lakes_dir().join(format!("dynamic-{rows}"));
+    let marker = dir.join("DeviceEvents.parquet");
+    if marker.exists() {
+        return Ok(dir);
+    }
+    let schemas_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/schema/tables");
+    let schemas: Vec<_> = load_schemas(&schemas_dir)?.into_iter().filter(|s| s.name == "DeviceEvents").collect();
+    if schemas.is_empty() {
+        return Err(testdata::Error::Config(format!("no DeviceEvents schema in {}", schemas_dir.display())));
+    }
+    eprintln!("making the dynamic benchmark lake {} ...", dir.display());
+    let now = testdata::parse_rfc3339(NOW).map_err(testdata::Error::Config)?;
+    let config = DocConfig { rows, now, seed: 42, ..DocConfig::default() };
+    let generator = DocumentedGenerator::new(schemas, config);
+    let summary = testdata::documented::write_documented_lake(&generator, &dir, &DocLakeOptions::default())?;
+    eprint!("{summary}");
+    Ok(dir)
+}
+
 /// A context over a lake with the benchmark clock.
 ///
 /// # Errors

@@ -8,6 +8,7 @@
 //! hunt-bench --lake DIR [--runs 5] [--engine kql|datafusion|both]
 //! hunt-bench --rows 10000000 [--layout file|hive]   # a cached benchmark lake
 //! hunt-bench --rows 1000000 --explain --hunts B      # both engines' plans, side by side
+//! hunt-bench --suite dynamic --rows 10000000         # the `dynamic` queries over DeviceEvents
 //! ```
 
 // The binary sees the library's dependencies; it uses the library.
@@ -47,6 +48,9 @@ struct Cli {
     /// Print each engine's optimized logical and physical plans instead of timing them.
     #[arg(long)]
     explain: bool,
+    /// `seed` (the seed hunts) or `dynamic` (member access on `DeviceEvents.AdditionalFields`).
+    #[arg(long, default_value = "seed")]
+    suite: String,
 }
 
 async fn plan(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<datafusion::dataframe::DataFrame, String> {
@@ -72,7 +76,56 @@ async fn once(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<(f64, V
     Ok((secs, normalize(&batches).map_err(|e| e.to_string())?))
 }
 
+/// The `dynamic` suite: each query of [`benches::DYNAMIC_QUERIES`], ours only (the other
+/// engines' formulations are the harness's).
+async fn run_dynamic(cli: &Cli) -> Result<(), String> {
+    let lake = match &cli.lake {
+        Some(l) => l.clone(),
+        None => benches::dynamic_lake(cli.rows).map_err(|e| e.to_string())?,
+    };
+    let ctx = context(&lake).await.map_err(|e| e.to_string())?;
+    for (key, kql) in benches::DYNAMIC_QUERIES {
+        if !cli.hunts.is_empty() && !cli.hunts.iter().any(|h| h == key) {
+            continue;
+        }
+        if cli.explain {
+            let df = ctx.kql(kql).await.map_err(|e| e.to_string())?;
+            let batches =
+                df.explain(false, false).map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?;
+            println!("{key}:\n{text}");
+            continue;
+        }
+        let time = |ctx: KqlContext| async move {
+            let started = Instant::now();
+            let batches = ctx.kql(kql).await.map_err(|e| e.to_string())?.collect().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>((started.elapsed().as_secs_f64(), normalize(&batches).map_err(|e| e.to_string())?))
+        };
+        let rows = time(ctx.clone()).await?.1;
+        let mut times = Vec::with_capacity(cli.runs);
+        for _ in 0..cli.runs {
+            times.push(time(ctx.clone()).await?.0);
+        }
+        let line = json!({
+            "engine": "kql (ours)",
+            "hunt": key,
+            "kql": kql,
+            "median_s": median(&times),
+            "runs_s": times,
+            "rows": rows,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
+
 async fn run(cli: &Cli) -> Result<(), String> {
+    if cli.suite == "dynamic" {
+        return run_dynamic(cli).await;
+    }
+    if cli.suite != "seed" {
+        return Err(format!("unknown suite `{}`; use seed or dynamic", cli.suite));
+    }
     let lake = match &cli.lake {
         Some(l) => l.clone(),
         None => bench_lake(cli.rows, cli.layout).map_err(|e| e.to_string())?,

@@ -11,7 +11,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, LargeBinaryArray, StringBuilder};
+use datafusion::arrow::array::builder::make_view;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BinaryViewArray, LargeBinaryArray, StringBuilder,
+    StringViewArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
@@ -171,28 +175,34 @@ impl StepArg {
 /// Appends `tostring` of a JSON value's text: a string unescaped, null empty, anything else
 /// re-rendered compactly.
 pub(crate) fn append_text(out: &mut StringBuilder, value: &[u8], scratch: &mut String) {
+    scratch.clear();
+    write_text(value, scratch);
+    out.append_value(scratch.as_str());
+}
+
+/// `tostring` of a JSON value's text, appended to `out`.
+pub(crate) fn write_text(value: &[u8], out: &mut String) {
     match value.first() {
         Some(b'"') if !value.contains(&b'\\') && value.len() >= 2 => {
             match std::str::from_utf8(&value[1..value.len() - 1]) {
-                Ok(s) => out.append_value(s),
-                Err(_) => out.append_value(Dyn::parse(value).to_text()),
+                Ok(s) => out.push_str(s),
+                Err(_) => out.push_str(&Dyn::parse(value).to_text()),
             }
         }
-        Some(b'n') if value == b"null" => out.append_value(""),
-        Some(b't') if value == b"true" => out.append_value("true"),
-        Some(b'f') if value == b"false" => out.append_value("false"),
-        _ => {
-            scratch.clear();
-            match Dyn::parse(value) {
-                Dyn::String(s) => out.append_value(s),
-                Dyn::Null => out.append_value(""),
-                v => {
-                    v.write_json(scratch);
-                    out.append_value(scratch.as_str());
-                }
-            }
-        }
+        Some(b'n') if value == b"null" => {}
+        Some(b't') if value == b"true" => out.push_str("true"),
+        Some(b'f') if value == b"false" => out.push_str("false"),
+        _ => match Dyn::parse(value) {
+            Dyn::String(s) => out.push_str(&s),
+            Dyn::Null => {}
+            v => v.write_json(out),
+        },
     }
+}
+
+/// Bits of a view cache for an array of `len` values: between 6 and 12 (as the `has` family's).
+fn cache_bits(len: usize) -> u32 {
+    len.next_power_of_two().trailing_zeros().clamp(6, 12)
 }
 
 impl Get {
@@ -204,6 +214,13 @@ impl Get {
             let dict = d.as_any_dictionary();
             let values = self.evaluate(dict.values(), steps, dict.values().len())?;
             return Ok(datafusion::arrow::compute::take(values.as_ref(), dict.keys(), None)?);
+        }
+        // String views with a constant path: remembered by view, so a dictionary-encoded
+        // Parquet page (every row of one value shares its view) is read once per value.
+        if let DataType::BinaryView = d.data_type()
+            && steps.iter().all(StepArg::constant)
+        {
+            return self.views(d.as_binary_view(), steps);
         }
         let rows = JsonRows::new(d)?;
         let mut path: Vec<StepRef<'_>> = Vec::with_capacity(steps.len());
@@ -227,6 +244,76 @@ impl Get {
             }
             Ok(Arc::new(out.finish()))
         }
+    }
+
+    /// A binary-view array with a constant path, remembering recent results by view. The result
+    /// is a view array too, whose rows of one input view share one output view (so the next
+    /// operator, `has` or a group key, also sees repeats).
+    fn views(&self, a: &BinaryViewArray, steps: &[StepArg]) -> Result<ArrayRef> {
+        let n = a.len();
+        let path: Option<Vec<StepRef<'_>>> = steps.iter().map(|s| s.at(0)).collect();
+        let bits = cache_bits(n);
+        // No view has this value: its length field would be u32::MAX, beyond any buffer.
+        let mut keys = vec![u128::MAX; 1 << bits];
+        let mut outs = vec![(0u128, false); 1 << bits];
+        let views = a.views();
+        let mut out_views: Vec<u128> = Vec::with_capacity(n);
+        let mut valid = datafusion::arrow::array::BooleanBufferBuilder::new(n);
+        let mut buffer: Vec<u8> = Vec::new();
+        let mut scratch = String::new();
+        let empty = make_view(b"", 0, 0);
+        for (i, &view) in views.iter().enumerate() {
+            if a.is_null(i) {
+                out_views.push(empty);
+                valid.append(self.text);
+                continue;
+            }
+            let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let slot = (mixed >> (64 - bits)) as usize;
+            if keys[slot] == view {
+                let (v, ok) = outs[slot];
+                out_views.push(v);
+                valid.append(ok);
+                continue;
+            }
+            let text = a.value(i);
+            let reached = match &path {
+                Some(p) if !text.is_empty() => path::get(text, p).map(|(x, y)| &text[x..y]),
+                _ => None,
+            };
+            let (bytes, ok): (&[u8], bool) = if self.text {
+                scratch.clear();
+                if let Some(v) = reached {
+                    write_text(v, &mut scratch);
+                }
+                (scratch.as_bytes(), true)
+            } else {
+                match reached {
+                    Some(v) if v != b"null" => (v, true),
+                    _ => (b"", false),
+                }
+            };
+            let out = if bytes.len() <= 12 {
+                make_view(bytes, 0, 0)
+            } else {
+                let offset = u32::try_from(buffer.len()).map_err(|_| {
+                    datafusion::error::DataFusionError::Execution("a batch of member values over 4 GiB".into())
+                })?;
+                buffer.extend_from_slice(bytes);
+                make_view(bytes, 0, offset)
+            };
+            keys[slot] = view;
+            outs[slot] = (out, ok);
+            out_views.push(out);
+            valid.append(ok);
+        }
+        let nulls = Some(datafusion::arrow::buffer::NullBuffer::new(valid.finish())).filter(|n| n.null_count() > 0);
+        let buffers = vec![datafusion::arrow::buffer::Buffer::from_vec(buffer)];
+        Ok(if self.text {
+            Arc::new(StringViewArray::try_new(out_views.into(), buffers, nulls)?)
+        } else {
+            Arc::new(BinaryViewArray::try_new(out_views.into(), buffers, nulls)?)
+        })
     }
 
     /// The text of row `i` and the range the path reaches in it.
@@ -253,8 +340,15 @@ impl ScalarUDFImpl for Get {
     fn signature(&self) -> &Signature {
         &self.signature
     }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(if self.text { DataType::Utf8 } else { DYNAMIC_TYPE })
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        // Views in, views out (see [`Get::views`]).
+        let views = args.first() == Some(&DataType::BinaryView);
+        Ok(match (self.text, views) {
+            (true, true) => DataType::Utf8View,
+            (true, false) => DataType::Utf8,
+            (false, true) => DataType::BinaryView,
+            (false, false) => DYNAMIC_TYPE,
+        })
     }
     fn is_nullable(&self, _args: &[Expr], _schema: &dyn datafusion::common::ExprSchema) -> bool {
         !self.text
@@ -319,5 +413,39 @@ impl ScalarUDFImpl for DynamicOut {
             }
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The view-cached path gives the same values as the plain one, for repeats, nulls, short
+    /// and long results, strings that are not JSON and a path that misses.
+    #[test]
+    fn views_agree_with_the_plain_path() {
+        let texts: Vec<Option<&str>> = vec![
+            Some(r#"{"a":"short","b":1}"#),
+            Some(r#"{"a":"a value longer than twelve bytes","b":[1,2]}"#),
+            None,
+            Some(r#"{"a":"short","b":1}"#),
+            Some("not json at all"),
+            Some(""),
+            Some(r#"{"a":null}"#),
+            Some(r#"{"a":{"x":"y \"quoted\""}}"#),
+            Some(r#"{"a":"a value longer than twelve bytes","b":[1,2]}"#),
+            Some(r#"{"b":2}"#),
+        ];
+        let plain: ArrayRef = Arc::new(BinaryArray::from_iter(texts.iter().map(|t| t.map(str::as_bytes))));
+        let views: ArrayRef = Arc::new(BinaryViewArray::from_iter(texts.iter().map(|t| t.map(str::as_bytes))));
+        for text in [true, false] {
+            let get = Get { text, signature: Signature::variadic_any(Volatility::Immutable) };
+            let steps = [StepArg::Key(Some("a".into()))];
+            let a = get.evaluate(&plain, &steps, texts.len()).expect("plain");
+            let b = get.evaluate(&views, &steps, texts.len()).expect("views");
+            let target = if text { DataType::Utf8 } else { DataType::Binary };
+            let b = datafusion::arrow::compute::cast(&b, &target).expect("cast");
+            assert_eq!(a.as_ref(), b.as_ref(), "text = {text}");
+        }
     }
 }
