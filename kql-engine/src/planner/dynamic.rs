@@ -60,8 +60,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     format!("`{root}` is a string; members can only be read from a dynamic value"),
                 )
                 .with_help(format!(
-                    "parse it first: parse_json({root}){} (or load the documented table schemas, which type \
-                     JSON columns such as AdditionalFields as dynamic)",
+                    "parse it first: parse_json({root}){} (a lake column that a table's documented schema types \
+                     as dynamic, such as DeviceEvents.AdditionalFields, reads as dynamic once the documented \
+                     schemas are loaded)",
                     &e.to_string()[root.to_string().len()..]
                 )));
             }

@@ -26,6 +26,8 @@ use crate::dynamic::arrow::{JsonRows, native_to_json};
 use crate::dynamic::path::{self, StepRef};
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, is_json_type, json_extension_metadata};
 
+use super::memo::{Memo, Memos};
+
 /// `kql_dynamic(x)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ToDynamic {
@@ -94,10 +96,12 @@ impl ScalarUDFImpl for ToDynamic {
 }
 
 /// `kql_get` and `kql_get_text`.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug)]
 pub struct Get {
     /// `kql_get_text`: the reached value as `tostring` gives it.
     text: bool,
+    /// Results remembered across batches (see [`super::memo`]); not part of the identity.
+    memos: Memos,
     signature: Signature,
 }
 
@@ -114,7 +118,28 @@ pub fn get_text(d: Expr, steps: Vec<Expr>) -> Expr {
 fn call_get(text: bool, d: Expr, steps: Vec<Expr>) -> Expr {
     let mut args = vec![d];
     args.extend(steps);
-    ScalarUDF::new_from_impl(Get { text, signature: Signature::variadic_any(Volatility::Immutable) }).call(args)
+    ScalarUDF::new_from_impl(Get::new(text)).call(args)
+}
+
+impl Get {
+    fn new(text: bool) -> Self {
+        Self { text, memos: Memos::default(), signature: Signature::variadic_any(Volatility::Immutable) }
+    }
+}
+
+impl PartialEq for Get {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.signature == other.signature
+    }
+}
+
+impl Eq for Get {}
+
+impl std::hash::Hash for Get {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+        self.signature.hash(state);
+    }
 }
 
 /// The arguments of a `kql_get` call (the value, then the steps), if `e` is one: member access
@@ -200,11 +225,6 @@ pub(crate) fn write_text(value: &[u8], out: &mut String) {
     }
 }
 
-/// Bits of a view cache for an array of `len` values: between 6 and 12 (as the `has` family's).
-fn cache_bits(len: usize) -> u32 {
-    len.next_power_of_two().trailing_zeros().clamp(6, 12)
-}
-
 impl Get {
     fn evaluate(&self, d: &ArrayRef, steps: &[StepArg], n: usize) -> Result<ArrayRef> {
         // A dictionary with a constant path: each distinct value once.
@@ -250,70 +270,99 @@ impl Get {
     /// is a view array too, whose rows of one input view share one output view (so the next
     /// operator, `has` or a group key, also sees repeats).
     fn views(&self, a: &BinaryViewArray, steps: &[StepArg]) -> Result<ArrayRef> {
+        // What the memo's results are of: the kind of result and the path.
+        let mut tag = vec![u8::from(self.text)];
+        for s in steps {
+            match s.at(0) {
+                Some(StepRef::Key(k)) => {
+                    tag.push(b'k');
+                    tag.extend_from_slice(&(k.len() as u64).to_le_bytes());
+                    tag.extend_from_slice(k.as_bytes());
+                }
+                Some(StepRef::Index(x)) => {
+                    tag.push(b'i');
+                    tag.extend_from_slice(&x.to_le_bytes());
+                }
+                None => tag.push(b'n'),
+            }
+        }
+        let mut memo = self.memos.take(&tag, a.data_buffers().first());
+        let out = self.views_with(a, steps, &mut memo);
+        self.memos.give(memo);
+        out
+    }
+
+    fn views_with(&self, a: &BinaryViewArray, steps: &[StepArg], memo: &mut Memo) -> Result<ArrayRef> {
         let n = a.len();
         let path: Option<Vec<StepRef<'_>>> = steps.iter().map(|s| s.at(0)).collect();
-        let bits = cache_bits(n);
-        // No view has this value: its length field would be u32::MAX, beyond any buffer.
-        let mut keys = vec![u128::MAX; 1 << bits];
-        let mut outs = vec![(0u128, false); 1 << bits];
-        let views = a.views();
+        let data = a.data_buffers();
+        memo.begin_batch(data);
         let mut out_views: Vec<u128> = Vec::with_capacity(n);
         let mut valid = datafusion::arrow::array::BooleanBufferBuilder::new(n);
-        let mut buffer: Vec<u8> = Vec::new();
         let mut scratch = String::new();
         let empty = make_view(b"", 0, 0);
-        for (i, &view) in views.iter().enumerate() {
+        for (i, &view) in a.views().iter().enumerate() {
             if a.is_null(i) {
                 out_views.push(empty);
                 valid.append(self.text);
                 continue;
             }
-            let mixed = (view as u64 ^ (view >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let slot = (mixed >> (64 - bits)) as usize;
-            if keys[slot] == view {
-                let (v, ok) = outs[slot];
-                out_views.push(v);
-                valid.append(ok);
-                continue;
-            }
-            let text = a.value(i);
-            let reached = match &path {
-                Some(p) if !text.is_empty() => path::get(text, p).map(|(x, y)| &text[x..y]),
-                _ => None,
-            };
-            let (bytes, ok): (&[u8], bool) = if self.text {
-                scratch.clear();
-                if let Some(v) = reached {
-                    write_text(v, &mut scratch);
-                }
-                (scratch.as_bytes(), true)
-            } else {
-                match reached {
-                    Some(v) if v != b"null" => (v, true),
-                    _ => (b"", false),
+            let key = Memo::key(view, data);
+            let (out, ok) = match key.and_then(|k| memo.get(k)) {
+                Some(hit) => hit,
+                None => {
+                    let (bytes, ok) = self.compute(a.value(i), path.as_deref(), &mut scratch);
+                    (memo.put(key, view, data, bytes, ok)?, ok)
                 }
             };
-            let out = if bytes.len() <= 12 {
-                make_view(bytes, 0, 0)
-            } else {
-                let offset = u32::try_from(buffer.len()).map_err(|_| {
-                    datafusion::error::DataFusionError::Execution("a batch of member values over 4 GiB".into())
-                })?;
-                buffer.extend_from_slice(bytes);
-                make_view(bytes, 0, offset)
-            };
-            keys[slot] = view;
-            outs[slot] = (out, ok);
             out_views.push(out);
             valid.append(ok);
         }
+        let buffers = memo.finish_batch();
         let nulls = Some(datafusion::arrow::buffer::NullBuffer::new(valid.finish())).filter(|n| n.null_count() > 0);
-        let buffers = vec![datafusion::arrow::buffer::Buffer::from_vec(buffer)];
-        Ok(if self.text {
-            Arc::new(StringViewArray::try_new(out_views.into(), buffers, nulls)?)
+        let views: datafusion::arrow::buffer::ScalarBuffer<u128> = out_views.into();
+        // Every view is checked in test builds; the release build trusts their construction.
+        #[cfg(debug_assertions)]
+        if self.text {
+            StringViewArray::try_new(views.clone(), buffers.clone(), nulls.clone())?;
         } else {
-            Arc::new(BinaryViewArray::try_new(out_views.into(), buffers, nulls)?)
+            BinaryViewArray::try_new(views.clone(), buffers.clone(), nulls.clone())?;
+        }
+        // SAFETY: `try_new` would accept these parts (what the test-build check above verifies):
+        // each view is `make_view` of a result's bytes, inline or at that result's own range of
+        // a result chunk; a chunk is only ever appended to until it is frozen, and a view's chunk
+        // index is the position of its chunk in `buffers` (the memo hands out views only for the
+        // chunks it returns, see `Memo::finish_batch`). A text result is the bytes of a `String`
+        // (`compute` writes text results into one), so it is UTF-8. Validating per row would cost
+        // a fifth of a dictionary-encoded scan.
+        Ok(unsafe {
+            if self.text {
+                Arc::new(StringViewArray::new_unchecked(views, buffers, nulls))
+            } else {
+                Arc::new(BinaryViewArray::new_unchecked(views, buffers, nulls))
+            }
         })
+    }
+
+    /// The result for one value's text with a constant path (`None`: a null step), borrowing
+    /// the text or `scratch`; with its validity.
+    fn compute<'a>(&self, text: &'a [u8], path: Option<&[StepRef<'_>]>, scratch: &'a mut String) -> (&'a [u8], bool) {
+        let reached = match path {
+            Some(p) if !text.is_empty() => path::get(text, p).map(|(x, y)| &text[x..y]),
+            _ => None,
+        };
+        if self.text {
+            scratch.clear();
+            if let Some(v) = reached {
+                write_text(v, scratch);
+            }
+            (scratch.as_bytes(), true)
+        } else {
+            match reached {
+                Some(v) if v != b"null" => (v, true),
+                _ => (b"", false),
+            }
+        }
     }
 
     /// The text of row `i` and the range the path reaches in it.
@@ -439,7 +488,7 @@ mod tests {
         let plain: ArrayRef = Arc::new(BinaryArray::from_iter(texts.iter().map(|t| t.map(str::as_bytes))));
         let views: ArrayRef = Arc::new(BinaryViewArray::from_iter(texts.iter().map(|t| t.map(str::as_bytes))));
         for text in [true, false] {
-            let get = Get { text, signature: Signature::variadic_any(Volatility::Immutable) };
+            let get = Get::new(text);
             let steps = [StepArg::Key(Some("a".into()))];
             let a = get.evaluate(&plain, &steps, texts.len()).expect("plain");
             let b = get.evaluate(&views, &steps, texts.len()).expect("views");
@@ -447,5 +496,39 @@ mod tests {
             let b = datafusion::arrow::compute::cast(&b, &target).expect("cast");
             assert_eq!(a.as_ref(), b.as_ref(), "text = {text}");
         }
+    }
+
+    /// Batches that share a dictionary buffer (as a dictionary-encoded Parquet page gives them)
+    /// reuse each other's results, and still agree with the plain path.
+    #[test]
+    fn batches_of_one_dictionary_share_results() {
+        let dictionary: Vec<&str> = vec![
+            r#"{"Command":"powershell -enc AAAA","Name":"first"}"#,
+            r#"{"Command":"cmd /c whoami","Name":"a name over twelve bytes"}"#,
+            r#"{"Name":null}"#,
+        ];
+        let mut bytes = Vec::new();
+        let mut views = Vec::new();
+        for d in &dictionary {
+            views.push(make_view(d.as_bytes(), 0, bytes.len() as u32));
+            bytes.extend_from_slice(d.as_bytes());
+        }
+        let buffer = datafusion::arrow::buffer::Buffer::from_vec(bytes);
+        let batch = |keys: &[usize]| -> ArrayRef {
+            let v: Vec<u128> = keys.iter().map(|&k| views[k]).collect();
+            Arc::new(BinaryViewArray::try_new(v.into(), vec![buffer.clone()], None).expect("views"))
+        };
+        let get = Get::new(true);
+        let steps = [StepArg::Key(Some("Name".into()))];
+        for keys in [&[0, 1, 2, 1, 0][..], &[2, 2, 1, 0, 1, 1]] {
+            let a = batch(keys);
+            let out = get.evaluate(&a, &steps, keys.len()).expect("views");
+            let plain = datafusion::arrow::compute::cast(&a, &DataType::Binary).expect("cast");
+            let expected = get.evaluate(&plain, &steps, keys.len()).expect("plain");
+            let out = datafusion::arrow::compute::cast(&out, &DataType::Utf8).expect("cast");
+            assert_eq!(out.as_ref(), expected.as_ref());
+        }
+        let memo = get.memos.take(&[1, b'k', 4, 0, 0, 0, 0, 0, 0, 0, b'N', b'a', b'm', b'e'], Some(&buffer));
+        assert_eq!(memo.hits_for_test(), 6 + 5 - 3, "the second batch parses nothing");
     }
 }

@@ -5,6 +5,7 @@
 //! | `access.rs` | `parse_json`/`todynamic`, member access `d.a[0]`, `tostring(d.a)`, the result edge |
 //! | `convert.rs` | `tolong`, `toint`, `toreal`, `tobool`, `todatetime`, `totimespan`, `toguid` of `dynamic` |
 //! | `expand.rs` | the element lists, item indexes and `to typeof()` of `mv-expand` |
+//! | `memo.rs` | member-access results remembered across batches, by where each value's bytes live |
 //! | `rowwise.rs` | the registry of row-wise functions over whole values (bags, arrays, sets, `gettype`, ...) |
 
 pub mod access;
@@ -12,6 +13,7 @@ pub mod aggregate;
 pub mod convert;
 pub mod expand;
 pub mod jsonpath;
+mod memo;
 pub mod rowwise;
 
 use std::sync::Arc;
