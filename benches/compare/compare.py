@@ -17,7 +17,9 @@ With --dynamic it times the `dynamic` queries instead: member access on the JSON
 `DeviceEvents.AdditionalFields` (a plain string column) by our engine (`parse_json(...).Command
 has "powershell"`, and `summarize count() by tostring(parse_json(...).Name)`) and by DuckDB's
 `json_extract_string` on the same file, with an exact `has` (an ILIKE prefilter AND a boundary
-regex on the extracted value), and checks that the rows agree.
+regex on the extracted value), and checks that the rows agree. With --dynamic --copies it
+also runs on copies of the file written by pyarrow and by DuckDB with their defaults (the
+rows in their order: the copies test the writers, not the order).
 """
 
 import argparse
@@ -232,34 +234,69 @@ def dynamic_rows(table):
     return sorted(out)
 
 
+def dynamic_copies(lake):
+    """`DeviceEvents` as other tools write it: pyarrow with its defaults (snappy, dictionary
+    pages, 1Mi-row groups) and DuckDB with its defaults (snappy, 122,880-row groups)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    copies = []
+    for label, suffix in (("pyarrow-written", "pyarrow"), ("DuckDB-written", "duckdb")):
+        dest = lake.parent / f"{lake.name}-{suffix}"
+        target = dest / "DeviceEvents.parquet"
+        if not target.exists():
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir(parents=True)
+            tmp = dest / "DeviceEvents.parquet.tmp"
+            if suffix == "duckdb":
+                duckdb.connect().execute(
+                    f"COPY (SELECT * FROM read_parquet('{lake / 'DeviceEvents.parquet'}')) TO '{tmp}' (FORMAT parquet)")
+            else:
+                source = pq.ParquetFile(lake / "DeviceEvents.parquet")
+                with pq.ParquetWriter(tmp, source.schema_arrow) as writer:
+                    for batch in source.iter_batches(batch_size=1 << 20):
+                        writer.write_batch(batch)
+            tmp.rename(target)
+        copies.append((label, dest))
+    return copies
+
+
 def run_dynamic(args):
     import duckdb
 
     exe = ROOT / "target" / "release" / "hunt-bench"
     if not exe.exists():
         sys.exit(f"{exe} is missing: cargo build --release -p benches --bin hunt-bench")
-    cmd = [str(exe), "--suite", "dynamic", "--runs", str(args.runs)]
-    cmd += ["--lake", str(args.lake)] if args.lake else ["--rows", str(args.rows)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    lake = args.lake or ROOT / "target" / "bench-lakes" / f"dynamic-{args.rows}"
-    src = f"read_parquet('{lake / 'DeviceEvents.parquet'}')"
+    lake = args.lake
+    if lake is None:
+        lake = ROOT / "target" / "bench-lakes" / f"dynamic-{args.rows}"
+        if not (lake / "DeviceEvents.parquet").exists():
+            subprocess.run([str(exe), "--suite", "dynamic", "--rows", str(args.rows), "--runs", "0"], check=True,
+                           capture_output=True)
+    lakes = [("generated" if args.lake is None else lake.name, lake)]
+    if args.copies:
+        lakes += dynamic_copies(lake)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; duckdb {duckdb.__version__}; "
           f"{args.runs} runs after a warm-up, medians", file=sys.stderr)
     con = duckdb.connect()
-    lines = [["query", "kql (ours)", "duckdb, json_extract_string + exact has", "speed-up"]]
+    lines = [["files", "query", "kql (ours)", "duckdb, json_extract_string + exact has", "speed-up"]]
     failures = []
-    for line in out.splitlines():
-        o = json.loads(line)
-        key = o["hunt"]
-        ours_rows = sorted(json.dumps({k: (int(v) if isinstance(v, int) else str(v)) for k, v in r.items()}, sort_keys=True)
-                           for r in o["rows"])
-        sql = DYNAMIC[key].format(src=src)
-        median, result = timed(lambda: con.execute(sql).fetch_arrow_table(), args.runs)
-        same = dynamic_rows(result) == ours_rows
-        if not same:
-            failures.append(f"duckdb on {key}: rows differ from ours")
-        lines.append([key, f"{o['median_s']:.3f} s", f"{median:.3f} s" + ("" if same else " (rows differ)"),
-                      f"{median / o['median_s']:.2f}x"])
+    for label, path in lakes:
+        cmd = [str(exe), "--suite", "dynamic", "--runs", str(args.runs), "--lake", str(path)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        src = f"read_parquet('{path / 'DeviceEvents.parquet'}')"
+        for line in out.splitlines():
+            o = json.loads(line)
+            key = o["hunt"]
+            ours_rows = sorted(json.dumps({k: (int(v) if isinstance(v, int) else str(v)) for k, v in r.items()},
+                                          sort_keys=True) for r in o["rows"])
+            sql = DYNAMIC[key].format(src=src)
+            median, result = timed(lambda: con.execute(sql).fetch_arrow_table(), args.runs)
+            same = dynamic_rows(result) == ours_rows
+            if not same:
+                failures.append(f"duckdb on {key} ({label}): rows differ from ours")
+            lines.append([label, key, f"{o['median_s']:.3f} s", f"{median:.3f} s" + ("" if same else " (rows differ)"),
+                          f"{median / o['median_s']:.2f}x"])
     if args.markdown:
         print("| " + " | ".join(lines[0]) + " |")
         print("|" + "---|" * len(lines[0]))
@@ -284,6 +321,8 @@ def main():
                     help="runs of ours and the hand-written plan (interleaved; the KQL layer's few percent need "
                          "more samples than the engines' ratios)")
     ap.add_argument("--shuffled", action="store_true", help="also run on two shuffled copies of the lake: written with a page index (pyarrow) and by DuckDB (no page index)")
+    ap.add_argument("--copies", action="store_true",
+                    help="with --dynamic: also run on copies of DeviceEvents written by pyarrow and by DuckDB with their defaults")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--dynamic", action="store_true",
                     help="time the dynamic queries (member access on AdditionalFields) against DuckDB's json_extract_string")

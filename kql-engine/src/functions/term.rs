@@ -11,7 +11,7 @@
 //! `memmem`, with boundaries decided by Unicode general category.
 //!
 //! Runs of ASCII values laid end to end (an Arrow string array's value buffer) are searched
-//! in one pass ([`TermMatcher::scan_ascii`]): lower-cased once, then a SIMD substring search
+//! in one pass (`TermMatcher::scan_ascii`): lower-cased once, then a SIMD substring search
 //! (`memmem` for one needle, a case-sensitive Aho-Corasick automaton with its packed
 //! prefilter for several), each candidate mapped to its value and checked against that value's
 //! edges. Per-value search pays the automaton's start-up for every value; this pays it once.

@@ -311,8 +311,14 @@ impl Get {
             let (out, ok) = match key.and_then(|k| memo.get(k)) {
                 Some(hit) => hit,
                 None => {
-                    let (bytes, ok) = self.compute(a.value(i), path.as_deref(), &mut scratch);
-                    (memo.put(key, view, data, bytes, ok)?, ok)
+                    let text = a.value(i);
+                    if let Some((bytes, ok)) = memo.by_text(text) {
+                        (memo.put(key, view, data, &bytes, ok)?, ok)
+                    } else {
+                        let (bytes, ok) = self.compute(text, path.as_deref(), &mut scratch);
+                        memo.put_text(text, bytes, ok);
+                        (memo.put(key, view, data, bytes, ok)?, ok)
+                    }
                 }
             };
             out_views.push(out);
@@ -530,5 +536,24 @@ mod tests {
         }
         let memo = get.memos.take(&[1, b'k', 4, 0, 0, 0, 0, 0, 0, 0, b'N', b'a', b'm', b'e'], Some(&buffer));
         assert_eq!(memo.hits_for_test(), 6 + 5 - 3, "the second batch parses nothing");
+    }
+
+    /// Rows that repeat a text at their own addresses (a plain-encoded page, or the next row
+    /// group's dictionary) reuse the result by text.
+    #[test]
+    fn repeated_texts_at_other_addresses_share_results_by_text() {
+        let text = r#"{"Name":"a name over twelve bytes","Other":[1,2,3]}"#;
+        let get = Get::new(true);
+        let steps = [StepArg::Key(Some("Name".into()))];
+        let rows: Vec<Option<&str>> = vec![Some(text); 4];
+        for _ in 0..2 {
+            // Each row's bytes are their own: a fresh buffer per batch, one copy per row.
+            let a: ArrayRef = Arc::new(BinaryViewArray::from_iter(rows.iter().map(|t| t.map(str::as_bytes))));
+            let out = get.evaluate(&a, &steps, rows.len()).expect("views");
+            let out = datafusion::arrow::compute::cast(&out, &DataType::Utf8).expect("cast");
+            assert_eq!(out.as_string::<i32>().iter().collect::<Vec<_>>(), vec![Some("a name over twelve bytes"); 4]);
+        }
+        let memo = get.memos.take(&[1, b'k', 4, 0, 0, 0, 0, 0, 0, 0, b'N', b'a', b'm', b'e'], None);
+        assert_eq!(memo.hits_for_test(), 7, "one parse for eight rows");
     }
 }

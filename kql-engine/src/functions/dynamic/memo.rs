@@ -14,8 +14,10 @@
 //! array shares (nothing is copied per row). The memo holds at most [`MAX_BUFFERS`] input
 //! buffers and [`MAX_RESULTS`] bytes of results between batches, and forgets everything (between
 //! batches) when either is exceeded or a batch no longer points into a buffer it holds (the
-//! next row group). A memo that seldom hits (plain-encoded pages, where each row's bytes are their own)
-//! stops remembering beyond one batch.
+//! next row group). Results are also kept by the input's text (bounded, and kept when the rest
+//! is forgotten): the next row group's dictionary mostly repeats the texts of the last, and a
+//! plain-encoded page repeats texts at each row's own address. A memo that seldom hits (texts
+//! that are each their own) stops remembering beyond one batch.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,6 +34,9 @@ const MAX_RESULTS: usize = 16 << 20;
 const PROBATION: u64 = 1 << 16;
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A result remembered by text: its bytes and validity.
+type TextResult = (Box<[u8]>, bool);
 
 /// The bit of a result's number that says it is null.
 const NULL: u32 = 1 << 31;
@@ -67,7 +72,15 @@ pub(crate) struct Memo {
     hits: u64,
     /// Remember within one batch only.
     per_batch: bool,
+    /// Results by the input's bytes: for the same texts in the next row group's dictionary, and
+    /// for plain-encoded pages whose rows repeat texts at their own addresses. Kept when the
+    /// rest is forgotten; bounded by [`MAX_TEXTS`] bytes.
+    texts: FastMap<Box<[u8]>, TextResult>,
+    text_bytes: usize,
 }
+
+/// Bytes of inputs and results the memo keeps by text.
+const MAX_TEXTS: usize = 16 << 20;
 
 impl Memo {
     /// The key of the value that `view` of an array with data buffers `buffers` describes:
@@ -94,6 +107,30 @@ impl Memo {
         self.hits += 1;
         let view = self.results[(r & !NULL) as usize];
         Some((view, r & NULL == 0))
+    }
+
+    /// The result remembered for an input text (from an earlier row group or another row), once
+    /// the lookup by key has missed.
+    pub(crate) fn by_text(&mut self, text: &[u8]) -> Option<TextResult> {
+        if self.per_batch {
+            return None;
+        }
+        let found = self.texts.get(text).cloned();
+        self.hits += u64::from(found.is_some());
+        found
+    }
+
+    /// Remembers `result` for an input text.
+    pub(crate) fn put_text(&mut self, text: &[u8], result: &[u8], valid: bool) {
+        if self.per_batch {
+            return;
+        }
+        if self.text_bytes + text.len() + result.len() > MAX_TEXTS {
+            self.texts.clear();
+            self.text_bytes = 0;
+        }
+        self.text_bytes += text.len() + result.len();
+        self.texts.insert(text.into(), (result.into(), valid));
     }
 
     /// Remembers `result` for the value `view` of an array with data buffers `buffers` (its key
@@ -168,6 +205,8 @@ impl Memo {
         let buffers = self.chunks.clone();
         if !self.per_batch && self.lookups >= PROBATION && self.hits * 2 < self.lookups {
             self.per_batch = true;
+            self.texts = FastMap::default();
+            self.text_bytes = 0;
         }
         if self.per_batch || self.inputs.len() > MAX_BUFFERS || self.chunk_bytes > MAX_RESULTS {
             self.forget();
