@@ -124,6 +124,22 @@ def normalize(table):
     return sorted(out)
 
 
+def report(lines, failures, markdown):
+    """Prints the table (a header row, then rows of cells) and any mismatches; exits 1 on one."""
+    if markdown:
+        print("| " + " | ".join(lines[0]) + " |")
+        print("|" + "---|" * len(lines[0]))
+        for l in lines[1:]:
+            print("| " + " | ".join(l) + " |")
+    else:
+        widths = [max(len(l[i]) for l in lines) for i in range(len(lines[0]))]
+        for l in lines:
+            print("  ".join(c.ljust(w) for c, w in zip(l, widths)))
+    for f in failures:
+        print("MISMATCH: " + f, file=sys.stderr)
+    sys.exit(1 if failures else 0)
+
+
 def timed(fn, runs):
     result = fn()  # warm-up
     times = []
@@ -297,18 +313,7 @@ def run_dynamic(args):
                 failures.append(f"duckdb on {key} ({label}): rows differ from ours")
             lines.append([label, key, f"{o['median_s']:.3f} s", f"{median:.3f} s" + ("" if same else " (rows differ)"),
                           f"{median / o['median_s']:.2f}x"])
-    if args.markdown:
-        print("| " + " | ".join(lines[0]) + " |")
-        print("|" + "---|" * len(lines[0]))
-        for l in lines[1:]:
-            print("| " + " | ".join(l) + " |")
-    else:
-        widths = [max(len(l[i]) for l in lines) for i in range(len(lines[0]))]
-        for l in lines:
-            print("  ".join(c.ljust(w) for c, w in zip(l, widths)))
-    for f in failures:
-        print("MISMATCH: " + f, file=sys.stderr)
-    sys.exit(1 if failures else 0)
+    report(lines, failures, args.markdown)
 
 
 def main():
@@ -409,18 +414,7 @@ def main():
         cells.append(f"{row['layer'] * 100:+.1f}%" if row["layer"] is not None else "n/a")
         cells.append(f"{min(others) / ours_t:.2f}x" if others and ours_t else "n/a")
         lines.append(cells)
-    if args.markdown:
-        print("| " + " | ".join(lines[0]) + " |")
-        print("|" + "---|" * len(lines[0]))
-        for l in lines[1:]:
-            print("| " + " | ".join(l) + " |")
-    else:
-        widths = [max(len(l[i]) for l in lines) for i in range(len(header))]
-        for l in lines:
-            print("  ".join(c.ljust(w) for c, w in zip(l, widths)))
-    for f in failures:
-        print("MISMATCH: " + f, file=sys.stderr)
-    sys.exit(1 if failures else 0)
+    report(lines, failures, args.markdown)
 
 
 if __name__ == "__main__":

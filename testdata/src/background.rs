@@ -32,14 +32,7 @@ struct Draws {
     n: usize,
     times: Vec<i64>,
     report_ids: Vec<i64>,
-    device: UInt32Array,
-    account: UInt32Array,
-    init_account: UInt32Array,
-    image: UInt32Array,
-    init_image: UInt32Array,
-    parent_image: UInt32Array,
-    command: UInt32Array,
-    init_command: UInt32Array,
+    ent: Entities,
     pid: Vec<i64>,
     init_pid: Vec<i64>,
     parent_pid: Vec<i64>,
@@ -53,10 +46,26 @@ fn u32s(v: Vec<u32>) -> UInt32Array {
     UInt32Array::from(v)
 }
 
-impl Draws {
-    fn new(pools: &Pools, mut rng: ChaCha8Rng, times: Vec<i64>, first_report_id: i64) -> Self {
-        let n = times.len();
-        let devices = pools.devices.id.sampler.many(&mut rng, n);
+/// Who and what each row of a batch is about: its device, accounts, process images and
+/// command lines (pool indexes), drawn together so they agree (an account is mostly its
+/// device's primary user, a command line belongs to its image). Shared by the Defender lake and
+/// the documented tables.
+#[derive(Debug)]
+pub(crate) struct Entities {
+    pub(crate) device: UInt32Array,
+    pub(crate) account: UInt32Array,
+    pub(crate) init_account: UInt32Array,
+    pub(crate) image: UInt32Array,
+    pub(crate) init_image: UInt32Array,
+    pub(crate) parent_image: UInt32Array,
+    pub(crate) command: UInt32Array,
+    pub(crate) init_command: UInt32Array,
+}
+
+impl Entities {
+    /// Draws `n` rows' entities from `rng`.
+    pub(crate) fn draw(pools: &Pools, rng: &mut ChaCha8Rng, n: usize) -> Self {
+        let devices = pools.devices.id.sampler.many(rng, n);
         // Most events on a device run as its primary user or a service account.
         let accounts: Vec<u32> = devices
             .iter()
@@ -64,20 +73,37 @@ impl Draws {
                 if rng.random_bool(0.55) {
                     pools.devices.primary_account[d as usize]
                 } else {
-                    pools.accounts.sampler.sample(&mut rng)
+                    pools.accounts.sampler.sample(rng)
                 }
             })
             .collect();
         let init_accounts: Vec<u32> = accounts.iter().map(|&a| if rng.random_bool(0.8) { a } else { 0 }).collect();
-        let images = pools.images.sampler.many(&mut rng, n);
-        let init_images = pools.images.initiating.many(&mut rng, n);
-        let parent_images = pools.images.initiating.many(&mut rng, n);
+        let images = pools.images.sampler.many(rng, n);
+        let init_images = pools.images.initiating.many(rng, n);
+        let parent_images = pools.images.initiating.many(rng, n);
         let pick_command = |rng: &mut ChaCha8Rng, img: u32| {
             let i = img as usize;
             pools.images.cmd_start[i] + rng.random_range(0..pools.images.cmd_count[i].max(1))
         };
-        let commands: Vec<u32> = images.iter().map(|&i| pick_command(&mut rng, i)).collect();
-        let init_commands: Vec<u32> = init_images.iter().map(|&i| pick_command(&mut rng, i)).collect();
+        let commands: Vec<u32> = images.iter().map(|&i| pick_command(rng, i)).collect();
+        let init_commands: Vec<u32> = init_images.iter().map(|&i| pick_command(rng, i)).collect();
+        Self {
+            device: u32s(devices),
+            account: u32s(accounts),
+            init_account: u32s(init_accounts),
+            image: u32s(images),
+            init_image: u32s(init_images),
+            parent_image: u32s(parent_images),
+            command: u32s(commands),
+            init_command: u32s(init_commands),
+        }
+    }
+}
+
+impl Draws {
+    fn new(pools: &Pools, mut rng: ChaCha8Rng, times: Vec<i64>, first_report_id: i64) -> Self {
+        let n = times.len();
+        let ent = Entities::draw(pools, &mut rng, n);
         let mut pid = || (0..n).map(|_| 4 * i64::from(rng.next_u32() % 16_000 + 1)).collect::<Vec<i64>>();
         let (p1, p2, p3) = (pid(), pid(), pid());
         let init_age = (0..n).map(|_| rng.random_range(1..86_400) * NANOS_PER_SECOND).collect();
@@ -87,14 +113,7 @@ impl Draws {
             n,
             report_ids: (0..n as i64).map(|i| first_report_id + i).collect(),
             times,
-            device: u32s(devices),
-            account: u32s(accounts),
-            init_account: u32s(init_accounts),
-            image: u32s(images),
-            init_image: u32s(init_images),
-            parent_image: u32s(parent_images),
-            command: u32s(commands),
-            init_command: u32s(init_commands),
+            ent,
             pid: p1,
             init_pid: p2,
             parent_pid: p3,
@@ -176,8 +195,8 @@ impl Background<'_> {
             "Timestamp" | "ProcessCreationTime" => self.time(&d.times),
             "InitiatingProcessCreationTime" => self.time(&minus(&d.times, &d.init_age)),
             "InitiatingProcessParentCreationTime" => self.time(&minus(&minus(&d.times, &d.init_age), &d.parent_age)),
-            "DeviceId" => s(p.devices.id.strings(), &d.device)?,
-            "DeviceName" => s(&p.devices.name, &d.device)?,
+            "DeviceId" => s(p.devices.id.strings(), &d.ent.device)?,
+            "DeviceName" => s(&p.devices.name, &d.ent.device)?,
             "ReportId" => Arc::new(Int64Array::from(d.report_ids.clone())),
             "ActionType" => match table {
                 Table::DeviceProcessEvents => self.fixed(n, "ProcessCreated")?,
@@ -199,20 +218,20 @@ impl Background<'_> {
                 let idx = u32s(p.file_name.sampler.many(&mut d.rng, n));
                 if name == "FileName" { s(p.file_name.strings(), &idx)? } else { s(&p.file_path, &idx)? }
             }
-            "FileName" => s(&img.file_name, &d.image)?,
-            "FolderPath" => s(&img.folder_path, &d.image)?,
-            "SHA1" => s(&img.sha1, &d.image)?,
-            "SHA256" => s(&img.sha256, &d.image)?,
-            "MD5" => s(&img.md5, &d.image)?,
-            "FileSize" => by_index(&img.size, &d.image),
-            "ProcessVersionInfoCompanyName" => s(&img.company, &d.image)?,
-            "ProcessVersionInfoProductName" => s(&img.product, &d.image)?,
-            "ProcessVersionInfoProductVersion" => s(&img.version, &d.image)?,
-            "ProcessVersionInfoInternalFileName" => s(&img.internal_name, &d.image)?,
-            "ProcessVersionInfoOriginalFileName" => s(&img.original_name, &d.image)?,
-            "ProcessVersionInfoFileDescription" => s(&img.description, &d.image)?,
+            "FileName" => s(&img.file_name, &d.ent.image)?,
+            "FolderPath" => s(&img.folder_path, &d.ent.image)?,
+            "SHA1" => s(&img.sha1, &d.ent.image)?,
+            "SHA256" => s(&img.sha256, &d.ent.image)?,
+            "MD5" => s(&img.md5, &d.ent.image)?,
+            "FileSize" => by_index(&img.size, &d.ent.image),
+            "ProcessVersionInfoCompanyName" => s(&img.company, &d.ent.image)?,
+            "ProcessVersionInfoProductName" => s(&img.product, &d.ent.image)?,
+            "ProcessVersionInfoProductVersion" => s(&img.version, &d.ent.image)?,
+            "ProcessVersionInfoInternalFileName" => s(&img.internal_name, &d.ent.image)?,
+            "ProcessVersionInfoOriginalFileName" => s(&img.original_name, &d.ent.image)?,
+            "ProcessVersionInfoFileDescription" => s(&img.description, &d.ent.image)?,
             "ProcessId" => Arc::new(Int64Array::from(d.pid.clone())),
-            "ProcessCommandLine" => s(&img.command_lines, &d.command)?,
+            "ProcessCommandLine" => s(&img.command_lines, &d.ent.command)?,
             "ProcessIntegrityLevel" | "InitiatingProcessIntegrityLevel" => {
                 let idx = u32s(p.integrity.sampler.many(&mut d.rng, n));
                 s(p.integrity.strings(), &idx)?
@@ -221,36 +240,36 @@ impl Background<'_> {
                 let idx = u32s(p.elevation.sampler.many(&mut d.rng, n));
                 s(p.elevation.strings(), &idx)?
             }
-            "AccountDomain" => s(&acc.domain, &d.account)?,
-            "AccountName" => s(&acc.name, &d.account)?,
-            "AccountSid" => s(&acc.sid, &d.account)?,
-            "AccountUpn" => s(&acc.upn, &d.account)?,
-            "AccountObjectId" => s(&acc.object_id, &d.account)?,
-            "LogonId" => by_index(&acc.logon_id, &d.account),
-            "InitiatingProcessAccountDomain" => s(&acc.domain, &d.init_account)?,
-            "InitiatingProcessAccountName" => s(&acc.name, &d.init_account)?,
-            "InitiatingProcessAccountSid" => s(&acc.sid, &d.init_account)?,
-            "InitiatingProcessAccountUpn" => s(&acc.upn, &d.init_account)?,
-            "InitiatingProcessAccountObjectId" => s(&acc.object_id, &d.init_account)?,
-            "InitiatingProcessLogonId" => by_index(&acc.logon_id, &d.init_account),
-            "InitiatingProcessSHA1" => s(&img.sha1, &d.init_image)?,
-            "InitiatingProcessSHA256" => s(&img.sha256, &d.init_image)?,
-            "InitiatingProcessMD5" => s(&img.md5, &d.init_image)?,
-            "InitiatingProcessFileName" => s(&img.file_name, &d.init_image)?,
-            "InitiatingProcessFileSize" => by_index(&img.size, &d.init_image),
-            "InitiatingProcessVersionInfoCompanyName" => s(&img.company, &d.init_image)?,
-            "InitiatingProcessVersionInfoProductName" => s(&img.product, &d.init_image)?,
-            "InitiatingProcessVersionInfoProductVersion" => s(&img.version, &d.init_image)?,
-            "InitiatingProcessVersionInfoInternalFileName" => s(&img.internal_name, &d.init_image)?,
-            "InitiatingProcessVersionInfoOriginalFileName" => s(&img.original_name, &d.init_image)?,
-            "InitiatingProcessVersionInfoFileDescription" => s(&img.description, &d.init_image)?,
+            "AccountDomain" => s(&acc.domain, &d.ent.account)?,
+            "AccountName" => s(&acc.name, &d.ent.account)?,
+            "AccountSid" => s(&acc.sid, &d.ent.account)?,
+            "AccountUpn" => s(&acc.upn, &d.ent.account)?,
+            "AccountObjectId" => s(&acc.object_id, &d.ent.account)?,
+            "LogonId" => by_index(&acc.logon_id, &d.ent.account),
+            "InitiatingProcessAccountDomain" => s(&acc.domain, &d.ent.init_account)?,
+            "InitiatingProcessAccountName" => s(&acc.name, &d.ent.init_account)?,
+            "InitiatingProcessAccountSid" => s(&acc.sid, &d.ent.init_account)?,
+            "InitiatingProcessAccountUpn" => s(&acc.upn, &d.ent.init_account)?,
+            "InitiatingProcessAccountObjectId" => s(&acc.object_id, &d.ent.init_account)?,
+            "InitiatingProcessLogonId" => by_index(&acc.logon_id, &d.ent.init_account),
+            "InitiatingProcessSHA1" => s(&img.sha1, &d.ent.init_image)?,
+            "InitiatingProcessSHA256" => s(&img.sha256, &d.ent.init_image)?,
+            "InitiatingProcessMD5" => s(&img.md5, &d.ent.init_image)?,
+            "InitiatingProcessFileName" => s(&img.file_name, &d.ent.init_image)?,
+            "InitiatingProcessFileSize" => by_index(&img.size, &d.ent.init_image),
+            "InitiatingProcessVersionInfoCompanyName" => s(&img.company, &d.ent.init_image)?,
+            "InitiatingProcessVersionInfoProductName" => s(&img.product, &d.ent.init_image)?,
+            "InitiatingProcessVersionInfoProductVersion" => s(&img.version, &d.ent.init_image)?,
+            "InitiatingProcessVersionInfoInternalFileName" => s(&img.internal_name, &d.ent.init_image)?,
+            "InitiatingProcessVersionInfoOriginalFileName" => s(&img.original_name, &d.ent.init_image)?,
+            "InitiatingProcessVersionInfoFileDescription" => s(&img.description, &d.ent.init_image)?,
             "InitiatingProcessId" => Arc::new(Int64Array::from(d.init_pid.clone())),
-            "InitiatingProcessCommandLine" => s(&img.command_lines, &d.init_command)?,
-            "InitiatingProcessFolderPath" => s(&img.folder_path, &d.init_image)?,
+            "InitiatingProcessCommandLine" => s(&img.command_lines, &d.ent.init_command)?,
+            "InitiatingProcessFolderPath" => s(&img.folder_path, &d.ent.init_image)?,
             "InitiatingProcessParentId" => Arc::new(Int64Array::from(d.parent_pid.clone())),
-            "InitiatingProcessParentFileName" => s(&img.file_name, &d.parent_image)?,
-            "InitiatingProcessSignerType" => s(&img.signer_type, &d.init_image)?,
-            "InitiatingProcessSignatureStatus" => s(&img.signature_status, &d.init_image)?,
+            "InitiatingProcessParentFileName" => s(&img.file_name, &d.ent.parent_image)?,
+            "InitiatingProcessSignerType" => s(&img.signer_type, &d.ent.init_image)?,
+            "InitiatingProcessSignatureStatus" => s(&img.signature_status, &d.ent.init_image)?,
             "InitiatingProcessSessionId" => {
                 Arc::new(Int64Array::from((0..n).map(|_| i64::from(d.rng.random_range(0..3u8))).collect::<Vec<_>>()))
             }
@@ -307,7 +326,7 @@ impl Background<'_> {
                 let idx = u32s(p.remote_url.sampler.many(&mut d.rng, n));
                 s(p.remote_url.strings(), &idx)?
             }
-            "LocalIP" => s(&p.devices.local_ip, &d.device)?,
+            "LocalIP" => s(&p.devices.local_ip, &d.ent.device)?,
             "LocalPort" | "RequestSourcePort" => {
                 Arc::new(Int32Array::from((0..n).map(|_| d.rng.random_range(49_152..65_535)).collect::<Vec<_>>()))
             }
@@ -393,10 +412,10 @@ impl Background<'_> {
             }
             // Device inventory
             "ClientVersion" => self.fixed(n, "10.8760.22621.3527")?,
-            "PublicIP" => s(&p.devices.public_ip, &d.device)?,
+            "PublicIP" => s(&p.devices.public_ip, &d.ent.device)?,
             "OSArchitecture" => self.fixed(n, "64-bit")?,
             "OSPlatform" | "OSVersion" | "OSBuild" => {
-                let os: Vec<usize> = d.device.values().iter().map(|&i| p.devices.os[i as usize] as usize).collect();
+                let os: Vec<usize> = d.ent.device.values().iter().map(|&i| p.devices.os[i as usize] as usize).collect();
                 match name {
                     "OSPlatform" => self.owned(os.iter().map(|&o| Some(vocab::OS_PLATFORMS[o].0)))?,
                     "OSVersion" => self.owned(os.iter().map(|&o| Some(vocab::OS_PLATFORMS[o].1)))?,
@@ -405,9 +424,10 @@ impl Background<'_> {
             }
             "IsAzureADJoined" => Arc::new(BooleanArray::from(vec![true; n])),
             "JoinType" => self.fixed(n, "Hybrid Azure AD Join")?,
-            "AadDeviceId" => s(&p.devices.aad_device_id, &d.device)?,
+            "AadDeviceId" => s(&p.devices.aad_device_id, &d.ent.device)?,
             "LoggedOnUsers" => {
                 let users: Vec<Option<String>> = d
+                    .ent
                     .device
                     .values()
                     .iter()

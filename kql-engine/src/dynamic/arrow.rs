@@ -13,6 +13,7 @@ use datafusion::common::{Result, exec_err};
 use indexmap::IndexMap;
 
 use super::value::Dyn;
+use crate::format::nanos;
 use crate::functions::string_at;
 use crate::functions::tostring::{format_datetime, format_timespan};
 
@@ -234,38 +235,6 @@ pub fn to_dyn(array: &dyn Array, i: usize) -> Result<Dyn> {
 
 fn list(values: &dyn Array) -> Result<Dyn> {
     (0..values.len()).map(|j| to_dyn(values, j)).collect::<Result<Vec<_>>>().map(Dyn::Array)
-}
-
-/// The nanoseconds of row `i` of a timestamp or duration array.
-pub(crate) fn nanos(array: &dyn Array, i: usize) -> Option<i64> {
-    let (v, unit) = match array.data_type() {
-        DataType::Timestamp(u, _) => (
-            match u {
-                TimeUnit::Second => array.as_primitive::<t::TimestampSecondType>().value(i),
-                TimeUnit::Millisecond => array.as_primitive::<t::TimestampMillisecondType>().value(i),
-                TimeUnit::Microsecond => array.as_primitive::<t::TimestampMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => array.as_primitive::<t::TimestampNanosecondType>().value(i),
-            },
-            *u,
-        ),
-        DataType::Duration(u) => (
-            match u {
-                TimeUnit::Second => array.as_primitive::<t::DurationSecondType>().value(i),
-                TimeUnit::Millisecond => array.as_primitive::<t::DurationMillisecondType>().value(i),
-                TimeUnit::Microsecond => array.as_primitive::<t::DurationMicrosecondType>().value(i),
-                TimeUnit::Nanosecond => array.as_primitive::<t::DurationNanosecondType>().value(i),
-            },
-            *u,
-        ),
-        _ => return None,
-    };
-    let per = match unit {
-        TimeUnit::Second => 1_000_000_000,
-        TimeUnit::Millisecond => 1_000_000,
-        TimeUnit::Microsecond => 1_000,
-        TimeUnit::Nanosecond => 1,
-    };
-    v.checked_mul(per)
 }
 
 /// Row `i` of a string-or-binary array as bytes, without copying.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::StringBuilder;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -36,26 +36,19 @@ impl ScalarUDFImpl for BytesText {
         Ok(DataType::Utf8)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [x] = args.args.as_slice() else { return exec_err!("kql_bytes_text takes one argument") };
-        let scalar = matches!(x, ColumnarValue::Scalar(_));
-        let n = if scalar { 1 } else { args.number_rows };
-        let a = x.to_array(n)?;
-        let a = match a.data_type() {
-            DataType::Dictionary(_, v) => datafusion::arrow::compute::cast(&a, v)?,
-            _ => a,
-        };
-        let mut out = StringBuilder::with_capacity(n, n * 16);
-        for i in 0..n {
-            match bytes_at(a.as_ref(), i) {
-                Some(b) => out.append_value(String::from_utf8_lossy(&b)),
-                None => out.append_null(),
+        super::map_unary(self.name(), &args.args, args.number_rows, |a, n| {
+            let a = match a.data_type() {
+                DataType::Dictionary(_, v) => datafusion::arrow::compute::cast(a, v)?,
+                _ => Arc::clone(a),
+            };
+            let mut out = StringBuilder::with_capacity(n, n * 16);
+            for i in 0..n {
+                match bytes_at(a.as_ref(), i) {
+                    Some(b) => out.append_value(String::from_utf8_lossy(&b)),
+                    None => out.append_null(),
+                }
             }
-        }
-        let out: datafusion::arrow::array::ArrayRef = Arc::new(out.finish());
-        Ok(if scalar {
-            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-        } else {
-            ColumnarValue::Array(out)
+            Ok(Arc::new(out.finish()))
         })
     }
 }

@@ -19,7 +19,26 @@ pub mod tostring;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, exec_err};
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::ColumnarValue;
+
+/// The one argument of a UDF named `name` mapped by the array function `f` (given the array
+/// and its length): a scalar argument gives a scalar result.
+pub(crate) fn map_unary(
+    name: &str,
+    args: &[ColumnarValue],
+    rows: usize,
+    f: impl FnOnce(&ArrayRef, usize) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    let [x] = args else { return exec_err!("{name} takes one argument") };
+    Ok(match x {
+        ColumnarValue::Array(a) => ColumnarValue::Array(f(a, rows)?),
+        ColumnarValue::Scalar(s) => {
+            let out = f(&s.to_array_of_size(1)?, 1)?;
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        }
+    })
+}
 
 /// Reads row `i` of any string layout (`None` for null).
 pub(crate) fn string_at(array: &dyn Array, i: usize) -> Result<Option<&str>> {

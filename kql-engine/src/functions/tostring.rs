@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
 use super::string_at;
+use crate::format::nanos;
 
 /// The `tostring` UDF.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -49,46 +50,6 @@ pub fn format_real(v: f64) -> String {
     } else {
         format!("{v}")
     }
-}
-
-fn nanos(array: &dyn Array, i: usize) -> Option<i64> {
-    let per = match array.data_type() {
-        DataType::Timestamp(u, _) | DataType::Duration(u) => match u {
-            TimeUnit::Second => 1_000_000_000,
-            TimeUnit::Millisecond => 1_000_000,
-            TimeUnit::Microsecond => 1_000,
-            TimeUnit::Nanosecond => 1,
-        },
-        _ => return None,
-    };
-    let v = match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => {
-            array.as_primitive::<datafusion::arrow::datatypes::TimestampSecondType>().value(i)
-        }
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            array.as_primitive::<datafusion::arrow::datatypes::TimestampMillisecondType>().value(i)
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            array.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().value(i)
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            array.as_primitive::<datafusion::arrow::datatypes::TimestampNanosecondType>().value(i)
-        }
-        DataType::Duration(TimeUnit::Second) => {
-            array.as_primitive::<datafusion::arrow::datatypes::DurationSecondType>().value(i)
-        }
-        DataType::Duration(TimeUnit::Millisecond) => {
-            array.as_primitive::<datafusion::arrow::datatypes::DurationMillisecondType>().value(i)
-        }
-        DataType::Duration(TimeUnit::Microsecond) => {
-            array.as_primitive::<datafusion::arrow::datatypes::DurationMicrosecondType>().value(i)
-        }
-        DataType::Duration(TimeUnit::Nanosecond) => {
-            array.as_primitive::<datafusion::arrow::datatypes::DurationNanosecondType>().value(i)
-        }
-        _ => return None,
-    };
-    v.checked_mul(per)
 }
 
 /// Row `i` of `array` as Kusto text (`None` only when Arrow cannot say).

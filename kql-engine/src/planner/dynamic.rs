@@ -184,10 +184,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let r = if want == KqlType::Real && t != KqlType::Real { cast(r, DataType::Float64) } else { r };
                 (self.dynamic_as(l, want, span, ctx)?, r, want, want)
             }
-            (t, KqlType::Dynamic) => {
-                let want = numeric(t);
-                let l = if want == KqlType::Real && t != KqlType::Real { cast(l, DataType::Float64) } else { l };
-                (l, self.dynamic_as(r, want, span, ctx)?, want, want)
+            (_, KqlType::Dynamic) => {
+                let (r, l, rt, lt) = self.compare_dynamic(r, l, rt, lt, span, ctx)?;
+                (l, r, lt, rt)
             }
             _ => (l, r, lt, rt),
         })

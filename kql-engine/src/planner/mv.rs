@@ -193,7 +193,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         Some(_) if KqlType::of(f.data_type()) == KqlType::of(&arrow_type(to)) => {
                             cast(c, arrow_type(to)).alias(f.name())
                         }
-                        Some(t) => expand::conform(t, c).alias(f.name()),
+                        Some(t) => crate::functions::dynamic::convert::conform(t, c).alias(f.name()),
                     })
                 })
                 .collect::<Result<_>>()?;

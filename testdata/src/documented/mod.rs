@@ -31,14 +31,14 @@ use std::time::{Duration, Instant};
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, UInt32Array};
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use self::columns::DocType;
 use self::columns::{AccountField, DeviceField, Fill, ImageField, Who, fill_of};
 use self::values::Vocab;
 use crate::Error;
-use crate::background::string_array;
+use crate::background::{Entities, string_array};
 use crate::lake::{Compression, Layout, TableWriter};
 use crate::pools::Pools;
 use crate::schema::PhysicalTypes;
@@ -269,7 +269,7 @@ impl DocumentedGenerator {
                     DeviceField::AadId => &pools.devices.aad_device_id,
                     DeviceField::LocalIp => &pools.devices.local_ip,
                 };
-                strings(pick(values, &rows.device)?)?
+                strings(pick(values, &rows.ent.device)?)?
             }
             Fill::Account(f, who) => {
                 let a = &pools.accounts;
@@ -280,7 +280,7 @@ impl DocumentedGenerator {
                     AccountField::Upn => &a.upn,
                     AccountField::ObjectId => &a.object_id,
                 };
-                let idx = if *who == Who::Main { &rows.account } else { &rows.init_account };
+                let idx = if *who == Who::Main { &rows.ent.account } else { &rows.ent.init_account };
                 strings(pick(values, idx)?)?
             }
             Fill::Image(ImageField::Size, who) => {
@@ -288,7 +288,7 @@ impl DocumentedGenerator {
                 number_array(ty, idx.values().iter().map(|&i| Some(pools.images.size[i as usize])).collect())?
             }
             Fill::Image(ImageField::CommandLine, who) => {
-                let idx = if *who == Who::Main { &rows.command } else { &rows.init_command };
+                let idx = if *who == Who::Main { &rows.ent.command } else { &rows.ent.init_command };
                 strings(pick(&pools.images.command_lines, idx)?)?
             }
             Fill::Image(f, who) => {
@@ -344,59 +344,20 @@ fn number_array(ty: DocType, values: Vec<Option<i64>>) -> Result<ArrayRef, arrow
 struct Rows {
     first: u64,
     times: Vec<i64>,
-    device: UInt32Array,
-    account: UInt32Array,
-    init_account: UInt32Array,
-    image: UInt32Array,
-    init_image: UInt32Array,
-    parent_image: UInt32Array,
-    command: UInt32Array,
-    init_command: UInt32Array,
+    ent: Entities,
 }
 
 impl Rows {
     fn new(pools: &Pools, rng: &mut ChaCha8Rng, times: Vec<i64>, first: u64) -> Self {
-        let n = times.len();
-        let devices = pools.devices.id.sampler.many(rng, n);
-        let accounts: Vec<u32> = devices
-            .iter()
-            .map(|&d| {
-                if rng.random_bool(0.55) {
-                    pools.devices.primary_account[d as usize]
-                } else {
-                    pools.accounts.sampler.sample(rng)
-                }
-            })
-            .collect();
-        let init_accounts: Vec<u32> = accounts.iter().map(|&a| if rng.random_bool(0.8) { a } else { 0 }).collect();
-        let images = pools.images.sampler.many(rng, n);
-        let init_images = pools.images.initiating.many(rng, n);
-        let parent_images = pools.images.initiating.many(rng, n);
-        let im = &pools.images;
-        let command = |rng: &mut ChaCha8Rng, img: u32| {
-            im.cmd_start[img as usize] + rng.next_u32() % im.cmd_count[img as usize].max(1)
-        };
-        let commands: Vec<u32> = images.iter().map(|&i| command(rng, i)).collect();
-        let init_commands: Vec<u32> = init_images.iter().map(|&i| command(rng, i)).collect();
-        Self {
-            first,
-            times,
-            device: UInt32Array::from(devices),
-            account: UInt32Array::from(accounts),
-            init_account: UInt32Array::from(init_accounts),
-            image: UInt32Array::from(images),
-            init_image: UInt32Array::from(init_images),
-            parent_image: UInt32Array::from(parent_images),
-            command: UInt32Array::from(commands),
-            init_command: UInt32Array::from(init_commands),
-        }
+        let ent = Entities::draw(pools, rng, times.len());
+        Self { first, times, ent }
     }
 
     fn image(&self, who: Who) -> &UInt32Array {
         match who {
-            Who::Main => &self.image,
-            Who::Initiating => &self.init_image,
-            Who::Parent => &self.parent_image,
+            Who::Main => &self.ent.image,
+            Who::Initiating => &self.ent.init_image,
+            Who::Parent => &self.ent.parent_image,
         }
     }
 }

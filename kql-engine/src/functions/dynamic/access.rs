@@ -84,14 +84,7 @@ impl ScalarUDFImpl for ToDynamic {
         Ok(args.first().map_or(DYNAMIC_TYPE, relabelled))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [x] = args.args.as_slice() else { return exec_err!("kql_dynamic takes one argument") };
-        match x {
-            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(relabel(a)?)),
-            ColumnarValue::Scalar(s) => {
-                let out = relabel(&s.to_array_of_size(1)?)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-            }
-        }
+        crate::functions::map_unary(self.name(), &args.args, args.number_rows, |a, _| relabel(a))
     }
 }
 

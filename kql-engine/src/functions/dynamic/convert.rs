@@ -10,7 +10,7 @@ use datafusion::arrow::array::{
     TimestampNanosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -67,22 +67,51 @@ impl Target {
     }
 }
 
-/// `kql_dynamic_to_<type>(d)`.
+/// `kql_dynamic_to_<type>(d)` and `kql_conform_<type>(d)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct DynamicTo {
     target: Target,
+    /// Cast-only (`to typeof(T)`): a value not already of the target kind is null.
+    cast_only: bool,
     name: String,
     signature: Signature,
 }
 
 /// `d` converted to `target`.
 pub fn dynamic_to(target: Target, d: Expr) -> Expr {
+    call(target, false, d)
+}
+
+/// `d` as a `target` value when it is one (or, for datetimes, timespans and GUIDs, a string of
+/// that form, which is how a `dynamic` holds them), null otherwise: `mv-expand ... to
+/// typeof(T)` ("cast-only, no parsing or conversion", `mv-expand-operator.md`).
+pub fn conform(target: Target, d: Expr) -> Expr {
+    call(target, true, d)
+}
+
+fn call(target: Target, cast_only: bool, d: Expr) -> Expr {
+    let kind = if cast_only { "conform" } else { "dynamic_to" };
     ScalarUDF::new_from_impl(DynamicTo {
         target,
-        name: format!("kql_dynamic_to_{}", target.name()),
+        cast_only,
+        name: format!("kql_{kind}_{}", target.name()),
         signature: Signature::any(1, Volatility::Immutable),
     })
     .call(vec![d])
+}
+
+/// The value when it has the target's kind, else null.
+fn conforming(target: Target, v: Dyn) -> Dyn {
+    match (target, &v) {
+        (Target::Long, Dyn::Long(_)) | (Target::Real, Dyn::Real(_)) | (Target::Bool, Dyn::Bool(_)) => v,
+        (Target::Int, Dyn::Long(x)) if i32::try_from(*x).is_ok() => v,
+        (Target::Real, Dyn::Long(x)) => Dyn::Real(*x as f64),
+        (Target::String, Dyn::String(_)) => v,
+        (Target::DateTime, Dyn::String(_)) if to_datetime(&v).is_some() => v,
+        (Target::TimeSpan, Dyn::String(_)) if to_timespan(&v).is_some() => v,
+        (Target::Guid, Dyn::String(_)) if to_guid(&v).is_some() => v,
+        _ => Dyn::Null,
+    }
 }
 
 /// A value as a `long`: integers as they are, reals truncated, booleans 1 or 0, strings that
@@ -162,53 +191,52 @@ pub fn to_guid(v: &Dyn) -> Option<String> {
     Some(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
 }
 
-/// Every value of `d` converted to `target`.
-pub(crate) fn evaluate(target: Target, d: &ArrayRef, n: usize) -> Result<ArrayRef> {
-    {
-        let rows = JsonRows::new(d)?;
-        Ok(match target {
-            Target::Long => {
-                let mut b = Int64Builder::with_capacity(n);
-                (0..n).for_each(|i| b.append_option(to_long(&rows.dyn_at(i))));
-                Arc::new(b.finish())
-            }
-            Target::Int => {
-                let mut b = Int32Builder::with_capacity(n);
-                (0..n).for_each(|i| b.append_option(to_long(&rows.dyn_at(i)).and_then(|v| i32::try_from(v).ok())));
-                Arc::new(b.finish())
-            }
-            Target::Real => {
-                let mut b = Float64Builder::with_capacity(n);
-                (0..n).for_each(|i| b.append_option(to_real(&rows.dyn_at(i))));
-                Arc::new(b.finish())
-            }
-            Target::Bool => {
-                let mut b = BooleanBuilder::with_capacity(n);
-                (0..n).for_each(|i| b.append_option(to_bool(&rows.dyn_at(i))));
-                Arc::new(b.finish())
-            }
-            Target::DateTime => {
-                let mut b = TimestampNanosecondBuilder::with_capacity(n).with_timezone("UTC");
-                (0..n).for_each(|i| b.append_option(to_datetime(&rows.dyn_at(i))));
-                Arc::new(b.finish())
-            }
-            Target::TimeSpan => {
-                let mut b = DurationNanosecondBuilder::with_capacity(n);
-                (0..n).for_each(|i| b.append_option(to_timespan(&rows.dyn_at(i))));
-                Arc::new(b.finish())
-            }
-            Target::Guid => {
-                let mut b = StringBuilder::with_capacity(n, n * 36);
-                (0..n).for_each(|i| b.append_option(to_guid(&rows.dyn_at(i))));
-                Arc::new(b.finish())
-            }
-            Target::String => {
-                let mut b = StringBuilder::with_capacity(n, n * 8);
-                (0..n).for_each(|i| b.append_value(rows.dyn_at(i).to_text()));
-                Arc::new(b.finish())
-            }
-        })
-    }
+/// Every value of `d` converted to `target` (with `cast_only`, only those of its kind).
+pub(crate) fn evaluate(target: Target, cast_only: bool, d: &ArrayRef, n: usize) -> Result<ArrayRef> {
+    let rows = JsonRows::new(d)?;
+    let value = |i: usize| if cast_only { conforming(target, rows.dyn_at(i)) } else { rows.dyn_at(i) };
+    Ok(match target {
+        Target::Long => {
+            let mut b = Int64Builder::with_capacity(n);
+            (0..n).for_each(|i| b.append_option(to_long(&value(i))));
+            Arc::new(b.finish())
+        }
+        Target::Int => {
+            let mut b = Int32Builder::with_capacity(n);
+            (0..n).for_each(|i| b.append_option(to_long(&value(i)).and_then(|v| i32::try_from(v).ok())));
+            Arc::new(b.finish())
+        }
+        Target::Real => {
+            let mut b = Float64Builder::with_capacity(n);
+            (0..n).for_each(|i| b.append_option(to_real(&value(i))));
+            Arc::new(b.finish())
+        }
+        Target::Bool => {
+            let mut b = BooleanBuilder::with_capacity(n);
+            (0..n).for_each(|i| b.append_option(to_bool(&value(i))));
+            Arc::new(b.finish())
+        }
+        Target::DateTime => {
+            let mut b = TimestampNanosecondBuilder::with_capacity(n).with_timezone("UTC");
+            (0..n).for_each(|i| b.append_option(to_datetime(&value(i))));
+            Arc::new(b.finish())
+        }
+        Target::TimeSpan => {
+            let mut b = DurationNanosecondBuilder::with_capacity(n);
+            (0..n).for_each(|i| b.append_option(to_timespan(&value(i))));
+            Arc::new(b.finish())
+        }
+        Target::Guid => {
+            let mut b = StringBuilder::with_capacity(n, n * 36);
+            (0..n).for_each(|i| b.append_option(to_guid(&value(i))));
+            Arc::new(b.finish())
+        }
+        Target::String => {
+            let mut b = StringBuilder::with_capacity(n, n * 8);
+            (0..n).for_each(|i| b.append_value(value(i).to_text()));
+            Arc::new(b.finish())
+        }
+    })
 }
 
 impl ScalarUDFImpl for DynamicTo {
@@ -222,14 +250,9 @@ impl ScalarUDFImpl for DynamicTo {
         Ok(self.target.data_type())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [d] = args.args.as_slice() else { return exec_err!("{} takes one argument", self.name) };
-        match d {
-            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(evaluate(self.target, a, args.number_rows)?)),
-            ColumnarValue::Scalar(s) => {
-                let out = evaluate(self.target, &s.to_array_of_size(1)?, 1)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-            }
-        }
+        crate::functions::map_unary(&self.name, &args.args, args.number_rows, |a, n| {
+            evaluate(self.target, self.cast_only, a, n)
+        })
     }
 }
 

@@ -7,13 +7,13 @@
 //!   holding null) and an empty array or bag an empty list (no row);
 //! * `kql_mv_index(l1, l2, ...)`: `0 .. n-1` per row, `n` the most elements of any of the
 //!   lists (a null list counts one), for `with_itemindex`;
-//! * `kql_conform(d, type)`: `to typeof(T)`: an element of that type, or null ("cast-only, no
-//!   parsing or conversion", `mv-expand-operator.md`).
+//!
+//! `to typeof(T)` is [`super::convert::conform`].
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, GenericListArray, Int64Builder, ListBuilder, OffsetSizeTrait,
+    Array, AsArray, BinaryBuilder, GenericListArray, Int64Builder, ListBuilder, OffsetSizeTrait,
 };
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, exec_err};
@@ -22,7 +22,6 @@ use datafusion::logical_expr::{
 };
 use indexmap::IndexMap;
 
-use super::convert::{Target, to_datetime, to_guid, to_timespan};
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows};
 
 /// `kql_mv_items`.
@@ -143,59 +142,5 @@ impl ScalarUDFImpl for MvIndex {
             out.append(true);
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
-
-/// `kql_conform`.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Conform {
-    target: Target,
-    name: String,
-    signature: Signature,
-}
-
-/// `d` as a `target` value when it is one (or, for datetimes, timespans and GUIDs, a string of
-/// that form, which is how a `dynamic` holds them), null otherwise.
-pub fn conform(target: Target, d: Expr) -> Expr {
-    ScalarUDF::new_from_impl(Conform {
-        target,
-        name: format!("kql_conform_{target:?}").to_lowercase(),
-        signature: Signature::any(1, Volatility::Immutable),
-    })
-    .call(vec![d])
-}
-
-/// The value when it has the target's kind.
-fn conforming(target: Target, v: Dyn) -> Dyn {
-    match (target, &v) {
-        (Target::Long, Dyn::Long(_)) | (Target::Real, Dyn::Real(_)) | (Target::Bool, Dyn::Bool(_)) => v,
-        (Target::Int, Dyn::Long(x)) if i32::try_from(*x).is_ok() => v,
-        (Target::Real, Dyn::Long(x)) => Dyn::Real(*x as f64),
-        (Target::String, Dyn::String(_)) => v,
-        (Target::DateTime, Dyn::String(_)) if to_datetime(&v).is_some() => v,
-        (Target::TimeSpan, Dyn::String(_)) if to_timespan(&v).is_some() => v,
-        (Target::Guid, Dyn::String(_)) if to_guid(&v).is_some() => v,
-        _ => Dyn::Null,
-    }
-}
-
-impl ScalarUDFImpl for Conform {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(self.target.data_type())
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [d] = args.args.as_slice() else { return exec_err!("kql_conform takes one argument") };
-        let n = args.number_rows;
-        let rows = JsonRows::new(&d.to_array(n)?)?;
-        let values: ArrayRef = crate::dynamic::arrow::build((0..n).map(|i| conforming(self.target, rows.dyn_at(i))));
-        // The conforming values, converted to the target type (they all convert).
-        let typed = super::convert::evaluate(self.target, &values, n)?;
-        Ok(ColumnarValue::Array(typed))
     }
 }

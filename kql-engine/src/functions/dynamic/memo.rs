@@ -65,7 +65,6 @@ pub(crate) struct Memo {
     results: Vec<u128>,
     /// Frozen result chunks: the first buffers of every output array.
     chunks: Vec<Buffer>,
-    chunk_bytes: usize,
     /// Results of the batch in progress: the chunk after `chunks`.
     pending: Vec<u8>,
     lookups: u64,
@@ -199,7 +198,6 @@ impl Memo {
     pub(crate) fn finish_batch(&mut self) -> Vec<Buffer> {
         if !self.pending.is_empty() {
             let chunk = Buffer::from_vec(std::mem::take(&mut self.pending));
-            self.chunk_bytes += chunk.len();
             self.chunks.push(chunk);
         }
         let buffers = self.chunks.clone();
@@ -208,7 +206,10 @@ impl Memo {
             self.texts = FastMap::default();
             self.text_bytes = 0;
         }
-        if self.per_batch || self.inputs.len() > MAX_BUFFERS || self.chunk_bytes > MAX_RESULTS {
+        if self.per_batch
+            || self.inputs.len() > MAX_BUFFERS
+            || buffers.iter().map(Buffer::len).sum::<usize>() > MAX_RESULTS
+        {
             self.forget();
         }
         buffers
@@ -222,7 +223,6 @@ impl Memo {
         self.results.clear();
         self.inputs.clear();
         self.chunks.clear();
-        self.chunk_bytes = 0;
         self.pending.clear();
     }
 }

@@ -6,7 +6,7 @@
 //! | `convert.rs` | `tolong`, `toint`, `toreal`, `tobool`, `todatetime`, `totimespan`, `toguid` of `dynamic` |
 //! | `expand.rs` | the element lists, item indexes and `to typeof()` of `mv-expand` |
 //! | `memo.rs` | member-access results remembered across batches, by where each value's bytes live |
-//! | `rowwise.rs` | the registry of row-wise functions over whole values (bags, arrays, sets, `gettype`, ...) |
+//! | `rowwise/` | the registry of row-wise functions over whole values (bags, arrays, sets, `gettype`, ...) |
 
 pub mod access;
 pub mod aggregate;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -62,13 +62,6 @@ impl ScalarUDFImpl for DynamicOf {
         Ok(DYNAMIC_TYPE)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [x] = args.args.as_slice() else { return exec_err!("kql_dynamic_of takes one argument") };
-        match x {
-            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(wrap(a)?)),
-            ColumnarValue::Scalar(s) => {
-                let out = wrap(&s.to_array_of_size(1)?)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-            }
-        }
+        crate::functions::map_unary(self.name(), &args.args, args.number_rows, |a, _| wrap(a))
     }
 }
