@@ -2,9 +2,6 @@
 
 use std::path::PathBuf;
 
-use datafusion::arrow::array::AsArray as _;
-use datafusion::physical_plan::displayable;
-
 use crate::failure::CliResult;
 use crate::input;
 use crate::query::{interruptible, query_error, run_error};
@@ -30,31 +27,16 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let rt = args.lake.runtime()?;
     rt.block_on(interruptible(async {
         let ctx = args.lake.context().await?;
-        let frames = ctx.kql_all(&q.text).await.map_err(|e| query_error(&e, &q))?;
-        let several = frames.len() > 1;
-        for (i, df) in frames.into_iter().enumerate() {
+        let texts = ctx.explain(&q.text, args.analyze).await.map_err(|e| match e.span() {
+            Some(_) => query_error(&e, &q),
+            None => run_error(&e),
+        })?;
+        let several = texts.len() > 1;
+        for (i, text) in texts.iter().enumerate() {
             if several {
                 println!("{}== result {} ==", if i > 0 { "\n" } else { "" }, i + 1);
             }
-            if args.analyze {
-                let batches = df
-                    .explain(false, true)
-                    .map_err(|e| run_error(&e.into()))?
-                    .collect()
-                    .await
-                    .map_err(|e| run_error(&e.into()))?;
-                for b in &batches {
-                    let plans = b.column(1).as_string_opt::<i32>();
-                    for plan in plans.into_iter().flatten().flatten() {
-                        println!("{plan}");
-                    }
-                }
-            } else {
-                let logical = df.clone().into_optimized_plan().map_err(|e| run_error(&e.into()))?;
-                let physical = df.create_physical_plan().await.map_err(|e| run_error(&e.into()))?;
-                println!("logical plan:\n{}\n", logical.display_indent());
-                print!("physical plan:\n{}", displayable(physical.as_ref()).indent(true));
-            }
+            print!("{text}");
         }
         Ok(())
     }))

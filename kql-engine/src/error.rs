@@ -118,7 +118,7 @@ pub type Result<T, E = KqlError> = std::result::Result<T, E>;
 
 /// The names closest to `name` among `candidates`, best first: equal ignoring case, then
 /// containing it (`AccountUpn` → `InitiatingProcessAccountUpn`), then a small edit distance.
-pub(crate) fn closest_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+pub fn closest_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let lower = name.to_lowercase();
     let mut scored: Vec<(usize, &str)> = candidates
         .into_iter()

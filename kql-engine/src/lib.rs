@@ -29,14 +29,16 @@
 mod context;
 pub mod dynamic;
 mod error;
+mod explain;
 pub mod format;
 pub mod functions;
 mod lake;
 pub mod planner;
 pub mod schemas;
+pub mod settings;
 
 pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
-pub use error::{KqlError, Located, Result};
+pub use error::{KqlError, Located, Result, closest_names};
 pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{LakeTable, lake_tables};
 pub use schemas::DocumentedSchemas;

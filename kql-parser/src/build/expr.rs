@@ -256,7 +256,9 @@ impl Builder<'_> {
                 let mut inner = pair.clone().into_inner();
                 let name = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
                 match inner.next() {
-                    None => ExprKind::Name(name.name),
+                    // The rule's own span runs on over the blanks where call arguments could
+                    // have started; a bare name is where the name is.
+                    None => return Ok(Expr::new(ExprKind::Name(name.name), name.span)),
                     Some(args) => {
                         ExprKind::Call { name, args: args.into_inner().map(|a| self.arg(a)).collect::<Result<_>>()? }
                     }

@@ -1,0 +1,67 @@
+//! Parsing the settings every face takes as text: the query clock (`--now`, `connect(now=...)`)
+//! and memory sizes (`--memory-limit 4GiB`). One parser, so the CLI, the Python package and the
+//! server read them alike.
+
+/// An RFC 3339 time (`2024-06-01T12:00:00Z`, `2024-06-01T14:00:00+02:00`) as nanoseconds since
+/// the Unix epoch, for [`KqlContextBuilder::now`](crate::KqlContextBuilder::now).
+///
+/// # Errors
+/// A message naming the text when it is not an RFC 3339 time or is out of range.
+pub fn parse_now(s: &str) -> Result<i64, String> {
+    let t = chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time such as 2024-06-01T12:00:00Z ({e})"))?;
+    t.timestamp_nanos_opt().ok_or_else(|| format!("`{s}` is out of range"))
+}
+
+/// A memory size: `512MiB`, `4GB`, `2g`, `1.5GiB`, `1000000` (bytes); binary and decimal units,
+/// any case.
+///
+/// # Errors
+/// A message naming the text when it is not a size, has an unknown unit, or is below one byte.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().map_err(|_| format!("`{s}` is not a size such as 512MiB or 4GB"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" => 1e12,
+        "tib" => 1024.0_f64.powi(4),
+        other => return Err(format!("unknown size unit `{other}` in `{s}`; use KB, MB, GB, KiB, MiB or GiB")),
+    };
+    let bytes = n * scale;
+    if !(bytes >= 1.0 && bytes < usize::MAX as f64) {
+        return Err(format!("`{s}` is not a usable memory size"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("4GB"), Ok(4_000_000_000));
+        assert_eq!(parse_size("1.5g"), Ok(1_500_000_000));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size(" 4GiB "), Ok(4 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn now() {
+        assert_eq!(parse_now("2024-06-01T12:00:00Z"), Ok(1_717_243_200_000_000_000));
+        assert_eq!(parse_now("2024-06-01T14:00:00+02:00"), Ok(1_717_243_200_000_000_000));
+        assert!(parse_now("yesterday").is_err());
+    }
+}

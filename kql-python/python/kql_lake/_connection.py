@@ -1,0 +1,207 @@
+"""The connection: argument normalisation and documentation around the native session."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from . import _native
+
+StrPath = str | os.PathLike[str]
+
+
+def _now_text(now: str | _dt.datetime | None) -> str | None:
+    """An RFC 3339 text for the query clock; a naive datetime is taken as UTC."""
+    if now is None or isinstance(now, str):
+        return now
+    if isinstance(now, _dt.datetime):
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=_dt.timezone.utc)
+        return now.isoformat()
+    raise TypeError(f"now must be an RFC 3339 string or a datetime, not {type(now).__name__}")
+
+
+def _paths(value: StrPath | Sequence[StrPath] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        return [os.fspath(value)]
+    return [os.fspath(v) for v in value]
+
+
+def _strings(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+class Connection:
+    """A KQL session over a Parquet lake and any tables you register.
+
+    Make one with :func:`connect`. Thread-safe: several threads may query one connection at
+    once. Usable as a context manager.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(
+        self,
+        lake: StrPath | None = None,
+        *,
+        now: str | _dt.datetime | None = None,
+        memory_limit: int | str | None = None,
+        schemas: StrPath | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self._native = _native.Connection(
+            os.fspath(lake) if lake is not None else None,
+            now=_now_text(now),
+            memory_limit=memory_limit,
+            schemas=os.fspath(schemas) if schemas is not None else None,
+            threads=threads,
+        )
+
+    def query(self, kql: str) -> _native.QueryResult:
+        """Plans ``kql`` and returns the result of its last statement.
+
+        Parse and planning errors (:class:`ParseError`, :class:`PlanError`,
+        :class:`NotSupportedError`) are raised here; the query runs when the result is read
+        (``to_arrow()``, ``to_polars()``, ``to_pandas()``, iteration, ``pyarrow.table(res)``).
+        """
+        return self._native.query(kql)
+
+    def query_all(self, kql: str) -> list[_native.QueryResult]:
+        """Every result of a batch of ``;``-separated statements, in order (Kusto's result
+        sets)."""
+        return self._native.query_all(kql)
+
+    def explain(self, kql: str, analyze: bool = False) -> str:
+        """The optimized logical plan and the physical plan of ``kql``; with ``analyze=True``
+        the query runs and each operator shows its rows, times and Parquet pruning."""
+        return self._native.explain(kql, analyze)
+
+    def register(self, name: str, data: Any) -> None:
+        """Registers Python data as table ``name``, replacing any table of that name.
+
+        ``data`` is a pyarrow ``Table``, ``RecordBatch`` or ``RecordBatchReader``, a polars or
+        pandas ``DataFrame``, or any object with ``__arrow_c_stream__`` (a DuckDB relation,
+        another query's result). It is read once, without copying its buffers. A column with
+        the ``arrow.json`` extension type is ``dynamic``.
+        """
+        self._native.register(name, data)
+
+    def register_parquet(self, name: str, path: StrPath) -> None:
+        """Registers a Parquet file or folder (``key=value/`` hive partitions become columns)
+        as table ``name``, replacing any table of that name."""
+        self._native.register_parquet(name, os.fspath(path))
+
+    def tables(self) -> list[str]:
+        """The registered table names, sorted."""
+        return self._native.tables()
+
+    def schema(self, table: str) -> dict[str, str]:
+        """A table's columns and their KQL types (``string``, ``long``, ``datetime``,
+        ``dynamic``, ...), in order. Raises ``KeyError`` for an unknown table."""
+        return dict(self._native.schema(table))
+
+    def hunt(
+        self,
+        rules: StrPath | Sequence[StrPath] | None = None,
+        *,
+        builtin: bool = False,
+        filter: str | Sequence[str] | None = None,
+        tactic: str | Sequence[str] | None = None,
+        technique: str | Sequence[str] | None = None,
+        table: str | Sequence[str] | None = None,
+        max_rows: int | None = 1000,
+        concurrency: int | None = None,
+    ) -> _native.HuntReport:
+        """Runs hunting rules (Sentinel YAML) over this connection's tables.
+
+        Args:
+            rules: a rule file or a folder of rules (searched recursively), or several.
+                Without rules, the four built-in seed hunts run.
+            builtin: run the built-in seed hunts as well as ``rules``.
+            filter: only rules whose id, name or file name matches this glob, ignoring case
+                (``"anydesk"`` means ``*anydesk*``); several: any may match.
+            tactic: only rules with this MITRE tactic (or any of several).
+            technique: only rules with this technique or a sub-technique of it.
+            table: only rules that read this table.
+            max_rows: result rows kept per rule (all are counted); None keeps all.
+            concurrency: rules run at a time (default: one per core).
+
+        Returns a :class:`HuntReport`: ``summary()``, ``to_arrow()`` (one row per rule),
+        ``rows(rule)``, ``counts()``.
+        """
+        return self._native._hunt(
+            _paths(rules),
+            builtin,
+            _strings(filter),
+            _strings(tactic),
+            _strings(technique),
+            _strings(table),
+            max_rows,
+            concurrency,
+        )
+
+    @property
+    def lake(self) -> str | None:
+        """The lake folder, if the connection opened one."""
+        lake = self._native.lake
+        return None if lake is None else os.fspath(lake)
+
+    @property
+    def now(self) -> str | None:
+        """The pinned query clock as given (RFC 3339), or None for the wall clock."""
+        return self._native.now
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+
+def connect(
+    lake: StrPath | None = None,
+    *,
+    now: str | _dt.datetime | None = None,
+    memory_limit: int | str | None = None,
+    schemas: StrPath | None = None,
+    threads: int | None = None,
+) -> Connection:
+    """Opens a KQL session over a Parquet lake.
+
+    Args:
+        lake: a folder in which each ``*.parquet`` file is a table named by its stem and each
+            sub-folder of Parquet files (hive ``key=value/`` partitions allowed) a table named
+            by the folder. None: no tables until you register some.
+        now: pins ``now()`` and ``ago()`` for every query (an RFC 3339 string such as
+            ``"2024-06-01T12:00:00Z"`` or a datetime; a naive datetime is UTC). Default: the
+            wall clock, read once per query.
+        memory_limit: caps the memory queries may use (bytes, or ``"512MiB"``, ``"4GB"``);
+            large sorts and aggregations spill or fail beyond it.
+        schemas: a folder of documented table schemas (one JSON file per table, as in
+            ``shared/schema/tables``): string columns they type ``dynamic`` read as
+            ``dynamic``; without a lake, the documented tables are registered empty so
+            queries plan against them.
+        threads: partitions a query runs on (default: one per core).
+
+    Raises:
+        LakeError: the lake does not exist or a file in it is not valid Parquet.
+        ValueError: ``now`` or ``memory_limit`` cannot be read.
+    """
+    return Connection(lake, now=now, memory_limit=memory_limit, schemas=schemas, threads=threads)
