@@ -60,32 +60,57 @@ pub fn lake_tables(dir: &Path) -> Result<Vec<LakeTable>> {
     Ok(tables.into_iter().map(|(name, path)| LakeTable { name, path }).collect())
 }
 
-/// The top-level columns that the first Parquet file of a table (a file, or a folder searched
-/// recursively) stores with the JSON logical type. Unreadable files give none (reading the
-/// table reports them).
-pub(crate) fn json_columns(path: &Path) -> std::collections::HashSet<String> {
+/// What the first Parquet file of a table says about its top-level columns.
+#[derive(Debug, Default)]
+pub(crate) struct ColumnFacts {
+    /// Columns with the JSON logical type (`dynamic`).
+    pub(crate) json: std::collections::HashSet<String>,
+    /// Byte-array columns whose first row group is dictionary-encoded, each with whether it is
+    /// UTF-8 text (Parquet's `UTF8` converted type) rather than bytes or JSON.
+    pub(crate) dictionary_encoded: std::collections::HashMap<String, bool>,
+}
+
+/// Reads the footer of the first Parquet file of `path` (a file, or the first in name order of
+/// a folder); empty facts when there is none or it cannot be read (registration reports that).
+pub(crate) fn column_facts(path: &Path) -> ColumnFacts {
     use parquet::basic::LogicalType;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let first = if path.is_dir() {
         let mut files = Vec::new();
         if collect_parquet(path, &mut files).is_err() {
-            return Default::default();
+            return ColumnFacts::default();
         }
         files.sort();
         files.into_iter().next()
     } else {
         Some(path.to_path_buf())
     };
-    let Some(Ok(file)) = first.map(std::fs::File::open) else { return Default::default() };
-    let Ok(reader) = SerializedFileReader::new(file) else { return Default::default() };
-    let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    schema
+    let Some(Ok(file)) = first.map(std::fs::File::open) else { return ColumnFacts::default() };
+    let Ok(reader) = SerializedFileReader::new(file) else { return ColumnFacts::default() };
+    let metadata = reader.metadata();
+    let schema = metadata.file_metadata().schema_descr_ptr();
+    let json = schema
         .root_schema()
         .get_fields()
         .iter()
         .filter(|f| f.is_primitive() && matches!(f.get_basic_info().logical_type_ref(), Some(LogicalType::Json)))
         .map(|f| f.name().to_owned())
-        .collect()
+        .collect();
+    let mut dictionary_encoded = std::collections::HashMap::new();
+    if let Some(group) = metadata.row_groups().first() {
+        for column in group.columns() {
+            let descr = column.column_descr();
+            let top_level = descr.path().parts().len() == 1;
+            if top_level
+                && descr.physical_type() == parquet::basic::Type::BYTE_ARRAY
+                && column.dictionary_page_offset().is_some()
+            {
+                let utf8 = descr.converted_type() == parquet::basic::ConvertedType::UTF8;
+                dictionary_encoded.insert(descr.name().to_owned(), utf8);
+            }
+        }
+    }
+    ColumnFacts { json, dictionary_encoded }
 }
 
 fn hidden(name: &str) -> bool {

@@ -34,6 +34,7 @@ pub mod format;
 pub mod functions;
 mod lake;
 pub mod planner;
+mod scan;
 pub mod schemas;
 pub mod settings;
 

@@ -52,6 +52,9 @@ pub struct HasUdf {
     op: MatchOp,
     needles: Vec<String>,
     matcher: Arc<TermMatcher>,
+    /// Results per distinct value of dictionary inputs (a row group's dictionary is tested
+    /// once, not once per batch); not part of the identity.
+    dictionaries: crate::functions::dynamic::memo::DictionaryResults,
     signature: Signature,
 }
 
@@ -72,7 +75,13 @@ impl HasUdf {
     /// Compiles `needles` for `op`.
     pub fn new(op: MatchOp, needles: Vec<String>) -> Self {
         let matcher = Arc::new(TermMatcher::new(&needles, op.kind, op.case_sensitive));
-        Self { op, needles, matcher, signature: Signature::user_defined(Volatility::Immutable) }
+        Self {
+            op,
+            needles,
+            matcher,
+            dictionaries: Default::default(),
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
     }
 
     /// `haystack <op> needles` as an expression. The needles are also passed as literal
@@ -296,7 +305,10 @@ impl HasUdf {
         array: &dyn Array,
     ) -> Result<BooleanArray> {
         let dict = array.as_dictionary::<K>();
-        let per_value = self.evaluate(dict.values().as_ref())?;
+        let per_value = self.dictionaries.get_or(&[], dict.values(), || {
+            Ok(Arc::new(self.evaluate(dict.values().as_ref())?) as datafusion::arrow::array::ArrayRef)
+        })?;
+        let per_value = per_value.as_boolean();
         let empty = self.test(None);
         let keys = dict.keys();
         let mut bits = BooleanBufferBuilder::new(keys.len());

@@ -26,7 +26,7 @@ use crate::dynamic::arrow::{JsonRows, native_to_json};
 use crate::dynamic::path::{self, StepRef};
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, is_json_type, json_extension_metadata};
 
-use super::memo::{Memo, Memos};
+use super::memo::{DictionaryResults, Memo, Memos};
 
 /// `kql_dynamic(x)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -95,6 +95,8 @@ pub struct Get {
     text: bool,
     /// Results remembered across batches (see [`super::memo`]); not part of the identity.
     memos: Memos,
+    /// Results per distinct value of dictionary inputs; not part of the identity.
+    dictionaries: DictionaryResults,
     signature: Signature,
 }
 
@@ -116,7 +118,12 @@ fn call_get(text: bool, d: Expr, steps: Vec<Expr>) -> Expr {
 
 impl Get {
     fn new(text: bool) -> Self {
-        Self { text, memos: Memos::default(), signature: Signature::variadic_any(Volatility::Immutable) }
+        Self {
+            text,
+            memos: Memos::default(),
+            dictionaries: DictionaryResults::default(),
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
     }
 }
 
@@ -220,13 +227,20 @@ pub(crate) fn write_text(value: &[u8], out: &mut String) {
 
 impl Get {
     fn evaluate(&self, d: &ArrayRef, steps: &[StepArg], n: usize) -> Result<ArrayRef> {
-        // A dictionary with a constant path: each distinct value once.
+        // A dictionary with a constant path: each distinct value once per dictionary (every
+        // batch of a row group read as a dictionary shares its values), then per row the
+        // value's result view: the output is a view array whose rows of one value share one
+        // view, like the views path below gives.
         if let DataType::Dictionary(..) = d.data_type()
             && steps.iter().all(StepArg::constant)
         {
             let dict = d.as_any_dictionary();
-            let values = self.evaluate(dict.values(), steps, dict.values().len())?;
-            return Ok(datafusion::arrow::compute::take(values.as_ref(), dict.keys(), None)?);
+            let target = if self.text { DataType::Utf8View } else { DataType::BinaryView };
+            let results = self.dictionaries.get_or(&self.tag(steps), dict.values(), || {
+                let plain = self.evaluate(dict.values(), steps, dict.values().len())?;
+                Ok(datafusion::arrow::compute::cast(&plain, &target)?)
+            })?;
+            return gather_views(&results, dict, self.text);
         }
         // String views with a constant path: remembered by view, so a dictionary-encoded
         // Parquet page (every row of one value shares its view) is read once per value.
@@ -259,11 +273,8 @@ impl Get {
         }
     }
 
-    /// A binary-view array with a constant path, remembering recent results by view. The result
-    /// is a view array too, whose rows of one input view share one output view (so the next
-    /// operator, `has` or a group key, also sees repeats).
-    fn views(&self, a: &BinaryViewArray, steps: &[StepArg]) -> Result<ArrayRef> {
-        // What the memo's results are of: the kind of result and the path.
+    /// What remembered results are of: the kind of result and the (constant) path.
+    fn tag(&self, steps: &[StepArg]) -> Vec<u8> {
         let mut tag = vec![u8::from(self.text)];
         for s in steps {
             match s.at(0) {
@@ -279,6 +290,14 @@ impl Get {
                 None => tag.push(b'n'),
             }
         }
+        tag
+    }
+
+    /// A binary-view array with a constant path, remembering recent results by view. The result
+    /// is a view array too, whose rows of one input view share one output view (so the next
+    /// operator, `has` or a group key, also sees repeats).
+    fn views(&self, a: &BinaryViewArray, steps: &[StepArg]) -> Result<ArrayRef> {
+        let tag = self.tag(steps);
         let mut memo = self.memos.take(&tag, a.data_buffers().first());
         let out = self.views_with(a, steps, &mut memo);
         self.memos.give(memo);
@@ -390,7 +409,13 @@ impl ScalarUDFImpl for Get {
     }
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         // Views in, views out (see [`Get::views`]).
-        let views = args.first() == Some(&DataType::BinaryView);
+        let views = match args.first() {
+            Some(DataType::BinaryView) => true,
+            Some(DataType::Dictionary(_, v)) => {
+                matches!(**v, DataType::Binary | DataType::LargeBinary | DataType::BinaryView)
+            }
+            _ => false,
+        };
         Ok(match (self.text, views) {
             (true, true) => DataType::Utf8View,
             (true, false) => DataType::Utf8,
@@ -462,6 +487,56 @@ impl ScalarUDFImpl for DynamicOut {
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+/// Per row, the view of its key's result (`results` is a view array with one row per
+/// dictionary value): a gather of 16-byte views, no bytes copied. A null key is null (empty
+/// text for `tostring`).
+fn gather_views(
+    results: &ArrayRef,
+    dict: &dyn datafusion::arrow::array::AnyDictionaryArray,
+    text: bool,
+) -> Result<ArrayRef> {
+    let (views, buffers, value_nulls) = if text {
+        let a = results.as_string_view();
+        (a.views(), a.data_buffers().to_vec(), a.nulls())
+    } else {
+        let a = results.as_binary_view();
+        (a.views(), a.data_buffers().to_vec(), a.nulls())
+    };
+    let keys = dict.normalized_keys();
+    let key_nulls = dict.keys().nulls();
+    let n = keys.len();
+    let mut out: Vec<u128> = Vec::with_capacity(n);
+    let mut valid = datafusion::arrow::array::BooleanBufferBuilder::new(n);
+    for (i, &k) in keys.iter().enumerate() {
+        let present = key_nulls.is_none_or(|nulls| nulls.is_valid(i)) && k < views.len();
+        if present {
+            out.push(views[k]);
+            valid.append(value_nulls.is_none_or(|nulls| nulls.is_valid(k)));
+        } else {
+            out.push(make_view(b"", 0, 0));
+            valid.append(text);
+        }
+    }
+    let nulls = Some(datafusion::arrow::buffer::NullBuffer::new(valid.finish())).filter(|n| n.null_count() > 0);
+    let views: datafusion::arrow::buffer::ScalarBuffer<u128> = out.into();
+    #[cfg(debug_assertions)]
+    if text {
+        StringViewArray::try_new(views.clone(), buffers.clone(), nulls.clone())?;
+    } else {
+        BinaryViewArray::try_new(views.clone(), buffers.clone(), nulls.clone())?;
+    }
+    // SAFETY: every view is one of `results`' own views (or the empty inline view) and the
+    // buffers are `results`' buffers, so `try_new` accepts these parts (the test-build check
+    // above verifies it); `results` is a valid view array of the same kind.
+    Ok(unsafe {
+        if text {
+            Arc::new(StringViewArray::new_unchecked(views, buffers, nulls))
+        } else {
+            Arc::new(BinaryViewArray::new_unchecked(views, buffers, nulls))
+        }
+    })
 }
 
 #[cfg(test)]

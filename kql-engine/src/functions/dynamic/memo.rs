@@ -20,7 +20,7 @@
 //! that are each their own) stops remembering beyond one batch.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::builder::make_view;
 use datafusion::arrow::buffer::Buffer;
@@ -346,5 +346,65 @@ mod tests {
         assert!(memos.take(b"t", Some(&b2)).inputs.iter().any(|b| b.as_ptr() == b2.as_ptr()));
         // Another path's memo is never handed out.
         assert!(memos.take(b"other", Some(&b1)).inputs.is_empty());
+    }
+}
+
+/// Results per distinct value of dictionaries: a dictionary-encoded row group read as an Arrow
+/// dictionary hands every batch the same values (the same buffers), so each distinct value is
+/// computed once per row group, and per row only a key is mapped.
+#[derive(Default)]
+pub(crate) struct DictionaryResults(Mutex<std::collections::VecDeque<DictionaryEntry>>);
+
+struct DictionaryEntry {
+    tag: Vec<u8>,
+    id: ValuesId,
+    /// Holds the input's buffers, so their addresses are not reused while the entry lives.
+    _input: datafusion::arrow::array::ArrayData,
+    result: datafusion::arrow::array::ArrayRef,
+}
+
+/// Where a values array's bytes live: its buffers' addresses, offset and length.
+#[derive(PartialEq, Eq)]
+struct ValuesId(Vec<usize>, usize, usize);
+
+impl ValuesId {
+    fn of(data: &datafusion::arrow::array::ArrayData) -> Self {
+        Self(data.buffers().iter().map(|b| b.as_ptr() as usize).collect(), data.offset(), data.len())
+    }
+}
+
+impl std::fmt::Debug for DictionaryResults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DictionaryResults")
+    }
+}
+
+/// Dictionaries remembered by one expression: a few row groups per partition being read.
+const MAX_DICTIONARIES: usize = 16;
+
+impl DictionaryResults {
+    /// The result for `values` under `tag` (what is computed, e.g. the access path): the
+    /// remembered one when these very buffers were seen, else `compute()`, remembered.
+    pub(crate) fn get_or(
+        &self,
+        tag: &[u8],
+        values: &datafusion::arrow::array::ArrayRef,
+        compute: impl FnOnce() -> datafusion::common::Result<datafusion::arrow::array::ArrayRef>,
+    ) -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> {
+        let data = values.to_data();
+        let id = ValuesId::of(&data);
+        if let Ok(entries) = self.0.lock()
+            && let Some(e) = entries.iter().find(|e| e.tag == tag && e.id == id)
+        {
+            return Ok(Arc::clone(&e.result));
+        }
+        let result = compute()?;
+        if let Ok(mut entries) = self.0.lock() {
+            if entries.len() >= MAX_DICTIONARIES {
+                entries.pop_front();
+            }
+            entries.push_back(DictionaryEntry { tag: tag.to_vec(), id, _input: data, result: Arc::clone(&result) });
+        }
+        Ok(result)
     }
 }

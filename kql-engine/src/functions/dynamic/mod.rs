@@ -13,7 +13,7 @@ pub mod aggregate;
 pub mod convert;
 pub mod expand;
 pub mod jsonpath;
-mod memo;
+pub(crate) mod memo;
 pub mod rowwise;
 
 use std::sync::Arc;
