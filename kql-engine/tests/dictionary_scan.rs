@@ -116,6 +116,27 @@ async fn dictionary_reads_answer_as_plain_reads() {
             assert_eq!(dictionary, plain, "{q} on {table}");
         }
     }
+    // A row group whose column is null throughout has a dictionary of no values.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let nulls: ArrayRef = Arc::new(StringArray::from(vec![None::<&str>; 10]));
+    let ids: ArrayRef = Arc::new(Int64Array::from((0..10).collect::<Vec<i64>>()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("Fields", DataType::Utf8, true),
+    ]));
+    let file = std::fs::File::create(dir2.path().join("Documented.parquet")).expect("create");
+    let mut w = ArrowWriter::try_new(file, Arc::clone(&schema), None).expect("writer");
+    w.write(&RecordBatch::try_new(schema, vec![ids, nulls]).expect("batch")).expect("write");
+    w.close().expect("close");
+    let mut schemas = DocumentedSchemas::default();
+    schemas.add_json(r#"{"name": "Documented", "columns": [["id", "long"], ["Fields", "dynamic"]]}"#).expect("schema");
+    let empty = KqlContext::builder().documented_schemas(schemas).build().expect("context");
+    empty.register_lake(dir2.path()).await.expect("lake");
+    let got = answer(&empty, "Documented | summarize n = count() by c = tostring(Fields.Command)").await;
+    assert_eq!(got, vec![serde_json::json!({"c": "", "n": 10})]);
+    let got = answer(&empty, "Documented | where isnull(Fields.Command) | count").await;
+    assert_eq!(got, vec![serde_json::json!({"Count": 10})]);
+
     // The column itself, and access on it, as the documented table gives them.
     let direct = answer(&ctx, "Documented | where Fields.Command has 'powershell' | count").await;
     let parsed = answer(&ctx, "Plain | where parse_json(Fields).Command has 'powershell' | count").await;

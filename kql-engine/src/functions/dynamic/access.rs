@@ -504,7 +504,8 @@ fn gather_views(
         let a = results.as_binary_view();
         (a.views(), a.data_buffers().to_vec(), a.nulls())
     };
-    let keys = dict.normalized_keys();
+    // (`normalized_keys` asserts a dictionary has values; one of no values has only nulls.)
+    let keys = if views.is_empty() { vec![usize::MAX; dict.keys().len()] } else { dict.normalized_keys() };
     let key_nulls = dict.keys().nulls();
     let n = keys.len();
     let mut out: Vec<u128> = Vec::with_capacity(n);
