@@ -138,6 +138,22 @@ pub async fn context(lake: &Path) -> Result<KqlContext, kql_engine::KqlError> {
     Ok(ctx)
 }
 
+/// [`context`] with the documented table schemas (`../shared/schema/tables`), as an analyst
+/// runs Defender hunts (`kql --schemas`): `DeviceEvents.AdditionalFields` is `dynamic`, and read
+/// as a dictionary where the file dictionary-encodes it.
+///
+/// # Errors
+/// When the schemas or the lake cannot be read.
+pub async fn documented_context(lake: &Path) -> Result<KqlContext, kql_engine::KqlError> {
+    let now = testdata::parse_rfc3339(NOW).map_err(|e| kql_engine::KqlError::Lake(e.to_string()))?;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/schema/tables");
+    let schemas =
+        kql_engine::DocumentedSchemas::from_dir(&dir).map_err(|e| kql_engine::KqlError::Lake(e.to_string()))?;
+    let ctx = KqlContext::builder().now(now).documented_schemas(schemas).build()?;
+    ctx.register_lake(lake).await?;
+    Ok(ctx)
+}
+
 fn has(column: &str, needles: &[&str]) -> Expr {
     let op = MatchOp {
         kind: TermKind::Has,

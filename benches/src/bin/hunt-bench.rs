@@ -51,6 +51,11 @@ struct Cli {
     /// `seed` (the seed hunts) or `dynamic` (member access on `DeviceEvents.AdditionalFields`).
     #[arg(long, default_value = "seed")]
     suite: String,
+    /// With `--suite dynamic`: register the lake without the documented schemas, so
+    /// `AdditionalFields` is a plain string column (read as string views) that only
+    /// `parse_json` makes `dynamic`.
+    #[arg(long)]
+    plain_strings: bool,
 }
 
 async fn plan(ctx: &KqlContext, hunt: &SeedHunt, engine: &str) -> Result<datafusion::dataframe::DataFrame, String> {
@@ -83,7 +88,8 @@ async fn run_dynamic(cli: &Cli) -> Result<(), String> {
         Some(l) => l.clone(),
         None => benches::dynamic_lake(cli.rows).map_err(|e| e.to_string())?,
     };
-    let ctx = context(&lake).await.map_err(|e| e.to_string())?;
+    let ctx = if cli.plain_strings { context(&lake).await } else { benches::documented_context(&lake).await }
+        .map_err(|e| e.to_string())?;
     for (key, kql) in benches::DYNAMIC_QUERIES {
         if !cli.hunts.is_empty() && !cli.hunts.iter().any(|h| h == key) {
             continue;

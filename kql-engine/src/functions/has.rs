@@ -20,9 +20,7 @@ use datafusion::arrow::datatypes::{
     ArrowNativeType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
-use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
 use super::term::{TermKind, TermMatcher};
 
@@ -87,9 +85,8 @@ impl HasUdf {
     /// `haystack <op> needles` as an expression. The needles are also passed as literal
     /// arguments so plans show them; the compiled matcher is what runs.
     pub fn call(op: MatchOp, haystack: Expr, needles: Vec<String>) -> Expr {
-        let mut args = vec![haystack];
-        args.extend(needles.iter().map(|n| datafusion::logical_expr::lit(n.as_str())));
-        ScalarUDF::new_from_impl(Self::new(op, needles)).call(args)
+        // A test of member access is one function (see `GetTest`).
+        crate::functions::dynamic::access::call_test(haystack, Self::new(op, needles.clone()), &needles)
     }
 
     /// The result for one haystack (`None` is a null, which behaves as `""`).

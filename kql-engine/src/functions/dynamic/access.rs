@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::builder::make_view;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BinaryViewArray, LargeBinaryArray, StringBuilder,
-    StringViewArray,
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BinaryViewArray, BooleanArray, LargeBinaryArray, StringArray,
+    StringBuilder, StringViewArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
@@ -27,6 +27,7 @@ use crate::dynamic::path::{self, StepRef};
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, is_json_type, json_extension_metadata};
 
 use super::memo::{DictionaryResults, Memo, Memos};
+use crate::functions::has::HasUdf;
 
 /// `kql_dynamic(x)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -443,6 +444,129 @@ impl ScalarUDFImpl for Get {
     }
 }
 
+/// A string test over member access, `d.a.b has "x"`, in one function: the member access then
+/// the test, except on a dictionary with a constant path, where the test's result for each
+/// distinct value is kept per dictionary and each row maps its key to a bit. The planner makes
+/// it whenever a `has`-family test's haystack is `kql_get_text` with a constant path.
+#[derive(Debug)]
+pub struct GetTest {
+    get: Get,
+    test: HasUdf,
+    /// How many of the arguments after the value are path steps (the rest are the needles).
+    steps: usize,
+    /// Per-value results of dictionaries; not part of the identity.
+    dictionaries: DictionaryResults,
+    name: String,
+    signature: Signature,
+}
+
+impl PartialEq for GetTest {
+    fn eq(&self, other: &Self) -> bool {
+        self.test == other.test && self.steps == other.steps
+    }
+}
+
+impl Eq for GetTest {}
+
+impl std::hash::Hash for GetTest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.test.hash(state);
+        self.steps.hash(state);
+    }
+}
+
+/// `test(haystack)` as an expression: one [`GetTest`] when `haystack` is member access with a
+/// constant path (`kql_get_text`), else the test itself over `haystack`. The needles are passed
+/// as literal arguments so plans show them; the compiled test is what runs.
+pub fn call_test(haystack: Expr, test: HasUdf, needles: &[String]) -> Expr {
+    let needle_args = needles.iter().map(|n| datafusion::logical_expr::lit(n.as_str()));
+    let path_is_constant = |args: &[Expr]| args.iter().skip(1).all(|a| matches!(a, Expr::Literal(..)));
+    match haystack {
+        Expr::ScalarFunction(f) if f.func.name() == "kql_get_text" && path_is_constant(&f.args) => {
+            let name = format!("{}_member", test.name());
+            let udf = GetTest {
+                get: Get::new(true),
+                steps: f.args.len().saturating_sub(1),
+                test,
+                dictionaries: DictionaryResults::default(),
+                name,
+                signature: Signature::variadic_any(Volatility::Immutable),
+            };
+            let mut args = f.args;
+            args.extend(needle_args);
+            ScalarUDF::new_from_impl(udf).call(args)
+        }
+        other => {
+            let mut args = vec![other];
+            args.extend(needle_args);
+            ScalarUDF::new_from_impl(test).call(args)
+        }
+    }
+}
+
+impl ScalarUDFImpl for GetTest {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn is_nullable(&self, _args: &[Expr], _schema: &dyn datafusion::common::ExprSchema) -> bool {
+        false
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let Some((d, rest)) = args.args.split_first() else {
+            return exec_err!("{} takes a value, its steps and needles", self.name());
+        };
+        let steps = rest.iter().take(self.steps).map(StepArg::new).collect::<Result<Vec<_>>>()?;
+        let d = d.to_array(n)?;
+        if let DataType::Dictionary(..) = d.data_type()
+            && steps.iter().all(StepArg::constant)
+        {
+            let dict = d.as_any_dictionary();
+            let values = dict.values();
+            let per_value = self.dictionaries.get_or(&self.get.tag(&steps), values, || {
+                let text = self.get.evaluate(values, &steps, values.len())?;
+                Ok(Arc::new(self.test.evaluate(text.as_ref())?) as ArrayRef)
+            })?;
+            let per_value = per_value.as_boolean();
+            // A null key is an absent member: `tostring` gives "", and the test says what it
+            // says of "".
+            let empty = self.test.evaluate(&StringArray::from(vec![""]))?.value(0);
+            let keys = dict.keys();
+            let key_nulls = keys.logical_nulls();
+            let bits = match keys.as_primitive_opt::<datafusion::arrow::datatypes::Int32Type>() {
+                Some(k) => {
+                    let k = k.values();
+                    datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |i| {
+                        if key_nulls.as_ref().is_some_and(|nulls| nulls.is_null(i)) {
+                            return empty;
+                        }
+                        usize::try_from(k[i]).ok().filter(|&k| k < per_value.len()).is_some_and(|k| per_value.value(k))
+                    })
+                }
+                None if per_value.is_empty() => datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |_| empty),
+                None => {
+                    let k = dict.normalized_keys();
+                    datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |i| {
+                        if key_nulls.as_ref().is_some_and(|nulls| nulls.is_null(i)) {
+                            return empty;
+                        }
+                        per_value.value(k[i])
+                    })
+                }
+            };
+            return Ok(ColumnarValue::Array(Arc::new(BooleanArray::new(bits, None))));
+        }
+        let text = self.get.evaluate(&d, &steps, n)?;
+        Ok(ColumnarValue::Array(Arc::new(self.test.evaluate(text.as_ref())?)))
+    }
+}
+
 /// `kql_dynamic_out(d)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct DynamicOut {
@@ -504,23 +628,37 @@ fn gather_views(
         let a = results.as_binary_view();
         (a.views(), a.data_buffers().to_vec(), a.nulls())
     };
-    // (`normalized_keys` asserts a dictionary has values; one of no values has only nulls.)
-    let keys = if views.is_empty() { vec![usize::MAX; dict.keys().len()] } else { dict.normalized_keys() };
-    let key_nulls = dict.keys().nulls();
-    let n = keys.len();
-    let mut out: Vec<u128> = Vec::with_capacity(n);
-    let mut valid = datafusion::arrow::array::BooleanBufferBuilder::new(n);
-    for (i, &k) in keys.iter().enumerate() {
-        let present = key_nulls.is_none_or(|nulls| nulls.is_valid(i)) && k < views.len();
-        if present {
-            out.push(views[k]);
-            valid.append(value_nulls.is_none_or(|nulls| nulls.is_valid(k)));
-        } else {
-            out.push(make_view(b"", 0, 0));
-            valid.append(text);
+    // One lookup per row: the key's view, or (a null or out-of-range key) the empty view at the
+    // end of the table.
+    let empty = make_view(b"", 0, 0);
+    let mut table: Vec<u128> = views.to_vec();
+    table.push(empty);
+    let absent = table.len() - 1;
+    let n = dict.keys().len();
+    let key_nulls = dict.keys().logical_nulls();
+    let index = |i: usize, k: usize| {
+        if k < absent && key_nulls.as_ref().is_none_or(|nulls| nulls.is_valid(i)) { k } else { absent }
+    };
+    let indexes: Vec<usize> = match dict.keys().as_primitive_opt::<datafusion::arrow::datatypes::Int32Type>() {
+        Some(keys) => {
+            keys.values().iter().enumerate().map(|(i, &k)| index(i, usize::try_from(k).unwrap_or(absent))).collect()
         }
-    }
-    let nulls = Some(datafusion::arrow::buffer::NullBuffer::new(valid.finish())).filter(|n| n.null_count() > 0);
+        // (`normalized_keys` asserts a dictionary has values; one of no values has only nulls.)
+        None if absent == 0 => vec![absent; n],
+        None => dict.normalized_keys().into_iter().enumerate().map(|(i, k)| index(i, k)).collect(),
+    };
+    let out: Vec<u128> = indexes.iter().map(|&k| table[k]).collect();
+    // `tostring` results are never null (an absent value is ""); values are null where the key
+    // is null or the value's result is.
+    let nulls = if text {
+        None
+    } else {
+        let bits = datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |i| {
+            let k = indexes[i];
+            k < absent && value_nulls.is_none_or(|nulls| nulls.is_valid(k))
+        });
+        Some(datafusion::arrow::buffer::NullBuffer::new(bits)).filter(|n| n.null_count() > 0)
+    };
     let views: datafusion::arrow::buffer::ScalarBuffer<u128> = out.into();
     #[cfg(debug_assertions)]
     if text {
