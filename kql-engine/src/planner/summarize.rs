@@ -89,8 +89,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 )
                 .with_help(format!("group by a value of one type, for example `by tostring({})`", k.expr)));
             }
-            // Null and "" are one group: a KQL string is never null.
-            let e = if self.kql_type(&e, &ctx)? == KqlType::String { non_null_string(e) } else { e };
+            // Null and "" are one group: a KQL string is never null (an expression that cannot
+            // be null, such as `tostring(d.a)`, needs no default).
+            let nullable = e.nullable(ctx.schema).unwrap_or(true);
+            let e = if nullable && self.kql_type(&e, &ctx)? == KqlType::String { non_null_string(e) } else { e };
             keys.push(e.alias(&name));
             key_names.push(name);
         }
