@@ -4,7 +4,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rmm_rules::{Catalog, Filter, Report, Runner, Status};
+use rmm_rules::{Catalog, Report, Runner, Selection, SelectionError, Status};
 
 use crate::failure::{CliResult, Failure};
 use crate::output::{Sink, render_table, write_error};
@@ -94,24 +94,18 @@ pub(crate) fn run(args: &Args) -> CliResult {
 
 /// The rules: the files and folders given, the built-in hunts, filtered.
 pub(crate) fn catalog(args: &Args) -> CliResult<Catalog> {
-    let mut catalog = if args.rules.is_empty() || args.builtin { Catalog::builtin() } else { Catalog::new() };
-    for path in &args.rules {
-        catalog.extend(Catalog::from_path(path).map_err(|e| Failure::query(format!("kql: {e}")))?);
-    }
-    let mut filter = Filter::new();
-    for p in &args.filters {
-        filter = filter.pattern(p).map_err(|e| Failure::usage(format!("kql: {e}")))?;
-    }
-    for t in &args.tactic {
-        filter = filter.tactic(t);
-    }
-    for t in &args.technique {
-        filter = filter.technique(t);
-    }
-    for t in &args.rule_tables {
-        filter = filter.table(t);
-    }
-    Ok(catalog.filter(&filter))
+    let selection = Selection {
+        rules: args.rules.clone(),
+        builtin: args.builtin,
+        patterns: args.filters.clone(),
+        tactics: args.tactic.clone(),
+        techniques: args.technique.clone(),
+        tables: args.rule_tables.clone(),
+    };
+    selection.catalog().map_err(|e| match e {
+        SelectionError::Load(e) => Failure::query(format!("kql: {e}")),
+        SelectionError::Pattern(e) => Failure::usage(format!("kql: {e}")),
+    })
 }
 
 /// Runs the catalog with a progress bar on stderr when it is a terminal.

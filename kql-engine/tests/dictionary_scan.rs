@@ -4,6 +4,8 @@
 
 #![allow(unused_crate_dependencies)] // dev-dependencies are shared by all test targets
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,15 +81,6 @@ async fn context(dir: &Path) -> KqlContext {
     ctx
 }
 
-async fn answer(ctx: &KqlContext, q: &str) -> Vec<serde_json::Value> {
-    let batches = ctx.kql(q).await.unwrap_or_else(|e| panic!("{q}: {}", e.render(q))).collect().await.expect("runs");
-    batches
-        .iter()
-        .flat_map(|b| kql_engine::format::json_rows(b).expect("json"))
-        .map(serde_json::Value::Object)
-        .collect()
-}
-
 #[tokio::test]
 async fn dictionary_reads_answer_as_plain_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -114,10 +107,10 @@ async fn dictionary_reads_answer_as_plain_reads() {
         "{T} | extend d = parse_json(Fields) | where d.Name == 'Édition' | project id, d | sort by id asc | take 5",
     ];
     for q in queries {
-        let plain = answer(&ctx, &q.replace("{T}", "Plain")).await;
+        let plain = common::json_rows(&ctx, &q.replace("{T}", "Plain")).await;
         assert!(!plain.is_empty(), "{q}");
         for table in ["Json", "Documented"] {
-            let dictionary = answer(&ctx, &q.replace("{T}", table)).await;
+            let dictionary = common::json_rows(&ctx, &q.replace("{T}", table)).await;
             assert_eq!(dictionary, plain, "{q} on {table}");
         }
     }
@@ -137,13 +130,13 @@ async fn dictionary_reads_answer_as_plain_reads() {
     schemas.add_json(r#"{"name": "Documented", "columns": [["id", "long"], ["Fields", "dynamic"]]}"#).expect("schema");
     let empty = KqlContext::builder().documented_schemas(schemas).build().expect("context");
     empty.register_lake(dir2.path()).await.expect("lake");
-    let got = answer(&empty, "Documented | summarize n = count() by c = tostring(Fields.Command)").await;
+    let got = common::json_rows(&empty, "Documented | summarize n = count() by c = tostring(Fields.Command)").await;
     assert_eq!(got, vec![serde_json::json!({"c": "", "n": 10})]);
-    let got = answer(&empty, "Documented | where isnull(Fields.Command) | count").await;
+    let got = common::json_rows(&empty, "Documented | where isnull(Fields.Command) | count").await;
     assert_eq!(got, vec![serde_json::json!({"Count": 10})]);
 
     // The column itself, and access on it, as the documented table gives them.
-    let direct = answer(&ctx, "Documented | where Fields.Command has 'powershell' | count").await;
-    let parsed = answer(&ctx, "Plain | where parse_json(Fields).Command has 'powershell' | count").await;
+    let direct = common::json_rows(&ctx, "Documented | where Fields.Command has 'powershell' | count").await;
+    let parsed = common::json_rows(&ctx, "Plain | where parse_json(Fields).Command has 'powershell' | count").await;
     assert_eq!(direct, parsed);
 }

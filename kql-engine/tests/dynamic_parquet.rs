@@ -5,6 +5,8 @@
 
 #![allow(unused_crate_dependencies)] // dev-dependencies are shared by all test targets
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -96,29 +98,19 @@ async fn context(dir: &Path) -> KqlContext {
     ctx
 }
 
-/// The rows of a query as JSON values (one object per row, in id order).
-async fn rows(ctx: &KqlContext, q: &str) -> Vec<serde_json::Value> {
-    let batches = ctx.kql(q).await.unwrap_or_else(|e| panic!("{q}: {}", e.render(q))).collect().await.expect("runs");
-    batches
-        .iter()
-        .flat_map(|b| kql_engine::format::json_rows(b).expect("json"))
-        .map(serde_json::Value::Object)
-        .collect()
-}
-
 #[tokio::test]
 async fn every_layout_reads_as_dynamic() {
     let dir = tempfile::tempdir().expect("tempdir");
     lake(dir.path());
     let ctx = context(dir.path()).await;
-    let types = rows(&ctx, "Nested | getschema | project ColumnName, ColumnType").await;
+    let types = common::json_rows(&ctx, "Nested | getschema | project ColumnName, ColumnType").await;
     let types: Vec<String> = types.iter().map(|r| format!("{}:{}", r["ColumnName"], r["ColumnType"])).collect();
     assert_eq!(
         types,
         [r#""id":"long""#, r#""J":"dynamic""#, r#""L":"dynamic""#, r#""S":"dynamic""#, r#""M":"dynamic""#]
             .map(String::from)
     );
-    let got = rows(
+    let got = common::json_rows(
         &ctx,
         "Nested | order by id asc | project id, jb = J.a.b[1], js = tostring(J.s), jt = gettype(J), l0 = L[0], sk = S.k, my = M.y, ln = array_length(L)",
     )
@@ -138,7 +130,7 @@ async fn documented_strings_read_as_dynamic_and_bytes_as_strings() {
     let dir = tempfile::tempdir().expect("tempdir");
     lake(dir.path());
     let ctx = context(dir.path()).await;
-    let got = rows(
+    let got = common::json_rows(
         &ctx,
         "Events | order by id asc | project id, c = AdditionalFields.Command, k = DictFields.k, z = LargeFields, t = gettype(LargeFields), b = Blob",
     )
@@ -151,7 +143,7 @@ async fn documented_strings_read_as_dynamic_and_bytes_as_strings() {
             {"id": 3, "c": null, "k": 2, "z": "s", "t": "string", "b": ""}
         ])
     );
-    let hits = rows(&ctx, r#"Events | where AdditionalFields.Command has "powershell" | count"#).await;
+    let hits = common::json_rows(&ctx, r#"Events | where AdditionalFields.Command has "powershell" | count"#).await;
     assert_eq!(hits, [serde_json::json!({"Count": 1})]);
 }
 
@@ -185,7 +177,9 @@ async fn results_are_json_text_with_the_extension_type_and_round_trip_through_pa
     assert_eq!(json_columns, ["AdditionalFields", "Bag"]);
     let back = KqlContext::new();
     back.register_lake(&out).await.expect("lake");
-    let got = rows(&back, "Result | order by id asc | project id, k = Bag.k, t = gettype(AdditionalFields)").await;
+    let got =
+        common::json_rows(&back, "Result | order by id asc | project id, k = Bag.k, t = gettype(AdditionalFields)")
+            .await;
     assert_eq!(
         serde_json::Value::Array(got),
         serde_json::json!([{"id": 1, "k": 1, "t": "dictionary"}, {"id": 2, "k": 2, "t": "array"}, {"id": 3, "k": 3, "t": "null"}])

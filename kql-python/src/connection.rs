@@ -170,7 +170,8 @@ impl Connection {
         max_rows: Option<usize>,
         concurrency: Option<usize>,
     ) -> PyResult<HuntReport> {
-        let options = HuntOptions { rules, builtin, filters, tactics, techniques, tables, max_rows, concurrency };
+        let selection = rmm_rules::Selection { rules, builtin, patterns: filters, tactics, techniques, tables };
+        let options = HuntOptions { selection, max_rows, concurrency };
         HuntReport::run(py, &self.ctx, &options)
     }
 

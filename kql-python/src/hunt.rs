@@ -1,6 +1,5 @@
 //! `Connection.hunt`: the rule runner (`rmm_rules`) from Python, and its report as Arrow.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -11,7 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use kql_engine::KqlContext;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use rmm_rules::{Catalog, Filter, Report, Runner, Status};
+use rmm_rules::{Report, Runner, Selection, SelectionError, Status};
 
 use crate::errors::{KqlError, internal_error};
 use crate::runtime::wait;
@@ -19,12 +18,7 @@ use crate::runtime::wait;
 /// What to run and how (the arguments of `Connection.hunt`).
 #[derive(Debug)]
 pub(crate) struct HuntOptions {
-    pub(crate) rules: Vec<PathBuf>,
-    pub(crate) builtin: bool,
-    pub(crate) filters: Vec<String>,
-    pub(crate) tactics: Vec<String>,
-    pub(crate) techniques: Vec<String>,
-    pub(crate) tables: Vec<String>,
+    pub(crate) selection: Selection,
     pub(crate) max_rows: Option<usize>,
     pub(crate) concurrency: Option<usize>,
 }
@@ -39,24 +33,10 @@ pub struct HuntReport {
 impl HuntReport {
     /// Loads, filters and runs the rules.
     pub(crate) fn run(py: Python<'_>, ctx: &KqlContext, o: &HuntOptions) -> PyResult<Self> {
-        let mut catalog = if o.rules.is_empty() || o.builtin { Catalog::builtin() } else { Catalog::new() };
-        for path in &o.rules {
-            catalog.extend(Catalog::from_path(path).map_err(|e| KqlError::new_err(format!("rules: {e}")))?);
-        }
-        let mut filter = Filter::new();
-        for p in &o.filters {
-            filter = filter.pattern(p).map_err(|e| PyValueError::new_err(format!("filter: {e}")))?;
-        }
-        for t in &o.tactics {
-            filter = filter.tactic(t);
-        }
-        for t in &o.techniques {
-            filter = filter.technique(t);
-        }
-        for t in &o.tables {
-            filter = filter.table(t);
-        }
-        let catalog = catalog.filter(&filter);
+        let catalog = o.selection.catalog().map_err(|e| match e {
+            SelectionError::Load(e) => KqlError::new_err(format!("rules: {e}")),
+            SelectionError::Pattern(e) => PyValueError::new_err(format!("filter: {e}")),
+        })?;
         let mut runner = Runner::new(ctx.clone());
         if let Some(n) = o.max_rows {
             runner = runner.max_rows(n);

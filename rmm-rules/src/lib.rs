@@ -35,6 +35,7 @@ mod repair;
 mod report;
 mod rule;
 mod runner;
+mod selection;
 
 pub use catalog::Catalog;
 pub use error::{LoadError, PatternError};
@@ -42,3 +43,4 @@ pub use filter::Filter;
 pub use report::{Counts, Report};
 pub use rule::{DataConnector, Repair, Rule, RuleSource};
 pub use runner::{Failure, RuleResult, Runner, Status};
+pub use selection::{Selection, SelectionError};
