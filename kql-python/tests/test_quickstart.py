@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import kql_lake as kql
@@ -114,3 +115,11 @@ def test_help_is_useful() -> None:
     assert kql.connect.__doc__ is not None and "now" in kql.connect.__doc__
     assert kql.Connection.hunt.__doc__ is not None and "filter" in kql.Connection.hunt.__doc__
     assert kql.QueryResult.to_arrow.__doc__
+
+
+def test_documented_schemas_without_a_lake(shared: Path) -> None:
+    con = kql.connect(schemas=shared / "schema" / "tables")
+    assert "DeviceEvents" in con.tables()
+    assert con.schema("DeviceEvents")["AdditionalFields"] == "dynamic"
+    res = con.query("DeviceEvents | where AdditionalFields.Command has 'powershell' | count")
+    assert res.to_arrow().to_pylist() == [{"Count": 0}]
