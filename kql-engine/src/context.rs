@@ -251,60 +251,30 @@ impl KqlContext {
         let url = ListingTableUrl::parse(&text).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
         let state = self.session.state();
         // The scan's Parquet options (filter reordering among them) come from the format, not
-        // the session: hand it the session's.
-        let parquet_options = state.default_table_options().parquet;
-        let parquet = || ParquetFormat::default().with_options(parquet_options.clone());
-        let options = ListingOptions::new(Arc::new(parquet())).with_file_extension(".parquet");
-        let mut config = ListingTableConfig::new(url.clone()).with_listing_options(options);
+        // the session: hand it the session's. DataFusion's schema inference drops field
+        // metadata, so columns with Parquet's JSON logical type are marked `arrow.json` again;
+        // `dynamic` text stored dictionary-encoded is read as Arrow dictionaries (see `scan`).
+        let facts = crate::lake::column_facts(path);
+        let dynamic = |c: &str| {
+            facts.json.contains(c) || self.schemas.as_ref().and_then(|s| s.kql_type(name, c)) == Some(KqlType::Dynamic)
+        };
+        let dictionary = facts
+            .dictionary_encoded
+            .iter()
+            .filter(|(c, _)| dynamic(c))
+            .map(|(c, &utf8)| (c.clone(), crate::scan::dictionary_type(utf8)))
+            .collect();
+        let parquet = ParquetFormat::default().with_options(state.default_table_options().parquet);
+        let format = crate::scan::KqlParquetFormat::new(parquet, facts.json.clone(), dictionary);
+        let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
+        let mut config = ListingTableConfig::new(url).with_listing_options(options);
         if meta.is_dir() {
             if !crate::lake::contains_parquet(path) {
                 return Err(KqlError::Lake(format!("{}: no Parquet files in this folder", path.display())));
             }
             config = config.infer_partitions_from_path(&state).await.map_err(|e| lake_error(path, e))?;
         }
-        let mut config = config.infer_schema(&state).await.map_err(|e| lake_error(path, e))?;
-        let Some(schema) = config.file_schema.clone() else {
-            return ListingTable::try_new(config).map_err(|e| lake_error(path, e));
-        };
-        let facts = crate::lake::column_facts(path);
-        // DataFusion's schema inference drops field metadata, so a column with Parquet's JSON
-        // logical type would read as a plain string: mark it `arrow.json` again.
-        let fields: Vec<datafusion::arrow::datatypes::Field> = schema
-            .fields()
-            .iter()
-            .map(|f| {
-                if facts.json.contains(f.name()) {
-                    f.as_ref().clone().with_metadata(crate::dynamic::json_extension_metadata())
-                } else {
-                    f.as_ref().clone()
-                }
-            })
-            .collect();
-        // `dynamic` text stored dictionary-encoded is read as Arrow dictionaries: member access
-        // and `has` then run once per distinct text (see `scan`).
-        let dictionary: std::collections::HashMap<String, datafusion::arrow::datatypes::DataType> = fields
-            .iter()
-            .filter_map(|f| {
-                let dynamic = crate::dynamic::has_json_extension(f)
-                    || self.schemas.as_ref().and_then(|s| s.kql_type(name, f.name())) == Some(KqlType::Dynamic);
-                let utf8 = *facts.dictionary_encoded.get(f.name())?;
-                (dynamic && crate::scan::readable_as_dictionary(f.data_type()))
-                    .then(|| (f.name().clone(), crate::scan::dictionary_type(utf8)))
-            })
-            .collect();
-        if facts.json.is_empty() && dictionary.is_empty() {
-            return ListingTable::try_new(config).map_err(|e| lake_error(path, e));
-        }
-        let marked = datafusion::arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone());
-        let marked = Arc::new(crate::scan::with_dictionary_columns(&marked, &dictionary));
-        if !dictionary.is_empty() {
-            let format = crate::scan::KqlParquetFormat::new(parquet(), dictionary);
-            let mut options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
-            options.table_partition_cols =
-                config.options.as_ref().map(|o| o.table_partition_cols.clone()).unwrap_or_default();
-            config = config.with_listing_options(options);
-        }
-        config = config.with_schema(marked);
+        let config = config.infer_schema(&state).await.map_err(|e| lake_error(path, e))?;
         ListingTable::try_new(config).map_err(|e| lake_error(path, e))
     }
 

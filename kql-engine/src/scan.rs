@@ -19,20 +19,22 @@
 //! fell back from dictionary to plain encoding still reads correctly (the reader builds a
 //! dictionary for it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::{Result as DfResult, Statistics, internal_datafusion_err};
-use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::file_format::{FileFormat, FileMeta};
 use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::parquet::{CachedParquetFileReaderFactory, ParquetFileReaderFactory};
-use datafusion::datasource::physical_plan::{FileScanConfig, FileScanConfigBuilder, FileSource, ParquetSource};
+use datafusion::datasource::physical_plan::parquet::ParquetFileReaderFactory;
+use datafusion::datasource::physical_plan::{
+    FileScanConfig, FileScanConfigBuilder, FileSinkConfig, FileSource, ParquetSource,
+};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::object_store::{ObjectMeta, ObjectStore};
@@ -41,6 +43,7 @@ use datafusion::parquet::arrow::async_reader::AsyncFileReader;
 use datafusion::parquet::arrow::{ARROW_SCHEMA_META_KEY, encode_arrow_schema, parquet_to_arrow_schema};
 use datafusion::parquet::basic::{ConvertedType, Type as PhysicalType};
 use datafusion::parquet::file::metadata::{FileMetaData, KeyValue, ParquetMetaData, ParquetMetaDataBuilder};
+use datafusion::physical_expr_common::sort_expr::{LexOrdering, LexRequirement};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use futures::FutureExt as _;
@@ -53,21 +56,8 @@ pub(crate) fn dictionary_type(utf8: bool) -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(values))
 }
 
-/// `schema` with the named columns typed as given (their metadata kept).
-pub(crate) fn with_dictionary_columns(schema: &Schema, columns: &HashMap<String, DataType>) -> Schema {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match columns.get(f.name()) {
-            Some(t) => f.as_ref().clone().with_data_type(t.clone()),
-            None => f.as_ref().clone(),
-        })
-        .collect();
-    Schema::new_with_metadata(fields, schema.metadata().clone())
-}
-
 /// Whether a column type can be read as a dictionary of strings.
-pub(crate) fn readable_as_dictionary(t: &DataType) -> bool {
+fn readable_as_dictionary(t: &DataType) -> bool {
     matches!(
         t,
         DataType::Utf8
@@ -79,16 +69,46 @@ pub(crate) fn readable_as_dictionary(t: &DataType) -> bool {
     )
 }
 
-/// Parquet, with the named columns read as Arrow dictionaries.
+/// `schema` with `json` columns marked `arrow.json` and the `dictionary` columns that hold
+/// strings or bytes typed as given (metadata kept).
+fn typed(schema: &Schema, json: &HashSet<String>, dictionary: &HashMap<String, DataType>) -> Schema {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let mut f = f.as_ref().clone();
+            if json.contains(f.name()) {
+                f = f.with_metadata(crate::dynamic::json_extension_metadata());
+            }
+            match dictionary.get(f.name()) {
+                Some(t) if readable_as_dictionary(f.data_type()) => f.with_data_type(t.clone()),
+                _ => f,
+            }
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// Footers with their hints, by the address of the footer they were made from (which they
+/// hold, so the address is not reused).
+type HintCache = Mutex<HashMap<usize, (Arc<ParquetMetaData>, Arc<ParquetMetaData>)>>;
+
+/// Footers a table keeps hinted (about one per file; beyond this the cache starts over).
+const MAX_HINTED: usize = 1024;
+
+/// Parquet, with `json` columns typed `arrow.json` and the `dictionary` columns read as Arrow
+/// dictionaries.
 #[derive(Debug)]
 pub(crate) struct KqlParquetFormat {
     inner: ParquetFormat,
+    json: HashSet<String>,
     dictionary: Arc<HashMap<String, DataType>>,
+    hinted: Arc<HintCache>,
 }
 
 impl KqlParquetFormat {
-    pub(crate) fn new(inner: ParquetFormat, dictionary: HashMap<String, DataType>) -> Self {
-        Self { inner, dictionary: Arc::new(dictionary) }
+    pub(crate) fn new(inner: ParquetFormat, json: HashSet<String>, dictionary: HashMap<String, DataType>) -> Self {
+        Self { inner, json, dictionary: Arc::new(dictionary), hinted: Arc::default() }
     }
 }
 
@@ -113,7 +133,7 @@ impl FileFormat for KqlParquetFormat {
         objects: &[ObjectMeta],
     ) -> DfResult<SchemaRef> {
         let schema = self.inner.infer_schema(state, store, objects).await?;
-        Ok(Arc::new(with_dictionary_columns(&schema, &self.dictionary)))
+        Ok(Arc::new(typed(&schema, &self.json, &self.dictionary)))
     }
 
     async fn infer_stats(
@@ -126,34 +146,58 @@ impl FileFormat for KqlParquetFormat {
         self.inner.infer_stats(state, store, table_schema, object).await
     }
 
+    async fn infer_ordering(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> DfResult<Option<LexOrdering>> {
+        self.inner.infer_ordering(state, store, table_schema, object).await
+    }
+
+    async fn infer_stats_and_ordering(
+        &self,
+        state: &dyn Session,
+        store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        object: &ObjectMeta,
+    ) -> DfResult<FileMeta> {
+        self.inner.infer_stats_and_ordering(state, store, table_schema, object).await
+    }
+
     async fn create_physical_plan(
         &self,
         state: &dyn Session,
         conf: FileScanConfig,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let plan = self.inner.create_physical_plan(state, conf).await?;
         if self.dictionary.is_empty() {
-            return self.inner.create_physical_plan(state, conf).await;
+            return Ok(plan);
         }
-        // ParquetFormat's own plan, with a reader factory that adds the dictionary hints to
-        // each footer (around the same cached factory ParquetFormat uses).
-        let mut source = conf
-            .file_source()
-            .downcast_ref::<ParquetSource>()
+        // ParquetFormat's own scan, its reader factory wrapped in one that hints the footers.
+        let (conf, source) = plan
+            .downcast_ref::<DataSourceExec>()
+            .and_then(DataSourceExec::downcast_to_file_source::<ParquetSource>)
+            .ok_or_else(|| internal_datafusion_err!("expected ParquetFormat to plan a Parquet scan"))?;
+        let inner = source
+            .parquet_file_reader_factory()
             .cloned()
-            .ok_or_else(|| internal_datafusion_err!("expected a ParquetSource"))?;
-        source = source.with_table_parquet_options(self.inner.options().clone());
-        let metadata_cache = state.runtime_env().cache_manager.get_file_metadata_cache();
-        let store = state.runtime_env().object_store(conf.object_store_url.clone())?;
-        let cached = Arc::new(CachedParquetFileReaderFactory::new(store, metadata_cache));
-        source = source.with_parquet_file_reader_factory(Arc::new(DictionaryHints {
-            inner: cached,
-            columns: Arc::clone(&self.dictionary),
-        }));
-        if let Some(hint) = self.inner.metadata_size_hint() {
-            source = source.with_metadata_size_hint(hint);
-        }
-        let conf = FileScanConfigBuilder::from(conf).with_source(Arc::new(source)).build();
+            .ok_or_else(|| internal_datafusion_err!("expected ParquetFormat's scan to have a reader factory"))?;
+        let hints = DictionaryHints { inner, columns: Arc::clone(&self.dictionary), hinted: Arc::clone(&self.hinted) };
+        let source = source.clone().with_parquet_file_reader_factory(Arc::new(hints));
+        let conf = FileScanConfigBuilder::from(conf.clone()).with_source(Arc::new(source)).build();
         Ok(DataSourceExec::from_data_source(conf))
+    }
+
+    async fn create_writer_physical_plan(
+        &self,
+        input: Arc<dyn ExecutionPlan>,
+        state: &dyn Session,
+        conf: FileSinkConfig,
+        order_requirements: Option<LexRequirement>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.inner.create_writer_physical_plan(input, state, conf, order_requirements).await
     }
 
     fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
@@ -166,6 +210,7 @@ impl FileFormat for KqlParquetFormat {
 struct DictionaryHints {
     inner: Arc<dyn ParquetFileReaderFactory>,
     columns: Arc<HashMap<String, DataType>>,
+    hinted: Arc<HintCache>,
 }
 
 impl ParquetFileReaderFactory for DictionaryHints {
@@ -177,13 +222,14 @@ impl ParquetFileReaderFactory for DictionaryHints {
         metrics: &ExecutionPlanMetricsSet,
     ) -> DfResult<Box<dyn AsyncFileReader + Send>> {
         let inner = self.inner.create_reader(partition_index, file, metadata_size_hint, metrics)?;
-        Ok(Box::new(HintedReader { inner, columns: Arc::clone(&self.columns) }))
+        Ok(Box::new(HintedReader { inner, columns: Arc::clone(&self.columns), hinted: Arc::clone(&self.hinted) }))
     }
 }
 
 struct HintedReader {
     inner: Box<dyn AsyncFileReader + Send>,
     columns: Arc<HashMap<String, DataType>>,
+    hinted: Arc<HintCache>,
 }
 
 impl AsyncFileReader for HintedReader {
@@ -203,8 +249,31 @@ impl AsyncFileReader for HintedReader {
         options: Option<&'a ArrowReaderOptions>,
     ) -> BoxFuture<'a, datafusion::parquet::errors::Result<Arc<ParquetMetaData>>> {
         let columns = Arc::clone(&self.columns);
-        self.inner.get_metadata(options).map(move |m| m.and_then(|m| hinted(&m, &columns))).boxed()
+        let cache = Arc::clone(&self.hinted);
+        self.inner.get_metadata(options).map(move |m| m.and_then(|m| hinted_cached(&m, &columns, &cache))).boxed()
     }
+}
+
+/// [`hinted`], once per footer.
+fn hinted_cached(
+    metadata: &Arc<ParquetMetaData>,
+    columns: &HashMap<String, DataType>,
+    cache: &HintCache,
+) -> datafusion::parquet::errors::Result<Arc<ParquetMetaData>> {
+    let key = Arc::as_ptr(metadata) as usize;
+    if let Ok(cache) = cache.lock()
+        && let Some((_, hinted)) = cache.get(&key)
+    {
+        return Ok(Arc::clone(hinted));
+    }
+    let result = hinted(metadata, columns)?;
+    if let Ok(mut cache) = cache.lock() {
+        if cache.len() >= MAX_HINTED {
+            cache.clear();
+        }
+        cache.insert(key, (Arc::clone(metadata), Arc::clone(&result)));
+    }
+    Ok(result)
 }
 
 /// `metadata` with an `ARROW:schema` that types `columns` as dictionaries: those that are
@@ -226,7 +295,6 @@ fn hinted(
         if column.path().parts().len() == 1
             && column.physical_type() == PhysicalType::BYTE_ARRAY
             && *t == dictionary_type(utf8)
-            && schema.field_with_name(column.name()).is_ok_and(|f| readable_as_dictionary(f.data_type()))
         {
             wanted.insert(column.name().to_owned(), t.clone());
         }
@@ -234,7 +302,7 @@ fn hinted(
     if wanted.is_empty() {
         return Ok(Arc::clone(metadata));
     }
-    let encoded = encode_arrow_schema(&with_dictionary_columns(&schema, &wanted));
+    let encoded = encode_arrow_schema(&typed(&schema, &HashSet::new(), &wanted));
     let mut kv: Vec<KeyValue> = file
         .key_value_metadata()
         .map(|kv| kv.iter().filter(|k| k.key != ARROW_SCHEMA_META_KEY).cloned().collect())

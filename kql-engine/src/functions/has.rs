@@ -13,7 +13,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder, GenericStringArray, OffsetSizeTrait, StringViewArray,
+    Array, ArrayRef, AsArray, BooleanArray, GenericStringArray, OffsetSizeTrait, StringViewArray,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer};
 use datafusion::arrow::datatypes::{
@@ -308,17 +308,14 @@ impl HasUdf {
         let per_value = per_value.as_boolean();
         let empty = self.test(None);
         let keys = dict.keys();
-        let mut bits = BooleanBufferBuilder::new(keys.len());
-        for i in 0..keys.len() {
-            let b = if keys.is_valid(i) {
-                let k = keys.value(i).as_usize();
-                k < per_value.len() && per_value.value(k)
-            } else {
-                empty
-            };
-            bits.append(b);
-        }
-        Ok(BooleanArray::new(bits.finish(), None))
+        let bits = BooleanBuffer::collect_bool(keys.len(), |i| {
+            if keys.is_null(i) {
+                return empty;
+            }
+            let k = keys.value(i).as_usize();
+            k < per_value.len() && per_value.value(k)
+        });
+        Ok(BooleanArray::new(bits, None))
     }
 }
 

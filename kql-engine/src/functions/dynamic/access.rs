@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::builder::make_view;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BinaryViewArray, BooleanArray, LargeBinaryArray, StringArray,
-    StringBuilder, StringViewArray,
+    Array, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BinaryViewArray, LargeBinaryArray, StringBuilder,
+    StringViewArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
@@ -236,12 +236,7 @@ impl Get {
             && steps.iter().all(StepArg::constant)
         {
             let dict = d.as_any_dictionary();
-            let target = if self.text { DataType::Utf8View } else { DataType::BinaryView };
-            let results = self.dictionaries.get_or(&self.tag(steps), dict.values(), || {
-                let plain = self.evaluate(dict.values(), steps, dict.values().len())?;
-                Ok(datafusion::arrow::compute::cast(&plain, &target)?)
-            })?;
-            return gather_views(&results, dict, self.text);
+            return gather_views(&self.dictionary_results(dict.values(), steps)?, dict, self.text);
         }
         // String views with a constant path: remembered by view, so a dictionary-encoded
         // Parquet page (every row of one value shares its view) is read once per value.
@@ -272,6 +267,16 @@ impl Get {
             }
             Ok(Arc::new(out.finish()))
         }
+    }
+
+    /// The results of a dictionary's `values` for a constant path, one per value, as a view
+    /// array: computed once per dictionary (see [`DictionaryResults`]).
+    fn dictionary_results(&self, values: &ArrayRef, steps: &[StepArg]) -> Result<ArrayRef> {
+        let target = if self.text { DataType::Utf8View } else { DataType::BinaryView };
+        self.dictionaries.get_or(&self.tag(steps), values, || {
+            let plain = self.evaluate(values, steps, values.len())?;
+            Ok(datafusion::arrow::compute::cast(&plain, &target)?)
+        })
     }
 
     /// What remembered results are of: the kind of result and the (constant) path.
@@ -445,17 +450,16 @@ impl ScalarUDFImpl for Get {
 }
 
 /// A string test over member access, `d.a.b has "x"`, in one function: the member access then
-/// the test, except on a dictionary with a constant path, where the test's result for each
-/// distinct value is kept per dictionary and each row maps its key to a bit. The planner makes
-/// it whenever a `has`-family test's haystack is `kql_get_text` with a constant path.
+/// the test, except on a dictionary with a constant path, where the test runs on a dictionary
+/// of the access's per-value results (both kept per dictionary), so each row only maps its key
+/// to a bit. The planner makes it whenever a `has`-family test's haystack is `kql_get_text`
+/// with a constant path.
 #[derive(Debug)]
 pub struct GetTest {
     get: Get,
     test: HasUdf,
     /// How many of the arguments after the value are path steps (the rest are the needles).
     steps: usize,
-    /// Per-value results of dictionaries; not part of the identity.
-    dictionaries: DictionaryResults,
     name: String,
     signature: Signature,
 }
@@ -488,7 +492,6 @@ pub fn call_test(haystack: Expr, test: HasUdf, needles: &[String]) -> Expr {
                 get: Get::new(true),
                 steps: f.args.len().saturating_sub(1),
                 test,
-                dictionaries: DictionaryResults::default(),
                 name,
                 signature: Signature::variadic_any(Volatility::Immutable),
             };
@@ -528,39 +531,8 @@ impl ScalarUDFImpl for GetTest {
             && steps.iter().all(StepArg::constant)
         {
             let dict = d.as_any_dictionary();
-            let values = dict.values();
-            let per_value = self.dictionaries.get_or(&self.get.tag(&steps), values, || {
-                let text = self.get.evaluate(values, &steps, values.len())?;
-                Ok(Arc::new(self.test.evaluate(text.as_ref())?) as ArrayRef)
-            })?;
-            let per_value = per_value.as_boolean();
-            // A null key is an absent member: `tostring` gives "", and the test says what it
-            // says of "".
-            let empty = self.test.evaluate(&StringArray::from(vec![""]))?.value(0);
-            let keys = dict.keys();
-            let key_nulls = keys.logical_nulls();
-            let bits = match keys.as_primitive_opt::<datafusion::arrow::datatypes::Int32Type>() {
-                Some(k) => {
-                    let k = k.values();
-                    datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |i| {
-                        if key_nulls.as_ref().is_some_and(|nulls| nulls.is_null(i)) {
-                            return empty;
-                        }
-                        usize::try_from(k[i]).ok().filter(|&k| k < per_value.len()).is_some_and(|k| per_value.value(k))
-                    })
-                }
-                None if per_value.is_empty() => datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |_| empty),
-                None => {
-                    let k = dict.normalized_keys();
-                    datafusion::arrow::buffer::BooleanBuffer::collect_bool(n, |i| {
-                        if key_nulls.as_ref().is_some_and(|nulls| nulls.is_null(i)) {
-                            return empty;
-                        }
-                        per_value.value(k[i])
-                    })
-                }
-            };
-            return Ok(ColumnarValue::Array(Arc::new(BooleanArray::new(bits, None))));
+            let keyed = dict.with_values(self.get.dictionary_results(dict.values(), &steps)?);
+            return Ok(ColumnarValue::Array(Arc::new(self.test.evaluate(keyed.as_ref())?)));
         }
         let text = self.get.evaluate(&d, &steps, n)?;
         Ok(ColumnarValue::Array(Arc::new(self.test.evaluate(text.as_ref())?)))
