@@ -132,10 +132,7 @@ pub fn dynamic_lake(rows: u64) -> Result<PathBuf, testdata::Error> {
 /// # Errors
 /// When the lake cannot be registered.
 pub async fn context(lake: &Path) -> Result<KqlContext, kql_engine::KqlError> {
-    let now = testdata::parse_rfc3339(NOW).map_err(|e| kql_engine::KqlError::Lake(e.to_string()))?;
-    let ctx = KqlContext::builder().now(now).build()?;
-    ctx.register_lake(lake).await?;
-    Ok(ctx)
+    open(lake, KqlContext::builder()).await
 }
 
 /// [`context`] with the documented table schemas (`../shared/schema/tables`), as an analyst
@@ -145,11 +142,16 @@ pub async fn context(lake: &Path) -> Result<KqlContext, kql_engine::KqlError> {
 /// # Errors
 /// When the schemas or the lake cannot be read.
 pub async fn documented_context(lake: &Path) -> Result<KqlContext, kql_engine::KqlError> {
-    let now = testdata::parse_rfc3339(NOW).map_err(|e| kql_engine::KqlError::Lake(e.to_string()))?;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/schema/tables");
     let schemas =
         kql_engine::DocumentedSchemas::from_dir(&dir).map_err(|e| kql_engine::KqlError::Lake(e.to_string()))?;
-    let ctx = KqlContext::builder().now(now).documented_schemas(schemas).build()?;
+    open(lake, KqlContext::builder().documented_schemas(schemas)).await
+}
+
+/// `builder` with the benchmark clock, over `lake`.
+async fn open(lake: &Path, builder: kql_engine::KqlContextBuilder) -> Result<KqlContext, kql_engine::KqlError> {
+    let now = testdata::parse_rfc3339(NOW).map_err(|e| kql_engine::KqlError::Lake(e.to_string()))?;
+    let ctx = builder.now(now).build()?;
     ctx.register_lake(lake).await?;
     Ok(ctx)
 }

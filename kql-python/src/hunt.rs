@@ -6,7 +6,7 @@ use arrow::array::{
     ArrayRef, BooleanArray, DurationNanosecondArray, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
     UInt64Array,
 };
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::datatypes::{Field, Schema};
 use kql_engine::KqlContext;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -125,7 +125,6 @@ impl HuntReport {
         ];
         let fields: Vec<Field> =
             columns.iter().map(|(name, c)| Field::new(*name, c.data_type().clone(), true)).collect();
-        debug_assert!(matches!(fields[7].data_type(), DataType::Duration(TimeUnit::Nanosecond)));
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns.into_iter().map(|(_, c)| c).collect())
             .map_err(|e| internal_error(format!("the hunt report table: {e}")))
     }
@@ -144,9 +143,9 @@ impl HuntReport {
     /// `rows_scanned`, `elapsed`, `missing_tables`, `error` (drawn with a caret), `error_line`,
     /// `error_column` (in the rule's file). A `pyarrow.Table`.
     fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        pyo3_arrow::PyRecordBatch::new(self.table()?)
-            .into_pyarrow(py)
-            .and_then(|batch| py.import("pyarrow")?.getattr("Table")?.call_method1("from_batches", (vec![batch],)))
+        let batch = self.table()?;
+        let schema = batch.schema();
+        pyo3_arrow::PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
     }
 
     /// The rows a rule returned (at most `max_rows`), by rule id or name, as a `pyarrow.Table`.
@@ -202,8 +201,7 @@ impl HuntReport {
         let batch = self.table()?;
         let schema = batch.schema();
         let reader = arrow::array::RecordBatchIterator::new(vec![Ok(batch)], schema);
-        let reader = Bound::new(py, pyo3_arrow::PyRecordBatchReader::new(Box::new(reader)))?;
-        reader.call_method1("__arrow_c_stream__", (requested_schema,))
+        crate::result::export_stream(py, Box::new(reader), requested_schema)
     }
 
     fn __len__(&self) -> usize {

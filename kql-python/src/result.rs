@@ -139,8 +139,7 @@ impl QueryResult {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let reader = Bound::new(py, PyRecordBatchReader::new(self.reader(py)?))?;
-        reader.call_method1("__arrow_c_stream__", (requested_schema,))
+        export_stream(py, self.reader(py)?, requested_schema)
     }
 
     fn __repr__(&self) -> String {
@@ -152,6 +151,15 @@ impl QueryResult {
         };
         format!("<kql_lake.QueryResult ({}){rows}>", columns.join(", "))
     }
+}
+
+/// `reader` as an Arrow PyCapsule stream (pyo3-arrow's export, casting to a requested schema).
+pub(crate) fn export_stream<'py>(
+    py: Python<'py>,
+    reader: Box<dyn RecordBatchReader + Send>,
+    requested_schema: Option<Bound<'py, PyCapsule>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Bound::new(py, PyRecordBatchReader::new(reader))?.call_method1("__arrow_c_stream__", (requested_schema,))
 }
 
 /// The KQL type a column shows as (`string`, `datetime`, `dynamic`, ...).
