@@ -24,7 +24,11 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let q = input::read(args.query.as_deref(), args.file.as_deref())?;
     let parsed = kql_parser::parse(&q.text).map_err(|e| query_error(&e.into(), &q))?;
     if !args.lake.has_tables() {
-        println!("ok: {} statement(s), no syntax errors", parsed.statements.len());
+        // Without tables only function names can be checked beyond the syntax.
+        if let Some(first) = kql_engine::planner::check_function_names(&parsed).into_iter().next() {
+            return Err(query_error(&first, &q));
+        }
+        println!("ok: {} statement(s), no syntax errors, every function known", parsed.statements.len());
         return Ok(());
     }
     let rt = args.lake.runtime()?;

@@ -219,7 +219,22 @@ fn explain_shows_plans_and_analyze_shows_metrics() {
 
 #[test]
 fn check_parses_and_plans() {
-    assert_eq!(stdout(kql().args(["check", "T | take 1"])), "ok: 1 statement(s), no syntax errors\n");
+    assert_eq!(
+        stdout(kql().args(["check", "T | take 1"])),
+        "ok: 1 statement(s), no syntax errors, every function known\n"
+    );
+    // Without a lake a misspelt function is still found, with the name it resembles.
+    kql()
+        .args(["check", "T | where ipv4_is_privat(RemoteIP)"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("unknown function `ipv4_is_privat()`"))
+        .stderr(predicate::str::contains("did you mean `ipv4_is_private()`?"));
+    kql()
+        .args(["check", "T | extend p = FileProfile(SHA1)"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("function of the Kusto or Defender service"));
     kql().args(["check", "T | take"]).assert().code(1).stderr(predicate::str::contains("query:1:"));
     assert_eq!(
         stdout(kql().args(["check", "--lake"]).arg(lake()).arg("DeviceInfo | take 1")),

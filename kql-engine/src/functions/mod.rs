@@ -7,12 +7,14 @@
 //! | `tostring.rs` | `tostring()` with Kusto's formatting |
 //! | `substring.rs` | `substring()` (0-based, characters, negative starts) |
 //! | `extract.rs` | `extract()` with the regular expression compiled once |
+//! | `scalar/` | the registry of typed scalar functions: strings, regular expressions, encodings, hashes, IP addresses, numbers, datetimes |
 //! | `dynamic/` | the `dynamic` family: `parse_json`, member access, conversions, bags and arrays |
 
 pub mod bytes;
 pub mod dynamic;
 pub mod extract;
 pub mod has;
+pub mod scalar;
 pub mod substring;
 pub mod term;
 pub mod tostring;

@@ -51,6 +51,20 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "variance",
     "minif",
     "maxif",
+    "stdevif",
+    "stdevp",
+    "varianceif",
+    "variancep",
+    "count_distinct",
+    "count_distinctif",
+    "take_anyif",
+    "anyif",
+    "binary_all_and",
+    "binary_all_or",
+    "binary_all_xor",
+    "percentile",
+    "percentiles",
+    "percentiles_array",
 ];
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
@@ -216,7 +230,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
                 builder.ok_or_else(|| KqlError::Internal("empty case".into()))?.otherwise(otherwise).map_err(df)?
             }
-            "isempty" | "isnotempty" => {
+            "isempty" | "isnotempty" | "notempty" => {
                 arity(1, 1)?;
                 let x = arg(0)?;
                 // A `dynamic` is empty when it is null or the empty string (`[]` and `{}` are not).
@@ -228,13 +242,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 };
                 if fname == "isempty" { empty } else { !empty }
             }
-            "isnull" | "isnotnull" => {
+            "isnull" | "isnotnull" | "notnull" => {
                 arity(1, 1)?;
                 let x = arg(0)?;
                 let x = if ty(&x)? == KqlType::Dynamic { super::dynamic::dynamic_is_null(x) } else { x };
                 // A KQL string is never null (spec §3).
                 if ty(&x)? == KqlType::String {
-                    lit(fname == "isnotnull")
+                    lit(fname != "isnull")
                 } else if fname == "isnull" {
                     x.is_null()
                 } else {
@@ -266,7 +280,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             }
             "toint" | "tolong" | "toreal" | "todouble" | "tobool" | "toboolean" | "todatetime" | "totimespan"
-            | "todecimal" => {
+            | "totime" | "todecimal" => {
                 arity(1, 1)?;
                 let target = match fname {
                     "toint" => DataType::Int32,
@@ -274,7 +288,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     "toreal" | "todouble" => DataType::Float64,
                     "tobool" | "toboolean" => DataType::Boolean,
                     "todatetime" => DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-                    "totimespan" => DataType::Duration(TimeUnit::Nanosecond),
+                    "totimespan" | "totime" => DataType::Duration(TimeUnit::Nanosecond),
                     _ => DataType::Decimal128(38, 10),
                 };
                 let x = arg(0)?;
@@ -348,11 +362,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 arity(3, 3)?;
                 let s = non_null_string(self.as_text(arg(0)?, ctx)?);
                 f::replace(s, arg(1)?, arg(2)?)
-            }
-            "indexof" => {
-                arity(2, 2)?;
-                let s = non_null_string(self.as_text(arg(0)?, ctx)?);
-                binary_expr(cast(f::strpos(s, arg(1)?), DataType::Int64), DfOp::Minus, lit(1i64))
             }
             "split" => {
                 arity(2, 3)?;
@@ -479,17 +488,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let planned = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
                 functions::dynamic::rowwise::call(def, planned)
             }
-            "startofday" | "startofmonth" | "startofyear" | "startofhour" => {
-                arity(1, 1)?;
-                let part = match fname {
-                    "startofday" => "day",
-                    "startofmonth" => "month",
-                    "startofyear" => "year",
-                    _ => "hour",
-                };
-                self.time_arg(&args[0].value, arg(0)?, fname, ctx)?;
-                f::date_trunc(lit(part), arg(0)?)
-            }
             "getyear" | "getmonth" | "dayofmonth" | "hourofday" | "dayofyear" => {
                 arity(1, 1)?;
                 let part = match fname {
@@ -526,7 +524,25 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     spans: Default::default(),
                 })
             }
-            _ => return Err(KqlError::not_supported(name.span, format!("the function `{fname}()`"))),
+            "ingestion_time" => {
+                arity(0, 0)?;
+                self.ingestion_time(span, ctx)?
+            }
+            "column_ifexists" | "columnifexists" => {
+                arity(2, 2)?;
+                let column = fold(arg(0)?);
+                let Some(column) = as_literal(&column).and_then(super::expr::string_of) else {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        "the column name of column_ifexists() is a constant string",
+                    ));
+                };
+                match super::find_column(ctx.schema, column) {
+                    Some(c) => c,
+                    None => arg(1)?,
+                }
+            }
+            _ => return self.library_call(name, args, span, ctx),
         })
     }
 

@@ -203,6 +203,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         } else {
             (l, r, lt, rt)
         };
+        // A bool compares with a number as 0 or 1 (Kusto's binder: `bool == scalar`, `bool <
+        // number`; `IsSigned == 1` is common in hunts).
+        let comparison =
+            matches!(op, BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge);
+        let (l, r, lt, rt) = match (lt, rt) {
+            (KqlType::Bool, t) if comparison && t.is_numeric() => (cast(l, DataType::Int64), r, KqlType::Long, rt),
+            (t, KqlType::Bool) if comparison && t.is_numeric() => (l, cast(r, DataType::Int64), lt, KqlType::Long),
+            _ => (l, r, lt, rt),
+        };
         let type_error =
             || KqlError::plan(span, format!("`{}` cannot combine {} and {}", op.token(), lt.name(), rt.name()));
         match op {
@@ -244,7 +253,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let comparable = lt == rt || (lt.is_numeric() && rt.is_numeric()) || lt == KqlType::Null || rt == KqlType::Null;
         if !comparable {
             let op = if negated { "!=" } else { "==" };
-            return Err(KqlError::plan(span, format!("`{op}` cannot compare {} with {}", lt.name(), rt.name())));
+            let err = KqlError::plan(span, format!("`{op}` cannot compare {} with {}", lt.name(), rt.name()));
+            let number_and_text = (lt.is_numeric() || lt == KqlType::Bool) && rt == KqlType::String
+                || (rt.is_numeric() || rt == KqlType::Bool) && lt == KqlType::String;
+            return Err(if number_and_text {
+                err.with_help("Kusto does not convert between numbers and strings here: write the number without quotes, or convert one side (tostring(x) or tolong(x))")
+            } else {
+                err
+            });
         }
         // Put a literal on the right.
         let (l, r) = if as_literal(&l).is_some() && as_literal(&r).is_none() { (r, l) } else { (l, r) };

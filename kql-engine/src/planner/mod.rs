@@ -18,10 +18,12 @@
 //! | `types.rs` | KQL types over Arrow types, literals |
 
 mod calls;
+mod catalog;
 mod dynamic;
 mod evaluate;
 mod expr;
 mod join;
+mod library;
 mod mv;
 mod names;
 mod operators;
@@ -187,4 +189,16 @@ pub(crate) fn unknown_column(span: Span, name: &str, schema: &DFSchema, extra: &
         Some(help) => err.with_help(help),
         None => err,
     }
+}
+
+/// The text of a string literal value (any string layout), for the function kernels.
+pub(crate) fn string_of_scalar(v: &datafusion::common::ScalarValue) -> Option<&str> {
+    expr::string_of(v)
+}
+
+/// The calls in `query` of functions the engine does not know or does not run, each a located
+/// error ("unknown function" with the closest names, "not supported yet", or why a service
+/// function has no meaning over a lake). Needs no tables: `kql check` uses it without a lake.
+pub fn check_function_names(query: &kql_parser::ast::Query) -> Vec<KqlError> {
+    catalog::check_function_names(query)
 }

@@ -75,16 +75,35 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
     let prefix = match name.name.as_str() {
         "count" => return Some("count_".into()),
         "countif" => return Some("countif_".into()),
-        "take_any" | "arg_max" | "arg_min" => return arg_name().or_else(|| Some(String::new())),
+        "take_any" | "take_anyif" | "anyif" | "arg_max" | "arg_min" => {
+            return arg_name().or_else(|| Some(String::new()));
+        }
         "any" => "any",
         "make_set" | "make_set_if" | "makeset" => "set",
         "make_list" | "make_list_if" | "makelist" => "list",
         "make_bag" | "make_bag_if" | "make_dictionary" => "bag",
         "sum" | "sumif" | "min" | "max" | "avg" | "avgif" | "minif" | "maxif" | "dcount" | "dcountif" | "stdev"
-        | "variance" => name.name.as_str(),
+        | "variance" | "stdevif" | "stdevp" | "varianceif" | "variancep" | "count_distinct" | "count_distinctif"
+        | "binary_all_and" | "binary_all_or" | "binary_all_xor" | "percentiles_array" => name.name.as_str(),
+        "percentile" => {
+            let p = args.get(1).map(|a| percent_suffix(&a.value)).unwrap_or_default();
+            return Some(format!("percentile_{}_{p}", arg_name().unwrap_or_default()));
+        }
         _ => return args.first().and_then(|a| aggregate_name(&a.value)),
     };
     Some(format!("{prefix}_{}", arg_name().unwrap_or_default()))
+}
+
+/// A percentile as it appears in a column name: `95`, `99_5` for 99.5.
+pub(crate) fn percent_suffix(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Literal(kql_parser::ast::Literal::Int(v)) => v.to_string(),
+        ExprKind::Literal(kql_parser::ast::Literal::Long(v)) => v.to_string(),
+        ExprKind::Literal(kql_parser::ast::Literal::Real(r)) => {
+            crate::functions::tostring::format_real(r.0).replace('.', "_")
+        }
+        _ => e.to_string().replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+    }
 }
 
 /// Hands out column names: explicit ones as given, unnamed ones numbered, repeats suffixed.

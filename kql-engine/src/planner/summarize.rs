@@ -9,7 +9,8 @@ use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::functions_nested::expr_fn as arrays;
 use datafusion::logical_expr::{
-    Expr as DfExpr, ExprFunctionExt, ExprSchemable, LogicalPlan, LogicalPlanBuilder, lit, when,
+    Expr as DfExpr, ExprFunctionExt, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator, binary_expr, cast, lit,
+    when,
 };
 use kql_parser::Span;
 use kql_parser::ast::{Arg, Expr, ExprKind, NamedExpr, Summarize};
@@ -182,6 +183,28 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 outputs,
             );
         }
+        // `percentiles(x, 5, 50, 95)`: a column per percentile, `percentile_x_5`, ...; given
+        // names rename them in order.
+        if let ExprKind::Call { name, args } = &a.expr.kind
+            && name.name == "percentiles"
+        {
+            if args.len() < 2 {
+                return Err(KqlError::plan(a.expr.span, "`percentiles` takes a value and one or more percentiles"));
+            }
+            if a.names.len() > args.len() - 1 {
+                return Err(KqlError::plan(a.span, format!("{} names for {} columns", a.names.len(), args.len() - 1)));
+            }
+            let v = self.orderable(self.expr(&args[0].value, ctx)?, &args[0].value, "percentiles", ctx)?;
+            let sorted = self.sorted_values(v, collected, ctx)?;
+            let base = passthrough(&args[0].value).unwrap_or_default();
+            for (i, p) in args[1..].iter().enumerate() {
+                let pct = self.percent(&p.value, ctx)?;
+                let default = format!("percentile_{base}_{}", super::names::percent_suffix(&p.value));
+                let name = a.names.get(i).map_or(default, |n| n.name.clone());
+                outputs.push((namer.unique(&name), Output::Value(collected.value(nearest_rank(sorted.clone(), pct)))));
+            }
+            return Ok(());
+        }
         if !contains_aggregate(&a.expr) {
             return Err(KqlError::plan(
                 a.expr.span,
@@ -292,15 +315,64 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let v = if fname.ends_with("if") { only_if(v, predicate(1)?)? } else { v };
                 collected.add(if fname.starts_with("min") { agg::min(v) } else { agg::max(v) })
             }
-            "stdev" | "variance" => {
-                arity(1, 1)?;
-                let v = self.numeric(arg(0)?, &args[0].value, fname, ctx)?;
-                let s = collected.add(if fname == "stdev" { agg::stddev(v) } else { agg::var_sample(v) });
+            "stdev" | "variance" | "stdevif" | "varianceif" | "stdevp" | "variancep" => {
+                let with_if = fname.ends_with("if");
+                arity(if with_if { 2 } else { 1 }, if with_if { 2 } else { 1 })?;
+                let v = cast(self.numeric(arg(0)?, &args[0].value, fname, ctx)?, DataType::Float64);
+                let v = if with_if { only_if(v, predicate(1)?)? } else { v };
+                let s = collected.add(match fname {
+                    "stdev" | "stdevif" => agg::stddev(v),
+                    "variance" | "varianceif" => agg::var_sample(v),
+                    "stdevp" => agg::stddev_pop(v),
+                    _ => agg::var_pop(v),
+                });
+                // One value (or none) has no spread: 0, as Kusto gives.
                 datafusion::functions::expr_fn::coalesce(vec![s, lit(0.0f64)])
+            }
+            "count_distinct" | "count_distinctif" => {
+                let with_if = fname.ends_with("if");
+                arity(if with_if { 2 } else { 1 }, if with_if { 2 } else { 1 })?;
+                let v = value(0)?;
+                let v = if with_if { only_if(v, predicate(1)?)? } else { v };
+                collected.add(agg::count_distinct(v))
             }
             "take_any" | "any" => {
                 arity(1, 1)?;
                 collected.add(agg::first_value(arg(0)?, vec![]))
+            }
+            "take_anyif" | "anyif" => {
+                arity(2, 2)?;
+                let v = only_if(arg(0)?, predicate(1)?)?;
+                let not_null = v.clone().is_not_null();
+                collected.add(agg::first_value(v, vec![not_null.sort(false, false)]))
+            }
+            "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
+                arity(1, 1)?;
+                let v = arg(0)?;
+                if !matches!(self.kql_type(&v, ctx)?, KqlType::Int | KqlType::Long | KqlType::Null) {
+                    return Err(KqlError::plan(args[0].value.span, format!("`{fname}` needs an int or long")));
+                }
+                let v = cast(v, DataType::Int64);
+                collected.add(match fname {
+                    "binary_all_and" => agg::bit_and(v),
+                    "binary_all_or" => agg::bit_or(v),
+                    _ => agg::bit_xor(v),
+                })
+            }
+            "percentile" | "percentiles_array" => {
+                arity(2, 64)?;
+                if fname == "percentile" {
+                    arity(2, 2)?;
+                }
+                let v = self.orderable(arg(0)?, &args[0].value, fname, ctx)?;
+                let ps = (1..args.len()).map(|i| self.percent(&args[i].value, ctx)).collect::<Result<Vec<f64>>>()?;
+                let sorted = self.sorted_values(v.clone(), collected, ctx)?;
+                if fname == "percentile" {
+                    nearest_rank(sorted, ps[0])
+                } else {
+                    let picks: Vec<DfExpr> = ps.iter().map(|p| nearest_rank(sorted.clone(), *p)).collect();
+                    crate::functions::dynamic::value_of(arrays::make_array(picks))
+                }
             }
             "make_set" | "make_set_if" | "make_list" | "make_list_if" | "makeset" | "makelist" | "make_bag"
             | "make_bag_if" | "make_dictionary" => {
@@ -384,6 +456,45 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         Ok(collected.value(v))
     }
 
+    /// A constant percentile (0 to 100).
+    fn percent(&self, e: &Expr, ctx: &ExprCtx<'_>) -> Result<f64> {
+        let v = super::statement::fold(self.expr(e, ctx)?);
+        let p = super::statement::as_literal(&v)
+            .and_then(|s| s.cast_to(&DataType::Float64).ok())
+            .and_then(|s| match s {
+                ScalarValue::Float64(Some(p)) => Some(p),
+                _ => None,
+            })
+            .ok_or_else(|| KqlError::plan(e.span, "a percentile is a constant number"))?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err(KqlError::plan(e.span, format!("a percentile is between 0 and 100, got {p}")));
+        }
+        Ok(p)
+    }
+
+    /// A value with an order (a number, datetime or timespan) for percentiles.
+    fn orderable(&self, e: DfExpr, src: &Expr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        match self.kql_type(&e, ctx)? {
+            t if t.is_numeric() => Ok(e),
+            KqlType::DateTime | KqlType::TimeSpan | KqlType::Null => Ok(e),
+            t => Err(KqlError::plan(
+                src.span,
+                format!("`{fname}` needs numbers, datetimes or timespans, got {}", t.name()),
+            )),
+        }
+    }
+
+    /// The non-null values of a group, sorted ascending (one aggregate per value expression).
+    fn sorted_values(&self, v: DfExpr, collected: &mut Collected, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let keep = v.nullable(ctx.schema).map_err(df)?.then(|| v.clone().is_not_null());
+        let all = agg::array_agg(v.clone());
+        let all = match keep {
+            Some(k) => all.filter(k).order_by(vec![v.sort(true, false)]).build().map_err(df)?,
+            None => all.order_by(vec![v.sort(true, false)]).build().map_err(df)?,
+        };
+        Ok(collected.add(all))
+    }
+
     fn numeric(&self, e: DfExpr, src: &Expr, fname: &str, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         match self.kql_type(&e, ctx)? {
             t if t.is_numeric() || t == KqlType::Null => Ok(e),
@@ -438,13 +549,16 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             }
         }
-        let names: Vec<String> = if a.names.is_empty() {
-            columns.iter().map(|(n, _)| n.clone()).collect()
-        } else if a.names.len() == columns.len() {
-            a.names.iter().map(|n| n.name.clone()).collect()
-        } else {
+        // Given names rename the first columns in order (`Last = arg_max(Timestamp, ReportId)`
+        // names the Timestamp column `Last`); the others keep their own names.
+        if a.names.len() > columns.len() {
             return Err(KqlError::plan(a.span, format!("{} names for {} columns", a.names.len(), columns.len())));
-        };
+        }
+        let names: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| a.names.get(i).map_or_else(|| n.clone(), |given| given.name.clone()))
+            .collect();
         for ((_, e), name) in columns.into_iter().zip(names) {
             let pick = collected.add(agg::first_value(e, order.clone()));
             outputs.push((namer.unique(&name), Output::Value(collected.value(pick))));
@@ -503,4 +617,13 @@ fn substitute(e: &Expr, replace: &mut dyn FnMut(&Expr) -> Result<String>) -> Res
         other => other.clone(),
     };
     Ok(Expr::new(kind, e.span))
+}
+
+/// The nearest-rank percentile of a sorted array: the element at rank `ceil(p/100 * n)` (the
+/// first for 0); null for no values.
+fn nearest_rank(sorted: DfExpr, p: f64) -> DfExpr {
+    let n = cast(arrays::cardinality(sorted.clone()), DataType::Float64);
+    let rank = datafusion::functions::expr_fn::ceil(binary_expr(n, Operator::Multiply, lit(p / 100.0)));
+    let rank = datafusion::functions::expr_fn::greatest(vec![cast(rank, DataType::Int64), lit(1i64)]);
+    arrays::array_element(sorted, rank)
 }

@@ -1,0 +1,451 @@
+//! IPv4 and IPv6 functions (`ipv4_*`, `ipv6_*`, `parse_ipv4*`, `format_ipv4*`, `has_*ipv4*`).
+//!
+//! Addresses are text, optionally with a prefix (`10.1.2.3/24`, Kusto's IP-prefix notation);
+//! a function's `prefix` argument and the text's own prefix combine to the smaller one. Text
+//! that is not an address gives null (`bool` and `long` results) or `""` (`string` results),
+//! as each function's documentation says. IPv6 functions take IPv4 text too, as the mapped
+//! address `::ffff:a.b.c.d` (a v4 prefix `p` is the v6 prefix `96 + p`).
+//!
+//! `has_ipv4` and friends look for an address *token*: a run of letters, digits and dots in the
+//! text (so `54127.0.0.1` is not `127.0.0.1`), trimmed of dots at its ends, that is a valid
+//! IPv4 address written exactly as the searched one (no leading zeros), as the documentation's
+//! examples show.
+
+use std::net::Ipv6Addr;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::common::Result;
+use memchr::memmem;
+
+use super::Param::{Long, Str, StrOrList, StrOrLong};
+use super::{Call, Def, Out, bools, f, longs, texts};
+use crate::dynamic::Dyn as Value;
+
+/// The IP functions.
+pub static FUNCTIONS: &[Def] = &[
+    f("parse_ipv4", &[Str], Out::Long, parse_ipv4),
+    f("parse_ipv4_mask", &[Str, Long], Out::Long, parse_ipv4_mask),
+    f("format_ipv4", &[StrOrLong, Long], Out::Str, format_ipv4).args(1, 2),
+    f("format_ipv4_mask", &[StrOrLong, Long], Out::Str, format_ipv4_mask).args(1, 2),
+    f("ipv4_compare", &[Str, Str, Long], Out::Long, ipv4_compare).args(2, 3),
+    f("ipv4_is_match", &[Str, Str, Long], Out::Bool, ipv4_is_match).args(2, 3),
+    f("ipv4_is_in_range", &[Str, Str], Out::Bool, ipv4_is_in_range),
+    f("ipv4_is_in_any_range", &[Str, StrOrList], Out::Bool, ipv4_is_in_any_range).args(2, 64),
+    f("ipv4_is_private", &[Str], Out::Bool, ipv4_is_private),
+    f("ipv4_netmask_suffix", &[Str], Out::Long, ipv4_netmask_suffix),
+    f("parse_ipv6", &[Str], Out::Str, parse_ipv6),
+    f("parse_ipv6_mask", &[Str, Long], Out::Str, parse_ipv6_mask),
+    f("ipv6_compare", &[Str, Str, Long], Out::Long, ipv6_compare).args(2, 3),
+    f("ipv6_is_match", &[Str, Str, Long], Out::Bool, ipv6_is_match).args(2, 3),
+    f("ipv6_is_in_range", &[Str, Str], Out::Bool, ipv6_is_in_range),
+    f("ipv6_is_in_any_range", &[Str, StrOrList], Out::Bool, ipv6_is_in_any_range).args(2, 64),
+    f("has_ipv4", &[Str, Str], Out::Bool, has_ipv4),
+    f("has_ipv4_prefix", &[Str, Str], Out::Bool, has_ipv4_prefix),
+    f("has_any_ipv4", &[Str, StrOrList], Out::Bool, has_any_ipv4).args(2, 64),
+    f("has_any_ipv4_prefix", &[Str, StrOrList], Out::Bool, has_any_ipv4_prefix).args(2, 64),
+];
+
+/// An IPv4 address and its prefix length (32 without a `/n`).
+pub fn parse_v4(text: &str) -> Option<(u32, u8)> {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, parse_prefix(p, 32)?),
+        None => (text, 32),
+    };
+    Some((parse_v4_addr(addr)?, prefix))
+}
+
+fn parse_prefix(p: &str, max: u8) -> Option<u8> {
+    if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    p.parse::<u8>().ok().filter(|v| *v <= max)
+}
+
+/// Dotted-quad text (four decimal parts of 1 to 3 digits, each at most 255).
+fn parse_v4_addr(text: &str) -> Option<u32> {
+    let mut out: u32 = 0;
+    let mut parts = 0;
+    for part in text.split('.') {
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let v: u32 = part.parse().ok()?;
+        if v > 255 {
+            return None;
+        }
+        out = (out << 8) | v;
+        parts += 1;
+        if parts > 4 {
+            return None;
+        }
+    }
+    (parts == 4).then_some(out)
+}
+
+fn mask_v4(prefix: u8) -> u32 {
+    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) }
+}
+
+fn format_v4(ip: u32) -> String {
+    std::net::Ipv4Addr::from(ip).to_string()
+}
+
+/// A prefix argument (`None` when absent) checked against `max`: `Err` when out of range.
+fn prefix_arg(c: &Call<'_>, i: usize, row: usize, max: u8) -> Option<Option<u8>> {
+    if !c.has(i) {
+        return Some(None);
+    }
+    let p = c.i64(i).ok()?.get(row)?;
+    u8::try_from(p).ok().filter(|p| *p <= max).map(Some)
+}
+
+fn parse_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(longs((0..c.rows).map(|i| {
+        let (ip, p) = parse_v4(s.get(i)?)?;
+        Some(i64::from(ip & mask_v4(p)))
+    })))
+}
+
+fn parse_ipv4_mask(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(longs((0..c.rows).map(|i| {
+        let (ip, p) = parse_v4(s.get(i)?)?;
+        let given = prefix_arg(c, 1, i, 32)??;
+        Some(i64::from(ip & mask_v4(p.min(given))))
+    })))
+}
+
+/// `format_ipv4` takes text or a number (big-endian).
+fn v4_of_arg(c: &Call<'_>, row: usize) -> Option<(u32, u8)> {
+    match c.str(0) {
+        Ok(s) => parse_v4(s.get(row)?),
+        Err(_) => {
+            let n = c.i64(0).ok()?.get(row)?;
+            u32::try_from(n).ok().map(|ip| (ip, 32))
+        }
+    }
+}
+
+fn formatted_v4(c: &Call<'_>, row: usize) -> Option<(u32, u8)> {
+    let (ip, p) = v4_of_arg(c, row)?;
+    let p = match prefix_arg(c, 1, row, 32)? {
+        Some(given) => p.min(given),
+        None => p,
+    };
+    Some((ip & mask_v4(p), p))
+}
+
+fn format_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
+    Ok(texts((0..c.rows).map(|i| formatted_v4(c, i).map(|(ip, _)| format_v4(ip)))))
+}
+
+fn format_ipv4_mask(c: &Call<'_>) -> Result<ArrayRef> {
+    Ok(texts((0..c.rows).map(|i| formatted_v4(c, i).map(|(ip, p)| format!("{}/{p}", format_v4(ip))))))
+}
+
+/// The two addresses of a comparison and the prefix they are compared under.
+fn v4_pair(c: &Call<'_>, row: usize) -> Option<(u32, u32, u8)> {
+    let (a, pa) = parse_v4(c.str(0).ok()?.get(row)?)?;
+    let (b, pb) = parse_v4(c.str(1).ok()?.get(row)?)?;
+    let p = match prefix_arg(c, 2, row, 32)? {
+        Some(given) => pa.min(pb).min(given),
+        None => pa.min(pb),
+    };
+    Some((a & mask_v4(p), b & mask_v4(p), p))
+}
+
+fn ipv4_compare(c: &Call<'_>) -> Result<ArrayRef> {
+    Ok(longs((0..c.rows).map(|i| v4_pair(c, i).map(|(a, b, _)| a.cmp(&b) as i64))))
+}
+
+fn ipv4_is_match(c: &Call<'_>) -> Result<ArrayRef> {
+    Ok(bools((0..c.rows).map(|i| v4_pair(c, i).map(|(a, b, _)| a == b))))
+}
+
+fn v4_in(ip: (u32, u8), range: (u32, u8)) -> bool {
+    let m = mask_v4(range.1);
+    ip.1 >= range.1 && (ip.0 & m) == (range.0 & m)
+}
+
+fn ipv4_is_in_range(c: &Call<'_>) -> Result<ArrayRef> {
+    let (ips, ranges) = (c.str(0)?, c.str(1)?);
+    Ok(bools((0..c.rows).map(|i| {
+        let ip = parse_v4(ips.get(i)?)?;
+        let range = parse_v4(ranges.get(i)?)?;
+        Some(v4_in(ip, range))
+    })))
+}
+
+/// The ranges of an `*_in_any_range` call at a row: the string arguments after the first, or
+/// the strings of one `dynamic` array.
+fn range_texts(c: &Call<'_>, row: usize) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for a in 1..c.args.len() {
+        if let Ok(s) = c.str(a) {
+            if let Some(t) = s.get(row) {
+                out.push(t.to_owned());
+            }
+            continue;
+        }
+        let arr = c.array(a)?;
+        if let Value::Array(items) = crate::dynamic::arrow::to_dyn(arr.as_ref(), row.min(arr.len().saturating_sub(1)))?
+        {
+            out.extend(items.into_iter().filter_map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether every range argument is a constant (then ranges are parsed once per batch).
+fn constant_ranges(c: &Call<'_>) -> bool {
+    c.args[1..].iter().all(|a| matches!(a, datafusion::logical_expr::ColumnarValue::Scalar(_)))
+}
+
+fn ipv4_is_in_any_range(c: &Call<'_>) -> Result<ArrayRef> {
+    let ips = c.str(0)?;
+    let fixed: Option<Vec<(u32, u8)>> =
+        if constant_ranges(c) { Some(range_texts(c, 0)?.iter().filter_map(|r| parse_v4(r)).collect()) } else { None };
+    let mut out = Vec::with_capacity(c.rows);
+    for i in 0..c.rows {
+        let Some(ip) = ips.get(i).and_then(parse_v4) else {
+            out.push(None);
+            continue;
+        };
+        let hit = match &fixed {
+            Some(ranges) => ranges.iter().any(|r| v4_in(ip, *r)),
+            None => range_texts(c, i)?.iter().filter_map(|r| parse_v4(r)).any(|r| v4_in(ip, r)),
+        };
+        out.push(Some(hit));
+    }
+    Ok(bools(out.into_iter()))
+}
+
+/// RFC 1918's ranges.
+const PRIVATE: [(u32, u8); 3] = [(0x0A00_0000, 8), (0xAC10_0000, 12), (0xC0A8_0000, 16)];
+
+fn ipv4_is_private(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(bools((0..c.rows).map(|i| {
+        let ip = parse_v4(s.get(i)?)?;
+        Some(PRIVATE.iter().any(|r| v4_in(ip, *r)))
+    })))
+}
+
+fn ipv4_netmask_suffix(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(longs((0..c.rows).map(|i| parse_v4(s.get(i)?).map(|(_, p)| i64::from(p)))))
+}
+
+/// An IPv6 (or IPv4, mapped) address and its prefix length.
+pub fn parse_v6(text: &str) -> Option<(u128, u8)> {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    if let Some(v4) = parse_v4_addr(addr) {
+        let p = match prefix {
+            Some(p) => 96 + parse_prefix(p, 32)?,
+            None => 128,
+        };
+        return Some((u128::from(v4) | 0xffff_0000_0000u128, p));
+    }
+    let ip: Ipv6Addr = addr.parse().ok()?;
+    let p = match prefix {
+        Some(p) => parse_prefix(p, 128)?,
+        None => 128,
+    };
+    Some((u128::from(ip), p))
+}
+
+fn mask_v6(prefix: u8) -> u128 {
+    if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) }
+}
+
+/// Kusto's canonical IPv6 text: eight groups of four hex digits.
+fn format_v6(ip: u128) -> String {
+    let g = Ipv6Addr::from(ip).segments();
+    format!("{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}", g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7])
+}
+
+fn parse_ipv6(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(texts((0..c.rows).map(|i| parse_v6(s.get(i)?).map(|(ip, p)| format_v6(ip & mask_v6(p))))))
+}
+
+fn parse_ipv6_mask(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(texts((0..c.rows).map(|i| {
+        let (ip, p) = parse_v6(s.get(i)?)?;
+        let given = prefix_arg(c, 1, i, 128)??;
+        Some(format_v6(ip & mask_v6(p.min(given))))
+    })))
+}
+
+fn v6_pair(c: &Call<'_>, row: usize) -> Option<(u128, u128)> {
+    let (a, pa) = parse_v6(c.str(0).ok()?.get(row)?)?;
+    let (b, pb) = parse_v6(c.str(1).ok()?.get(row)?)?;
+    let p = match prefix_arg(c, 2, row, 128)? {
+        Some(given) => pa.min(pb).min(given),
+        None => pa.min(pb),
+    };
+    Some((a & mask_v6(p), b & mask_v6(p)))
+}
+
+fn ipv6_compare(c: &Call<'_>) -> Result<ArrayRef> {
+    Ok(longs((0..c.rows).map(|i| v6_pair(c, i).map(|(a, b)| a.cmp(&b) as i64))))
+}
+
+fn ipv6_is_match(c: &Call<'_>) -> Result<ArrayRef> {
+    Ok(bools((0..c.rows).map(|i| v6_pair(c, i).map(|(a, b)| a == b))))
+}
+
+fn v6_in(ip: (u128, u8), range: (u128, u8)) -> bool {
+    let m = mask_v6(range.1);
+    ip.1 >= range.1 && (ip.0 & m) == (range.0 & m)
+}
+
+fn ipv6_is_in_range(c: &Call<'_>) -> Result<ArrayRef> {
+    let (ips, ranges) = (c.str(0)?, c.str(1)?);
+    Ok(bools((0..c.rows).map(|i| {
+        let ip = parse_v6(ips.get(i)?)?;
+        let range = parse_v6(ranges.get(i)?)?;
+        Some(v6_in(ip, range))
+    })))
+}
+
+fn ipv6_is_in_any_range(c: &Call<'_>) -> Result<ArrayRef> {
+    let ips = c.str(0)?;
+    let fixed: Option<Vec<(u128, u8)>> =
+        if constant_ranges(c) { Some(range_texts(c, 0)?.iter().filter_map(|r| parse_v6(r)).collect()) } else { None };
+    let mut out = Vec::with_capacity(c.rows);
+    for i in 0..c.rows {
+        let Some(ip) = ips.get(i).and_then(parse_v6) else {
+            out.push(None);
+            continue;
+        };
+        let hit = match &fixed {
+            Some(ranges) => ranges.iter().any(|r| v6_in(ip, *r)),
+            None => range_texts(c, i)?.iter().filter_map(|r| parse_v6(r)).any(|r| v6_in(ip, r)),
+        };
+        out.push(Some(hit));
+    }
+    Ok(bools(out.into_iter()))
+}
+
+/// The IPv4 address tokens of a text.
+fn v4_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '.'))
+        .map(|t| t.trim_matches('.'))
+        .filter(|t| parse_v4_addr(t).is_some())
+}
+
+/// Whether `needle` (a valid address, or an address prefix ending with a dot) is a valid
+/// prefix for `has_ipv4_prefix`.
+fn valid_prefix(needle: &str) -> bool {
+    if parse_v4_addr(needle).is_some() {
+        return true;
+    }
+    let Some(body) = needle.strip_suffix('.') else { return false };
+    let parts: Vec<&str> = body.split('.').collect();
+    (1..=3).contains(&parts.len())
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().all(|p| p.parse::<u32>().is_ok_and(|v| v <= 255))
+}
+
+/// One searched address or prefix, ready to test texts.
+struct Needle {
+    text: String,
+    finder: memmem::Finder<'static>,
+    prefix: bool,
+}
+
+impl Needle {
+    fn new(text: &str, prefix: bool) -> Option<Self> {
+        let ok = if prefix { valid_prefix(text) } else { parse_v4_addr(text).is_some() };
+        ok.then(|| Self { text: text.to_owned(), finder: memmem::Finder::new(text.as_bytes()).into_owned(), prefix })
+    }
+
+    fn found_in(&self, source: &str) -> bool {
+        // The bytes must occur at all before the text is tokenized.
+        if self.finder.find(source.as_bytes()).is_none() {
+            return false;
+        }
+        v4_tokens(source).any(|t| if self.prefix { t.starts_with(&self.text) } else { t == self.text })
+    }
+}
+
+/// The needles of a call at a row (arguments after the first, or one `dynamic` array).
+fn needles_at(c: &Call<'_>, row: usize, prefix: bool) -> Result<Vec<Needle>> {
+    Ok(range_texts(c, row)?.iter().filter_map(|t| Needle::new(t, prefix)).collect())
+}
+
+fn has_v4(c: &Call<'_>, prefix: bool) -> Result<ArrayRef> {
+    let source = c.str(0)?;
+    let fixed = if constant_ranges(c) { Some(needles_at(c, 0, prefix)?) } else { None };
+    let mut out = Vec::with_capacity(c.rows);
+    for i in 0..c.rows {
+        let text = source.text(i);
+        let hit = match &fixed {
+            Some(needles) => needles.iter().any(|n| n.found_in(text)),
+            None => needles_at(c, i, prefix)?.iter().any(|n| n.found_in(text)),
+        };
+        out.push(Some(hit));
+    }
+    Ok(bools(out.into_iter()))
+}
+
+fn has_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
+    has_v4(c, false)
+}
+
+fn has_ipv4_prefix(c: &Call<'_>) -> Result<ArrayRef> {
+    has_v4(c, true)
+}
+
+fn has_any_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
+    has_v4(c, false)
+}
+
+fn has_any_ipv4_prefix(c: &Call<'_>) -> Result<ArrayRef> {
+    has_v4(c, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v4_text() {
+        assert_eq!(parse_v4("127.0.0.1"), Some((0x7F00_0001, 32)));
+        assert_eq!(parse_v4("192.168.1.1/24"), Some((0xC0A8_0101, 24)));
+        assert_eq!(parse_v4("1.2.3"), None);
+        assert_eq!(parse_v4("1.2.3.256"), None);
+        assert_eq!(parse_v4("1.2.3.4/33"), None);
+        assert_eq!(parse_v4("1.2.3.4.5"), None);
+        assert_eq!(parse_v4(" 1.2.3.4"), None);
+    }
+
+    #[test]
+    fn v6_text() {
+        let (ip, p) = parse_v6("192.168.255.255/24").unwrap_or_default();
+        assert_eq!(format_v6(ip & mask_v6(p)), "0000:0000:0000:0000:0000:ffff:c0a8:ff00");
+        assert_eq!(parse_v6("::1"), Some((1, 128)));
+        assert_eq!(parse_v6("fe80::/10").map(|x| x.1), Some(10));
+        assert_eq!(parse_v6("nope"), None);
+    }
+
+    #[test]
+    fn tokens() {
+        let t = "05:04:54 127.0.0.1 GET /favicon.ico 404, and 10.1.1.115.";
+        let found: Vec<&str> = v4_tokens(t).collect();
+        assert_eq!(found, ["127.0.0.1", "10.1.1.115"]);
+        assert_eq!(v4_tokens("05:04:54127.0.0.1").count(), 0);
+        assert!(valid_prefix("127.0."));
+        assert!(!valid_prefix("127.0"));
+        assert!(valid_prefix("10.1.2.3"));
+    }
+}

@@ -1,0 +1,486 @@
+//! Datetimes and timespans: `datetime_part`, `datetime_add`, `dayofweek`, `week_of_year`,
+//! `monthofyear`, `startof*`/`endof*` with offsets, `make_datetime`, `make_timespan`,
+//! `unixtime_*_todatetime`, `format_datetime`, `format_timespan`.
+//!
+//! Datetimes are UTC nanoseconds; `endof*` is the last tick (100 ns) of the period, as Kusto
+//! prints `2017-01-01T23:59:59.9999999Z`. Weeks start on Sunday (`startofweek`, `dayofweek`);
+//! `week_of_year` is ISO 8601's. Adding months keeps the day of the month, or the month's last
+//! day when it has fewer days (.NET's `AddMonths`).
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, Timelike, Utc};
+use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, Int32Array, TimestampNanosecondArray};
+use datafusion::common::Result;
+use std::sync::Arc;
+
+use super::Param::{ConstStr, Long, Num, Real, Span, Time};
+use super::{Call, Def, Out, f, texts};
+
+/// The datetime functions.
+pub static FUNCTIONS: &[Def] = &[
+    f("datetime_part", &[ConstStr, Time], Out::Int, datetime_part).aka(&["datepart"]).checked(check_part),
+    f("datetime_add", &[ConstStr, Long, Time], Out::Time, datetime_add).checked(check_add_part),
+    f("dayofweek", &[Time], Out::Span, dayofweek),
+    f("week_of_year", &[Time], Out::Int, week_of_year).aka(&["weekofyear"]),
+    f("monthofyear", &[Time], Out::Int, monthofyear),
+    f("startofday", &[Time, Long], Out::Time, startofday).args(1, 2),
+    f("startofweek", &[Time, Long], Out::Time, startofweek).args(1, 2),
+    f("startofmonth", &[Time, Long], Out::Time, startofmonth).args(1, 2),
+    f("startofyear", &[Time, Long], Out::Time, startofyear).args(1, 2),
+    f("endofday", &[Time, Long], Out::Time, endofday).args(1, 2),
+    f("endofweek", &[Time, Long], Out::Time, endofweek).args(1, 2),
+    f("endofmonth", &[Time, Long], Out::Time, endofmonth).args(1, 2),
+    f("endofyear", &[Time, Long], Out::Time, endofyear).args(1, 2),
+    f("make_datetime", &[Long, Long, Long, Long, Long, Real], Out::Time, make_datetime).args(3, 6),
+    f("make_timespan", &[Long, Long, Long, Real], Out::Span, make_timespan).args(2, 4),
+    f("unixtime_seconds_todatetime", &[Num], Out::Time, unix_seconds),
+    f("unixtime_milliseconds_todatetime", &[Num], Out::Time, unix_millis),
+    f("unixtime_microseconds_todatetime", &[Num], Out::Time, unix_micros),
+    f("unixtime_nanoseconds_todatetime", &[Num], Out::Time, unix_nanos),
+    f("format_datetime", &[Time, ConstStr], Out::Str, format_datetime).checked(check_datetime_format),
+    f("format_timespan", &[Span, ConstStr], Out::Str, format_timespan).checked(check_timespan_format),
+];
+
+const TICK: i64 = 100;
+const DAY: i64 = 86_400_000_000_000;
+
+fn to_dt(ns: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(ns)
+}
+
+fn from_naive(d: NaiveDateTime) -> Option<i64> {
+    d.and_utc().timestamp_nanos_opt()
+}
+
+fn times(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(values.collect::<TimestampNanosecondArray>().with_timezone("UTC"))
+}
+
+fn spans(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(values.collect::<DurationNanosecondArray>())
+}
+
+fn ints(values: impl Iterator<Item = Option<i32>>) -> ArrayRef {
+    Arc::new(values.collect::<Int32Array>())
+}
+
+const PARTS: &[&str] = &[
+    "year",
+    "quarter",
+    "month",
+    "week_of_year",
+    "week",
+    "day",
+    "dayofyear",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "microsecond",
+    "nanosecond",
+];
+
+fn check_part(part: &str) -> std::result::Result<(), String> {
+    if PARTS.contains(&part.to_ascii_lowercase().as_str()) {
+        Ok(())
+    } else {
+        Err(format!("unknown datetime part '{part}' (one of {})", PARTS.join(", ")))
+    }
+}
+
+const ADD_PARTS: &[&str] = &[
+    "year",
+    "quarter",
+    "month",
+    "week",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "microsecond",
+    "nanosecond",
+];
+
+fn check_add_part(part: &str) -> std::result::Result<(), String> {
+    if ADD_PARTS.contains(&part.to_ascii_lowercase().as_str()) {
+        Ok(())
+    } else {
+        Err(format!("unknown datetime part '{part}' (one of {})", ADD_PARTS.join(", ")))
+    }
+}
+
+fn part_of(part: &str, ns: i64) -> i32 {
+    let d = to_dt(ns);
+    let frac = ns.rem_euclid(1_000_000_000);
+    match part {
+        "year" => d.year(),
+        "quarter" => (d.month() as i32 - 1) / 3 + 1,
+        "month" => d.month() as i32,
+        "week_of_year" | "week" => d.iso_week().week() as i32,
+        "day" => d.day() as i32,
+        "dayofyear" => d.ordinal() as i32,
+        "hour" => d.hour() as i32,
+        "minute" => d.minute() as i32,
+        "second" => d.second() as i32,
+        "millisecond" => (frac / 1_000_000) as i32,
+        "microsecond" => (frac / 1_000) as i32,
+        _ => frac as i32,
+    }
+}
+
+fn datetime_part(c: &Call<'_>) -> Result<ArrayRef> {
+    let part = c.const_str(0).to_ascii_lowercase();
+    let t = c.i64(1)?;
+    Ok(ints((0..c.rows).map(|i| t.get(i).map(|ns| part_of(&part, ns)))))
+}
+
+fn add_months(ns: i64, months: i64) -> Option<i64> {
+    let d = to_dt(ns).naive_utc();
+    let m = u32::try_from(months.unsigned_abs()).ok()?;
+    let moved = if months >= 0 { d.checked_add_months(Months::new(m))? } else { d.checked_sub_months(Months::new(m))? };
+    from_naive(moved)
+}
+
+fn datetime_add(c: &Call<'_>) -> Result<ArrayRef> {
+    let part = c.const_str(0).to_ascii_lowercase();
+    let (n, t) = (c.i64(1)?, c.i64(2)?);
+    Ok(times((0..c.rows).map(|i| {
+        let (n, ns) = (n.get(i)?, t.get(i)?);
+        let unit = match part.as_str() {
+            "year" => return add_months(ns, n.checked_mul(12)?),
+            "quarter" => return add_months(ns, n.checked_mul(3)?),
+            "month" => return add_months(ns, n),
+            "week" => 7 * DAY,
+            "day" => DAY,
+            "hour" => 3_600_000_000_000,
+            "minute" => 60_000_000_000,
+            "second" => 1_000_000_000,
+            "millisecond" => 1_000_000,
+            "microsecond" => 1_000,
+            _ => 1,
+        };
+        ns.checked_add(n.checked_mul(unit)?)
+    })))
+}
+
+fn dayofweek(c: &Call<'_>) -> Result<ArrayRef> {
+    let t = c.i64(0)?;
+    Ok(spans((0..c.rows).map(|i| t.get(i).map(|ns| i64::from(to_dt(ns).weekday().num_days_from_sunday()) * DAY))))
+}
+
+fn week_of_year(c: &Call<'_>) -> Result<ArrayRef> {
+    let t = c.i64(0)?;
+    Ok(ints((0..c.rows).map(|i| t.get(i).map(|ns| to_dt(ns).iso_week().week() as i32))))
+}
+
+fn monthofyear(c: &Call<'_>) -> Result<ArrayRef> {
+    let t = c.i64(0)?;
+    Ok(ints((0..c.rows).map(|i| t.get(i).map(|ns| to_dt(ns).month() as i32))))
+}
+
+/// The start of the period holding `ns`, moved by `offset` periods.
+fn start_of(unit: char, ns: i64, offset: i64) -> Option<i64> {
+    let d = to_dt(ns).date_naive();
+    let start = match unit {
+        'd' => d.checked_add_signed(chrono::TimeDelta::days(offset))?,
+        'w' => {
+            let back = u64::from(d.weekday().num_days_from_sunday());
+            let sunday = d.checked_sub_days(Days::new(back))?;
+            sunday.checked_add_signed(chrono::TimeDelta::days(offset.checked_mul(7)?))?
+        }
+        'm' => {
+            let first = NaiveDate::from_ymd_opt(d.year(), d.month(), 1)?;
+            let m = u32::try_from(offset.unsigned_abs()).ok()?;
+            if offset >= 0 {
+                first.checked_add_months(Months::new(m))?
+            } else {
+                first.checked_sub_months(Months::new(m))?
+            }
+        }
+        _ => NaiveDate::from_ymd_opt(d.year().checked_add(i32::try_from(offset).ok()?)?, 1, 1)?,
+    };
+    from_naive(start.and_hms_opt(0, 0, 0)?)
+}
+
+fn period(c: &Call<'_>, unit: char, end: bool) -> Result<ArrayRef> {
+    let (t, off) = (c.i64(0)?, c.i64(1)?);
+    Ok(times((0..c.rows).map(|i| {
+        let ns = t.get(i)?;
+        let offset = if c.has(1) { off.get(i)? } else { 0 };
+        if end { start_of(unit, ns, offset.checked_add(1)?).map(|s| s - TICK) } else { start_of(unit, ns, offset) }
+    })))
+}
+
+fn startofday(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'd', false)
+}
+fn startofweek(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'w', false)
+}
+fn startofmonth(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'm', false)
+}
+fn startofyear(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'y', false)
+}
+fn endofday(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'd', true)
+}
+fn endofweek(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'w', true)
+}
+fn endofmonth(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'm', true)
+}
+fn endofyear(c: &Call<'_>) -> Result<ArrayRef> {
+    period(c, 'y', true)
+}
+
+/// `make_datetime(year, month, day[, hour, minute, second])`; the second may have a fraction.
+/// Values out of range give null.
+fn make_datetime(c: &Call<'_>) -> Result<ArrayRef> {
+    let parts = (0..5).map(|k| c.i64(k)).collect::<Result<Vec<_>>>()?;
+    let second = c.f64(5)?;
+    Ok(times((0..c.rows).map(|i| {
+        let get = |k: usize| if c.has(k) { parts[k].get(i) } else { Some(0) };
+        let date = NaiveDate::from_ymd_opt(
+            i32::try_from(get(0)?).ok()?,
+            u32::try_from(get(1)?).ok()?,
+            u32::try_from(get(2)?).ok()?,
+        )?;
+        let s = if c.has(5) { second.get(i)? } else { 0.0 };
+        if !(0.0..60.0).contains(&s) {
+            return None;
+        }
+        let whole = s.trunc() as u32;
+        let nanos = ((s - s.trunc()) * 1e7).round() as u32 * 100;
+        let t = date.and_hms_nano_opt(u32::try_from(get(3)?).ok()?, u32::try_from(get(4)?).ok()?, whole, nanos)?;
+        from_naive(t)
+    })))
+}
+
+/// `make_timespan(hours, minutes[, seconds])` or `make_timespan(days, hours, minutes,
+/// seconds)`; the seconds may have a fraction.
+fn make_timespan(c: &Call<'_>) -> Result<ArrayRef> {
+    let parts = (0..3).map(|k| c.i64(k)).collect::<Result<Vec<_>>>()?;
+    let last_real = c.f64(c.args.len().saturating_sub(1));
+    let n = c.args.len();
+    Ok(spans((0..c.rows).map(|i| {
+        let (days, hours, minutes, seconds) = match n {
+            2 => (0, parts[0].get(i)?, parts[1].get(i)?, 0.0),
+            3 => (0, parts[0].get(i)?, parts[1].get(i)?, real_or_long(c, 2, i, last_real.as_ref().ok())?),
+            _ => {
+                (parts[0].get(i)?, parts[1].get(i)?, parts[2].get(i)?, real_or_long(c, 3, i, last_real.as_ref().ok())?)
+            }
+        };
+        let whole = days.checked_mul(DAY)?.checked_add(hours.checked_mul(3_600_000_000_000)?)?;
+        let whole = whole.checked_add(minutes.checked_mul(60_000_000_000)?)?;
+        whole.checked_add(((seconds * 1e7).round() as i64).checked_mul(TICK)?)
+    })))
+}
+
+fn real_or_long(c: &Call<'_>, k: usize, i: usize, real: Option<&super::Nums<'_, f64>>) -> Option<f64> {
+    match real {
+        Some(r) => r.get(i),
+        None => c.i64(k).ok()?.get(i).map(|v| v as f64),
+    }
+}
+
+/// A count of `ns_per_unit` nanoseconds since the Unix epoch, truncated to ticks (100 ns);
+/// whole numbers are converted exactly, reals through `f64`. Out of range is null.
+fn unix(c: &Call<'_>, ns_per_unit: i64) -> Result<ArrayRef> {
+    let whole = matches!(c.args.first(), Some(a) if a.data_type() == datafusion::arrow::datatypes::DataType::Int64);
+    if whole {
+        let v = c.i64(0)?;
+        return Ok(times((0..c.rows).map(|i| {
+            let ns = i128::from(v.get(i)?) * i128::from(ns_per_unit);
+            i64::try_from(ns / i128::from(TICK) * i128::from(TICK)).ok()
+        })));
+    }
+    let v = c.f64(0)?;
+    Ok(times((0..c.rows).map(|i| {
+        let ticks = (v.get(i)? * ns_per_unit as f64 / TICK as f64).trunc();
+        (ticks.is_finite() && ticks.abs() < 9.2e16).then(|| ticks as i64 * TICK)
+    })))
+}
+
+fn unix_seconds(c: &Call<'_>) -> Result<ArrayRef> {
+    unix(c, 1_000_000_000)
+}
+fn unix_millis(c: &Call<'_>) -> Result<ArrayRef> {
+    unix(c, 1_000_000)
+}
+fn unix_micros(c: &Call<'_>) -> Result<ArrayRef> {
+    unix(c, 1_000)
+}
+fn unix_nanos(c: &Call<'_>) -> Result<ArrayRef> {
+    unix(c, 1)
+}
+
+/// One piece of a format: a run of one specifier letter, or literal text.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Spec(char, usize),
+    Lit(String),
+}
+
+/// The letters each format knows, and the separators it allows between them.
+const DATETIME_SPECS: &str = "dfFhHmMsty";
+const TIMESPAN_SPECS: &str = "dfFhHms";
+const SEPARATORS: &str = " /-:,._[]";
+
+fn pieces(format: &str, specs: &str) -> std::result::Result<Vec<Piece>, String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = format.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let ch = chars[i];
+        if specs.contains(ch) {
+            let mut n = 1;
+            while i + n < chars.len() && chars[i + n] == ch {
+                n += 1;
+            }
+            let max = match ch {
+                'f' | 'F' => 7,
+                'd' if specs == TIMESPAN_SPECS => 8,
+                'y' => 4,
+                _ => 2,
+            };
+            if n > max {
+                return Err(format!("`{}` is not a format specifier", ch.to_string().repeat(n)));
+            }
+            out.push(Piece::Spec(ch, n));
+            i += n;
+        } else if SEPARATORS.contains(ch) {
+            out.push(Piece::Lit(ch.to_string()));
+            i += 1;
+        } else {
+            return Err(format!("`{ch}` is neither a format specifier nor a separator ({SEPARATORS:?})"));
+        }
+    }
+    Ok(out)
+}
+
+fn check_datetime_format(format: &str) -> std::result::Result<(), String> {
+    pieces(format, DATETIME_SPECS).map(|_| ())
+}
+
+fn check_timespan_format(format: &str) -> std::result::Result<(), String> {
+    pieces(format, TIMESPAN_SPECS).map(|_| ())
+}
+
+/// A fraction of a second (in ticks) to `n` digits; `F` drops trailing zeros.
+fn fraction(out: &mut String, ticks: i64, n: usize, trim: bool) {
+    let digits = format!("{ticks:07}");
+    let mut part = &digits[..n];
+    if trim {
+        part = part.trim_end_matches('0');
+    }
+    out.push_str(part);
+}
+
+fn format_datetime(c: &Call<'_>) -> Result<ArrayRef> {
+    let format = pieces(c.const_str(1), DATETIME_SPECS).unwrap_or_default();
+    let t = c.i64(0)?;
+    Ok(texts((0..c.rows).map(|i| {
+        let ns = t.get(i)?;
+        let d = to_dt(ns);
+        let ticks = ns.rem_euclid(1_000_000_000) / TICK;
+        let mut out = String::new();
+        for p in &format {
+            match p {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Spec(ch, n) => {
+                    let (v, width) = match ch {
+                        'd' => (d.day() as i64, *n),
+                        'h' => (i64::from((d.hour() + 11) % 12 + 1), *n),
+                        'H' => (i64::from(d.hour()), *n),
+                        'm' => (i64::from(d.minute()), *n),
+                        'M' => (i64::from(d.month()), *n),
+                        's' => (i64::from(d.second()), *n),
+                        'y' => match n {
+                            1 => (i64::from(d.year() % 100), 1),
+                            2 => (i64::from(d.year() % 100), 2),
+                            _ => (i64::from(d.year()), *n),
+                        },
+                        't' => {
+                            let ampm = if d.hour() < 12 { "AM" } else { "PM" };
+                            out.push_str(if *n == 1 { &ampm[..1] } else { ampm });
+                            continue;
+                        }
+                        'f' | 'F' => {
+                            fraction(&mut out, ticks, *n, *ch == 'F');
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    out.push_str(&format!("{v:0width$}"));
+                }
+            }
+        }
+        Some(out)
+    })))
+}
+
+fn format_timespan(c: &Call<'_>) -> Result<ArrayRef> {
+    let format = pieces(c.const_str(1), TIMESPAN_SPECS).unwrap_or_default();
+    let t = c.i64(0)?;
+    Ok(texts((0..c.rows).map(|i| {
+        let ns = t.get(i)?;
+        let total = (ns / TICK).unsigned_abs();
+        let ticks = (total % 10_000_000) as i64;
+        let secs = total / 10_000_000;
+        let mut out = String::new();
+        if ns < 0 {
+            out.push('-');
+        }
+        for p in &format {
+            match p {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Spec(ch, n) => {
+                    let v = match ch {
+                        'd' => secs / 86_400,
+                        'h' | 'H' => secs / 3600 % 24,
+                        'm' => secs / 60 % 60,
+                        's' => secs % 60,
+                        'f' | 'F' => {
+                            fraction(&mut out, ticks, *n, *ch == 'F');
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    out.push_str(&format!("{v:0n$}"));
+                }
+            }
+        }
+        Some(out)
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).map_or(0, |d| d.timestamp_nanos_opt().unwrap_or(0))
+    }
+
+    #[test]
+    fn periods() {
+        let t = ns("2017-01-01T10:10:17Z");
+        assert_eq!(start_of('d', t, 1), Some(ns("2017-01-02T00:00:00Z")));
+        assert_eq!(start_of('w', t, 0), Some(ns("2017-01-01T00:00:00Z")));
+        assert_eq!(start_of('m', t, -1), Some(ns("2016-12-01T00:00:00Z")));
+        assert_eq!(start_of('y', t, 1), Some(ns("2018-01-01T00:00:00Z")));
+        assert_eq!(add_months(ns("2020-01-31T00:00:00Z"), 1), Some(ns("2020-02-29T00:00:00Z")));
+        assert_eq!(part_of("dayofyear", ns("2020-12-31T00:00:00Z")), 366);
+        assert_eq!(part_of("week_of_year", ns("2021-01-01T00:00:00Z")), 53);
+    }
+
+    #[test]
+    fn formats() {
+        assert!(pieces("yyyy-MM-dd [HH:mm:ss]", DATETIME_SPECS).is_ok());
+        assert!(pieces("yyyy-MM-ddTHH", DATETIME_SPECS).is_err());
+        assert!(pieces("ffffffff", DATETIME_SPECS).is_err());
+    }
+}
