@@ -305,6 +305,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     let v = dynamic_to(to, x);
                     return Ok(if fname == "todecimal" { try_cast(v, target) } else { v });
                 }
+                if ty(&x)? == KqlType::String && target == DataType::Boolean {
+                    let def = functions::scalar::lookup_internal("tobool_of_string")
+                        .ok_or_else(|| KqlError::Internal("tobool_of_string is registered".into()))?;
+                    return Ok(functions::scalar::call(def, None, vec![x]));
+                }
                 let x = if ty(&x)? == KqlType::String { f::nullif(x, lit("")) } else { x };
                 try_cast(x, target)
             }

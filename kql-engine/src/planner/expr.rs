@@ -335,6 +335,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let err = || KqlError::plan(span, format!("`{}` cannot combine {} and {}", op.token(), lt.name(), rt.name()));
         let as_nanos = |e: DfExpr| cast(cast(e, DataType::Duration(TimeUnit::Nanosecond)), DataType::Int64);
         let numeric = |t: KqlType| t.is_numeric() || t == Null;
+        let integer = |t: KqlType| matches!(t, KqlType::Int | KqlType::Long | Null);
         Ok(match (op, lt, rt) {
             (BinaryOp::Add, DateTime, TimeSpan)
             | (BinaryOp::Add, TimeSpan, DateTime)
@@ -370,6 +371,20 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 ),
                 DataType::Duration(TimeUnit::Nanosecond),
             ),
+            (BinaryOp::Div | BinaryOp::Mod, a, b) if integer(a) && integer(b) => {
+                // An integer divided by zero is null, not an error (Kusto).
+                let r = datafusion::functions::expr_fn::nullif(r, lit(0i64));
+                if op == BinaryOp::Div {
+                    binary_expr(l, DfOp::Divide, r)
+                } else {
+                    let abs = |e: DfExpr| datafusion::functions::expr_fn::abs(e);
+                    binary_expr(
+                        binary_expr(binary_expr(l, DfOp::Modulo, r.clone()), DfOp::Plus, abs(r.clone())),
+                        DfOp::Modulo,
+                        abs(r),
+                    )
+                }
+            }
             (BinaryOp::Mod, a, b) if numeric(a) && numeric(b) => {
                 // Kusto's modulo is never negative: -10 % 4 is 2, 10 % -4 is 2 (spec §11).
                 let abs = |e: DfExpr| datafusion::functions::expr_fn::abs(e);
@@ -380,6 +395,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 )
             }
             (_, a, b) if numeric(a) && numeric(b) => {
+                // `int` arithmetic is done in `long` (spec §3: int(2147483647) + int(1) is
+                // 2147483648).
+                let (l, r) = if a == KqlType::Int && b == KqlType::Int {
+                    (cast(l, DataType::Int64), cast(r, DataType::Int64))
+                } else {
+                    (l, r)
+                };
                 let dop = match op {
                     BinaryOp::Add => DfOp::Plus,
                     BinaryOp::Sub => DfOp::Minus,

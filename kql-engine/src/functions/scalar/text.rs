@@ -32,7 +32,24 @@ pub static FUNCTIONS: &[Def] = &[
     f("unicode_codepoints_to_string", &[Dyn], Out::Str, codepoints_to_string).aka(&["make_string"]).args(1, 64),
     f("parse_version", &[Str], Out::Decimal, parse_version),
     f("format_bytes", &[Real, Long, Str], Out::Str, format_bytes).args(1, 3),
+    f("tobool_of_string", &[Str], Out::Bool, tobool_of_string).internal(),
 ];
+
+/// `tobool(string)`: `true`/`false` in any case (and `1`/`0`, as `bool(1)` is written), spaces
+/// around them ignored; any other text is null.
+fn tobool_of_string(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(bools((0..c.rows).map(|i| {
+        let t = s.text(i).trim();
+        if t.eq_ignore_ascii_case("true") || t == "1" {
+            Some(true)
+        } else if t.eq_ignore_ascii_case("false") || t == "0" {
+            Some(false)
+        } else {
+            None
+        }
+    })))
+}
 
 fn reverse(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
