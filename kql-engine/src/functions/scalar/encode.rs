@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use super::Param::{ConstStr, Dyn, Str};
 use super::{Call, Def, Out, f, nullable_texts, strings};
 use crate::dynamic::Dyn as Value;
+use crate::dynamic::value::write_json_string;
 
 /// The encoding and parsing functions.
 pub static FUNCTIONS: &[Def] = &[
@@ -37,8 +38,10 @@ fn base64_encode(c: &Call<'_>) -> Result<ArrayRef> {
 /// Decoded bytes that are not UTF-8 give `""` (Kusto gives null, and a string is never null).
 fn base64_decode(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
+    let mut bytes = Vec::new();
     Ok(strings(c.rows, |i, out| {
-        if let Ok(bytes) = STANDARD.decode(s.text(i).trim())
+        bytes.clear();
+        if STANDARD.decode_vec(s.text(i).trim(), &mut bytes).is_ok()
             && let Ok(text) = std::str::from_utf8(&bytes)
         {
             out.push_str(text);
@@ -149,81 +152,142 @@ fn url_decode(c: &Call<'_>) -> Result<ArrayRef> {
     Ok(strings(c.rows, |i, out| out.push_str(&decode_url(s.text(i)))))
 }
 
-fn query_bag(query: &str) -> Value {
-    let mut bag = IndexMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        bag.insert(decode_url(k), Value::String(decode_url(v)));
-    }
-    Value::Bag(bag)
+/// `+` is a space and `%xx` a byte, without copying text that has neither.
+fn decoded(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['%', '+']) { std::borrow::Cow::Owned(decode_url(text)) } else { std::borrow::Cow::Borrowed(text) }
 }
 
-/// `parse_url(url)`: an absolute URL's parts (every part `""` when absent; text that is not an
-/// absolute URL gives every part empty).
-pub(crate) fn url_parts(url: &str) -> Value {
-    let mut parts: [&str; 7] = [""; 7]; // scheme host port path user password fragment
-    let mut query = "";
-    if let Some((scheme, rest)) = url.split_once("://")
-        && !scheme.is_empty()
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    {
-        parts[0] = scheme;
-        let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-        parts[6] = fragment;
-        let (rest, q) = rest.split_once('?').unwrap_or((rest, ""));
-        query = q;
-        let (authority, path) = match rest.find('/') {
-            Some(at) => (&rest[..at], &rest[at..]),
-            None => (rest, ""),
-        };
-        parts[3] = path;
-        let (userinfo, hostport) = match authority.rfind('@') {
-            Some(at) => (&authority[..at], &authority[at + 1..]),
-            None => ("", authority),
-        };
-        let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-        parts[4] = user;
-        parts[5] = password;
-        let (host, port) = if hostport.starts_with('[') {
-            match hostport.find(']') {
-                Some(end) => (&hostport[..=end], hostport[end + 1..].strip_prefix(':').unwrap_or("")),
-                None => (hostport, ""),
-            }
-        } else {
-            hostport.rsplit_once(':').unwrap_or((hostport, ""))
-        };
-        parts[1] = host;
-        parts[2] = port;
+/// Writes a query string's parameters as a JSON bag (a repeated key keeps its first place and
+/// its last value, as every bag does).
+fn write_query_bag(query: &str, out: &mut String) {
+    let pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decoded(k), decoded(v))
+        })
+        .collect();
+    out.push('{');
+    let mut first = true;
+    for (i, (k, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(earlier, _)| earlier == k) {
+            continue;
+        }
+        let v = pairs.iter().rev().find(|(other, _)| other == k).map_or("", |(_, v)| v.as_ref());
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        write_json_string(k, out);
+        out.push(':');
+        write_json_string(v, out);
     }
-    let mut bag = IndexMap::new();
-    let s = |v: &str| Value::String(v.to_owned());
-    bag.insert("Scheme".to_owned(), s(parts[0]));
-    bag.insert("Host".to_owned(), s(parts[1]));
-    bag.insert("Port".to_owned(), s(parts[2]));
-    bag.insert("Path".to_owned(), s(parts[3]));
-    bag.insert("Username".to_owned(), s(parts[4]));
-    bag.insert("Password".to_owned(), s(parts[5]));
-    bag.insert("Query Parameters".to_owned(), query_bag(query));
-    bag.insert("Fragment".to_owned(), s(parts[6]));
-    Value::Bag(bag)
+    out.push('}');
+}
+
+/// The parts of an absolute URL (every part `""` when absent; text that is not an absolute
+/// URL has every part empty).
+#[derive(Debug, Default)]
+struct UrlParts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: &'a str,
+    path: &'a str,
+    user: &'a str,
+    password: &'a str,
+    query: &'a str,
+    fragment: &'a str,
+}
+
+fn split_url(url: &str) -> UrlParts<'_> {
+    let mut p = UrlParts::default();
+    let Some((scheme, rest)) = url.split_once("://") else { return p };
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+        return p;
+    }
+    p.scheme = scheme;
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    p.fragment = fragment;
+    let (rest, q) = rest.split_once('?').unwrap_or((rest, ""));
+    p.query = q;
+    let (authority, path) = match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, ""),
+    };
+    p.path = path;
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(at) => (&authority[..at], &authority[at + 1..]),
+        None => ("", authority),
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    p.user = user;
+    p.password = password;
+    let (host, port) = if hostport.starts_with('[') {
+        match hostport.find(']') {
+            Some(end) => (&hostport[..=end], hostport[end + 1..].strip_prefix(':').unwrap_or("")),
+            None => (hostport, ""),
+        }
+    } else {
+        hostport.rsplit_once(':').unwrap_or((hostport, ""))
+    };
+    p.host = host;
+    p.port = port;
+    p
+}
+
+/// `parse_url(url)` as JSON text, written straight into `out`.
+pub(crate) fn write_url_json(url: &str, out: &mut String) {
+    let p = split_url(url);
+    let fields = [
+        ("Scheme", p.scheme),
+        ("Host", p.host),
+        ("Port", p.port),
+        ("Path", p.path),
+        ("Username", p.user),
+        ("Password", p.password),
+    ];
+    for (i, (key, value)) in fields.into_iter().enumerate() {
+        out.push_str(if i == 0 { "{\"" } else { ",\"" });
+        out.push_str(key);
+        out.push_str("\":");
+        write_json_string(value, out);
+    }
+    out.push_str(",\"Query Parameters\":");
+    write_query_bag(p.query, out);
+    out.push_str(",\"Fragment\":");
+    write_json_string(p.fragment, out);
+    out.push('}');
+}
+
+/// A `dynamic` column of the JSON texts `write` produces per row.
+fn json_rows(rows: usize, mut write: impl FnMut(usize, &mut String)) -> ArrayRef {
+    let mut out = datafusion::arrow::array::BinaryBuilder::with_capacity(rows, rows * 64);
+    let mut buf = String::new();
+    for i in 0..rows {
+        buf.clear();
+        write(i, &mut buf);
+        out.append_value(buf.as_bytes());
+    }
+    std::sync::Arc::new(out.finish())
 }
 
 fn parse_url(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    Ok(crate::dynamic::arrow::build((0..c.rows).map(|i| url_parts(s.text(i)))))
+    Ok(json_rows(c.rows, |i, out| write_url_json(s.text(i), out)))
 }
 
 /// `parse_urlquery(query)`: `{"Query Parameters": {...}}` of a query string (a leading `?` and
 /// anything before it are skipped).
 fn parse_urlquery(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    Ok(crate::dynamic::arrow::build((0..c.rows).map(|i| {
+    Ok(json_rows(c.rows, |i, out| {
         let text = s.text(i);
         let q = text.split_once('?').map_or(text, |(_, q)| q);
-        let mut bag = IndexMap::new();
-        bag.insert("Query Parameters".to_owned(), query_bag(q));
-        Value::Bag(bag)
-    })))
+        out.push_str("{\"Query Parameters\":");
+        write_query_bag(q, out);
+        out.push('}');
+    }))
 }
 
 /// `parse_path(path)`: the documented parts of a Windows or POSIX path.
@@ -403,7 +467,8 @@ mod tests {
 
     #[test]
     fn urls_and_paths() {
-        let u = url_parts("scheme://username:password@host:1234/this/is/a/path?k1=v1&k2=v2#fragment").to_json();
+        let mut u = String::new();
+        write_url_json("scheme://username:password@host:1234/this/is/a/path?k1=v1&k2=v2#fragment", &mut u);
         assert_eq!(
             u,
             r#"{"Scheme":"scheme","Host":"host","Port":"1234","Path":"/this/is/a/path","Username":"username","Password":"password","Query Parameters":{"k1":"v1","k2":"v2"},"Fragment":"fragment"}"#

@@ -38,7 +38,11 @@ fn hex_digest<D: sha1::Digest>(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
     Ok(strings(c.rows, |i, out| {
         let digest = D::digest(s.text(i).as_bytes());
-        out.push_str(&hex::encode(digest));
+        let mut text = [0u8; 128];
+        let len = digest.len() * 2;
+        if hex::encode_to_slice(digest, &mut text[..len]).is_ok() {
+            out.extend(text[..len].iter().map(|b| char::from(*b)));
+        }
     }))
 }
 

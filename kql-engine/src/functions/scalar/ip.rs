@@ -45,13 +45,40 @@ pub static FUNCTIONS: &[Def] = &[
     f("has_any_ipv4_prefix", &[Str, StrOrList], Out::Bool, has_any_ipv4_prefix).args(2, 64),
 ];
 
-/// An IPv4 address and its prefix length (32 without a `/n`).
+/// An IPv4 address and its prefix length (32 without a `/n`), read in one pass.
+#[inline]
 pub fn parse_v4(text: &str) -> Option<(u32, u8)> {
-    let (addr, prefix) = match text.split_once('/') {
-        Some((a, p)) => (a, parse_prefix(p, 32)?),
-        None => (text, 32),
-    };
-    Some((parse_v4_addr(addr)?, prefix))
+    let b = text.as_bytes();
+    if b.len() < 7 || b.len() > 18 {
+        return None;
+    }
+    let mut out: u32 = 0;
+    let mut part: u32 = 0;
+    let mut digits = 0;
+    let mut dots = 0;
+    let mut k = 0;
+    while k < b.len() {
+        let c = b[k];
+        if c.is_ascii_digit() {
+            part = part * 10 + u32::from(c - b'0');
+            digits += 1;
+            if digits > 3 || part > 255 {
+                return None;
+            }
+        } else if c == b'.' && digits > 0 && dots < 3 {
+            out = (out << 8) | part;
+            part = 0;
+            digits = 0;
+            dots += 1;
+        } else if c == b'/' && dots == 3 && digits > 0 {
+            let prefix = parse_prefix(&text[k + 1..], 32)?;
+            return Some(((out << 8) | part, prefix));
+        } else {
+            return None;
+        }
+        k += 1;
+    }
+    (dots == 3 && digits > 0 && b.len() <= 15).then_some(((out << 8) | part, 32))
 }
 
 fn parse_prefix(p: &str, max: u8) -> Option<u8> {
@@ -61,25 +88,33 @@ fn parse_prefix(p: &str, max: u8) -> Option<u8> {
     p.parse::<u8>().ok().filter(|v| *v <= max)
 }
 
-/// Dotted-quad text (four decimal parts of 1 to 3 digits, each at most 255).
+/// Dotted-quad text (four decimal parts of 1 to 3 digits, each at most 255), read byte by byte.
 fn parse_v4_addr(text: &str) -> Option<u32> {
+    let b = text.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
     let mut out: u32 = 0;
-    let mut parts = 0;
-    for part in text.split('.') {
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let v: u32 = part.parse().ok()?;
-        if v > 255 {
-            return None;
-        }
-        out = (out << 8) | v;
-        parts += 1;
-        if parts > 4 {
+    let mut part: u32 = 0;
+    let mut digits = 0;
+    let mut dots = 0;
+    for &c in b {
+        if c.is_ascii_digit() {
+            part = part * 10 + u32::from(c - b'0');
+            digits += 1;
+            if digits > 3 || part > 255 {
+                return None;
+            }
+        } else if c == b'.' && digits > 0 && dots < 3 {
+            out = (out << 8) | part;
+            part = 0;
+            digits = 0;
+            dots += 1;
+        } else {
             return None;
         }
     }
-    (parts == 4).then_some(out)
+    (dots == 3 && digits > 0).then_some((out << 8) | part)
 }
 
 fn mask_v4(prefix: u8) -> u32 {
@@ -170,6 +205,10 @@ fn v4_in(ip: (u32, u8), range: (u32, u8)) -> bool {
 
 fn ipv4_is_in_range(c: &Call<'_>) -> Result<ArrayRef> {
     let (ips, ranges) = (c.str(0)?, c.str(1)?);
+    if let super::Strs::Const(range) = ranges {
+        let Some(range) = range.and_then(parse_v4) else { return Ok(bools((0..c.rows).map(|_| None))) };
+        return Ok(bools((0..c.rows).map(|i| Some(v4_in(parse_v4(ips.get(i)?)?, range)))));
+    }
     Ok(bools((0..c.rows).map(|i| {
         let ip = parse_v4(ips.get(i)?)?;
         let range = parse_v4(ranges.get(i)?)?;

@@ -409,9 +409,19 @@ pub fn reals(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
     Arc::new(values.collect::<Float64Array>())
 }
 
-/// Builds a `bool` column.
+/// Builds a `bool` column (values and validity written as bits, without a builder per value).
 pub fn bools(values: impl Iterator<Item = Option<bool>>) -> ArrayRef {
-    Arc::new(values.collect::<BooleanArray>())
+    let (lower, _) = values.size_hint();
+    let mut bits = datafusion::arrow::array::BooleanBufferBuilder::new(lower);
+    let mut valid = datafusion::arrow::array::BooleanBufferBuilder::new(lower);
+    let mut nulls = 0;
+    for v in values {
+        bits.append(v == Some(true));
+        valid.append(v.is_some());
+        nulls += usize::from(v.is_none());
+    }
+    let nulls = (nulls > 0).then(|| datafusion::arrow::buffer::NullBuffer::new(valid.finish()));
+    Arc::new(BooleanArray::new(bits.finish(), nulls))
 }
 
 /// Builds a `string` column, with a reusable buffer: `f` writes row `i` into it (nothing
@@ -487,42 +497,52 @@ impl ScalarUDFImpl for KqlScalar {
         Ok(self.def.out.data_type())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let regex = self.regex.as_ref();
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        if all_scalar && !self.def.volatile {
-            let out = (self.def.kernel)(&Call { args: &args.args, rows: 1, regex })?;
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        // One dictionary argument, every other one constant: once per distinct value.
-        let arrays: Vec<usize> =
-            (0..args.args.len()).filter(|i| matches!(args.args[*i], ColumnarValue::Array(_))).collect();
-        if let [only] = arrays[..]
-            && let ColumnarValue::Array(a) = &args.args[only]
-            && let Some(dict) = a.as_any_dictionary_opt()
-            && !self.def.volatile
-        {
-            let values = Arc::clone(dict.values());
-            let mut inner = args.args.clone();
-            inner[only] = ColumnarValue::Array(Arc::clone(&values));
-            let out = (self.def.kernel)(&Call { args: &inner, rows: values.len(), regex })?;
-            let out = datafusion::arrow::compute::take(&out, dict.keys(), None)?;
-            return Ok(ColumnarValue::Array(fill_null_strings(out, self.def.out)?));
-        }
-        // Other dictionaries are unpacked.
-        let unpacked: Vec<ColumnarValue> = args
-            .args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Array(arr) => match arr.data_type() {
-                    DataType::Dictionary(_, v) => Ok(ColumnarValue::Array(datafusion::arrow::compute::cast(arr, v)?)),
-                    _ => Ok(a.clone()),
-                },
-                s => Ok(s.clone()),
-            })
-            .collect::<Result<_>>()?;
-        Ok(ColumnarValue::Array((self.def.kernel)(&Call { args: &unpacked, rows, regex })?))
+        evaluate(self.def, self.regex.as_ref(), &args.args, args.number_rows)
     }
+}
+
+/// Runs `def` over arguments as DataFusion passes them (the UDF's body; public for the
+/// benchmarks): constants once, a dictionary argument once per distinct value.
+///
+/// # Errors
+/// When an argument has a type the kernel does not take.
+pub fn evaluate(
+    def: &'static Def,
+    regex: Option<&::regex::Regex>,
+    args: &[ColumnarValue],
+    rows: usize,
+) -> Result<ColumnarValue> {
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    if all_scalar && !def.volatile {
+        let out = (def.kernel)(&Call { args, rows: 1, regex })?;
+        return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
+    }
+    // One dictionary argument, every other one constant: once per distinct value.
+    let arrays: Vec<usize> = (0..args.len()).filter(|i| matches!(args[*i], ColumnarValue::Array(_))).collect();
+    if let [only] = arrays[..]
+        && let ColumnarValue::Array(a) = &args[only]
+        && let Some(dict) = a.as_any_dictionary_opt()
+        && !def.volatile
+    {
+        let values = Arc::clone(dict.values());
+        let mut inner = args.to_vec();
+        inner[only] = ColumnarValue::Array(Arc::clone(&values));
+        let out = (def.kernel)(&Call { args: &inner, rows: values.len(), regex })?;
+        let out = datafusion::arrow::compute::take(&out, dict.keys(), None)?;
+        return Ok(ColumnarValue::Array(fill_null_strings(out, def.out)?));
+    }
+    // Other dictionaries are unpacked.
+    let unpacked: Vec<ColumnarValue> = args
+        .iter()
+        .map(|a| match a {
+            ColumnarValue::Array(arr) => match arr.data_type() {
+                DataType::Dictionary(_, v) => Ok(ColumnarValue::Array(datafusion::arrow::compute::cast(arr, v)?)),
+                _ => Ok(a.clone()),
+            },
+            s => Ok(s.clone()),
+        })
+        .collect::<Result<_>>()?;
+    Ok(ColumnarValue::Array((def.kernel)(&Call { args: &unpacked, rows, regex })?))
 }
 
 /// A string result gathered through null dictionary keys is `""`, not null.

@@ -371,55 +371,78 @@ fn check_timespan_format(format: &str) -> std::result::Result<(), String> {
 
 /// A fraction of a second (in ticks) to `n` digits; `F` drops trailing zeros.
 fn fraction(out: &mut String, ticks: i64, n: usize, trim: bool) {
-    let digits = format!("{ticks:07}");
+    let mut digits = [b'0'; 7];
+    let mut v = ticks.clamp(0, 9_999_999);
+    for k in (0..7).rev() {
+        digits[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
     let mut part = &digits[..n];
     if trim {
-        part = part.trim_end_matches('0');
+        while let [rest @ .., b'0'] = part {
+            part = rest;
+        }
     }
-    out.push_str(part);
+    out.extend(part.iter().map(|b| char::from(*b)));
+}
+
+/// Appends `v` with at least `width` digits.
+fn push_padded(out: &mut String, v: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = v;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in len..width {
+        out.push('0');
+    }
+    for k in (0..len).rev() {
+        out.push(char::from(digits[k]));
+    }
 }
 
 fn format_datetime(c: &Call<'_>) -> Result<ArrayRef> {
     let format = pieces(c.const_str(1), DATETIME_SPECS).unwrap_or_default();
     let t = c.i64(0)?;
-    Ok(texts((0..c.rows).map(|i| {
-        let ns = t.get(i)?;
+    Ok(super::strings(c.rows, |i, out| {
+        let Some(ns) = t.get(i) else { return };
         let d = to_dt(ns);
         let ticks = ns.rem_euclid(1_000_000_000) / TICK;
-        let mut out = String::new();
         for p in &format {
             match p {
                 Piece::Lit(s) => out.push_str(s),
                 Piece::Spec(ch, n) => {
                     let (v, width) = match ch {
-                        'd' => (d.day() as i64, *n),
-                        'h' => (i64::from((d.hour() + 11) % 12 + 1), *n),
-                        'H' => (i64::from(d.hour()), *n),
-                        'm' => (i64::from(d.minute()), *n),
-                        'M' => (i64::from(d.month()), *n),
-                        's' => (i64::from(d.second()), *n),
-                        'y' => match n {
-                            1 => (i64::from(d.year() % 100), 1),
-                            2 => (i64::from(d.year() % 100), 2),
-                            _ => (i64::from(d.year()), *n),
-                        },
+                        'd' => (u64::from(d.day()), *n),
+                        'h' => (u64::from((d.hour() + 11) % 12 + 1), *n),
+                        'H' => (u64::from(d.hour()), *n),
+                        'm' => (u64::from(d.minute()), *n),
+                        'M' => (u64::from(d.month()), *n),
+                        's' => (u64::from(d.second()), *n),
+                        'y' if *n <= 2 => (d.year().rem_euclid(100) as u64, *n),
+                        'y' => (d.year().max(0) as u64, *n),
                         't' => {
                             let ampm = if d.hour() < 12 { "AM" } else { "PM" };
                             out.push_str(if *n == 1 { &ampm[..1] } else { ampm });
                             continue;
                         }
                         'f' | 'F' => {
-                            fraction(&mut out, ticks, *n, *ch == 'F');
+                            fraction(out, ticks, *n, *ch == 'F');
                             continue;
                         }
                         _ => continue,
                     };
-                    out.push_str(&format!("{v:0width$}"));
+                    push_padded(out, v, width);
                 }
             }
         }
-        Some(out)
-    })))
+    }))
 }
 
 fn format_timespan(c: &Call<'_>) -> Result<ArrayRef> {
@@ -449,7 +472,7 @@ fn format_timespan(c: &Call<'_>) -> Result<ArrayRef> {
                         }
                         _ => continue,
                     };
-                    out.push_str(&format!("{v:0n$}"));
+                    push_padded(&mut out, v, *n);
                 }
             }
         }
