@@ -212,6 +212,21 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             (t, KqlType::Bool) if comparison && t.is_numeric() => (l, cast(r, DataType::Int64), lt, KqlType::Long),
             _ => (l, r, lt, rt),
         };
+        // `==` and `!=` take any two scalars (Kusto's binder: `Equal(NotBool, Scalar)`; hunts
+        // write `LocalPort == "88"`, `IsInternetFacing == "1"`, `RegistryValueData == 1`): the
+        // string side is read as the other side's type, and text that does not convert is
+        // equal to nothing. Ordering a string against a number stays an error, as in Kusto.
+        let equality = matches!(op, BinaryOp::Eq | BinaryOp::NotEq);
+        let (l, r, lt, rt) = match (lt, rt) {
+            (KqlType::String, t) if equality && self.converts_text_to(t) => {
+                (self.text_as(l, t, ctx)?, r, t, t)
+            }
+            (t, KqlType::String) if equality && self.converts_text_to(t) => {
+                let r = self.text_as(r, t, ctx)?;
+                (l, r, t, t)
+            }
+            _ => (l, r, lt, rt),
+        };
         let type_error =
             || KqlError::plan(span, format!("`{}` cannot combine {} and {}", op.token(), lt.name(), rt.name()));
         match op {
@@ -236,6 +251,32 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             BinaryOp::String(_) => Err(KqlError::Internal("string operator in binary()".into())),
         }
+    }
+
+    /// Whether a string compared with a `t` is read as a `t`.
+    fn converts_text_to(&self, t: KqlType) -> bool {
+        t.is_numeric() || matches!(t, KqlType::Bool | KqlType::DateTime | KqlType::TimeSpan)
+    }
+
+    /// A string read as a `t` (null when it does not convert).
+    fn text_as(&self, e: DfExpr, t: KqlType, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let _ = ctx;
+        let e = fold(e);
+        let text = datafusion::functions::expr_fn::nullif(datafusion::functions::expr_fn::btrim(vec![e]), lit(""));
+        Ok(match t {
+            KqlType::Bool => {
+                let def = crate::functions::scalar::lookup_internal("tobool_of_string")
+                    .ok_or_else(|| KqlError::Internal("tobool_of_string is registered".into()))?;
+                crate::functions::scalar::call(def, None, vec![text])
+            }
+            KqlType::Int | KqlType::Long => fold(datafusion::logical_expr::try_cast(text, DataType::Int64)),
+            KqlType::DateTime => fold(datafusion::logical_expr::try_cast(
+                text,
+                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            )),
+            KqlType::TimeSpan => fold(datafusion::logical_expr::try_cast(text, DataType::Duration(TimeUnit::Nanosecond))),
+            _ => fold(datafusion::logical_expr::try_cast(text, DataType::Float64)),
+        })
     }
 
     /// `==` / `!=` with Kusto's null rules (spec §3) and `""` for null strings.
