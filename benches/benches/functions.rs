@@ -67,7 +67,10 @@ fn functions(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("ipv4_is_private", "regex-utf8"), |b| b.iter(|| regex_bool(&private, &ips)));
     group.bench_function(BenchmarkId::new("ipv4_is_private", "parse-only"), |b| {
         b.iter(|| {
-            ips.as_string::<i32>().iter().filter(|v| v.and_then(kql_engine::functions::scalar::ip::parse_v4).is_some()).count()
+            ips.as_string::<i32>()
+                .iter()
+                .filter(|v| v.and_then(kql_engine::functions::scalar::ip::parse_v4).is_some())
+                .count()
         })
     });
 

@@ -65,6 +65,12 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "percentile",
     "percentiles",
     "percentiles_array",
+    "hll",
+    "hll_if",
+    "hll_merge",
+    "tdigest",
+    "tdigest_merge",
+    "merge_tdigest",
 ];
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
@@ -79,7 +85,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             return Err(KqlError::not_supported(a.span, format!("named arguments for `{}`", name.name)));
         }
         let fname = name.name.as_str();
-        if AGGREGATES.contains(&fname) {
+        // `hll_merge(h1, h2)` and `tdigest_merge(t1, t2)` are scalar functions too.
+        let scalar_merge = matches!(fname, "hll_merge" | "tdigest_merge" | "merge_tdigest") && args.len() >= 2;
+        if AGGREGATES.contains(&fname) && !scalar_merge {
             return Err(KqlError::plan(span, format!("`{fname}()` is an aggregation; use it in `summarize`")));
         }
         let arity = |lo: usize, hi: usize| -> Result<()> {
@@ -528,6 +536,73 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     outer_ref_columns: vec![],
                     spans: Default::default(),
                 })
+            }
+            "bin_at" => {
+                arity(3, 3)?;
+                // bin_at(x, size, fixed) = fixed + bin(x - fixed, size).
+                let at = &args[2].value;
+                let shifted = Expr {
+                    kind: ExprKind::Binary {
+                        op: kql_parser::ast::BinaryOp::Sub,
+                        left: Box::new(args[0].value.clone()),
+                        right: Box::new(at.clone()),
+                    },
+                    span: args[0].value.span,
+                };
+                let fixed = arg(2)?;
+                let fixed_type = ty(&fixed)?;
+                let x_type = ty(&arg(0)?)?;
+                if fixed_type != x_type && !(fixed_type.is_numeric() && x_type.is_numeric()) {
+                    return Err(KqlError::plan(
+                        at.span,
+                        format!("the fixed point of bin_at() must be a {}, got {}", x_type.name(), fixed_type.name()),
+                    ));
+                }
+                let binned = self.bin(self.expr(&shifted, &v)?, fold(arg(1)?), span, ctx)?;
+                match (fixed_type, self.kql_type(&binned, ctx)?) {
+                    (KqlType::DateTime, KqlType::TimeSpan) | (KqlType::TimeSpan, KqlType::TimeSpan) => {
+                        binary_expr(fixed, DfOp::Plus, binned)
+                    }
+                    _ => binary_expr(binned, DfOp::Plus, fixed),
+                }
+            }
+            "around" => {
+                arity(3, 3)?;
+                // around(x, center, delta): center - delta <= x <= center + delta.
+                let (c, d) = (&args[1].value, &args[2].value);
+                let bound = |op| Expr {
+                    kind: ExprKind::Binary { op, left: Box::new(c.clone()), right: Box::new(d.clone()) },
+                    span: c.span,
+                };
+                let between = Expr {
+                    kind: ExprKind::Between {
+                        operand: Box::new(args[0].value.clone()),
+                        negated: false,
+                        low: Box::new(bound(kql_parser::ast::BinaryOp::Sub)),
+                        high: Box::new(bound(kql_parser::ast::BinaryOp::Add)),
+                    },
+                    span,
+                };
+                self.expr(&between, &v)?
+            }
+            "assert" => {
+                arity(2, 2)?;
+                // The condition is a constant, checked when the query is planned.
+                let condition = fold(self.boolean(arg(0)?, args[0].value.span, fname, ctx)?);
+                let message = fold(arg(1)?);
+                match as_literal(&condition) {
+                    Some(ScalarValue::Boolean(Some(true))) => lit(true),
+                    Some(ScalarValue::Boolean(_)) => {
+                        let text = as_literal(&message).and_then(super::expr::string_of).unwrap_or("assertion failed");
+                        return Err(KqlError::plan(args[0].value.span, format!("assert() failed: {text}")));
+                    }
+                    _ => {
+                        return Err(KqlError::plan(
+                            args[0].value.span,
+                            "the condition of assert() must be a constant (Kusto checks it before running the query)",
+                        ));
+                    }
+                }
             }
             "ingestion_time" => {
                 arity(0, 0)?;

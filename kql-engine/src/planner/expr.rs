@@ -218,9 +218,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         // equal to nothing. Ordering a string against a number stays an error, as in Kusto.
         let equality = matches!(op, BinaryOp::Eq | BinaryOp::NotEq);
         let (l, r, lt, rt) = match (lt, rt) {
-            (KqlType::String, t) if equality && self.converts_text_to(t) => {
-                (self.text_as(l, t, ctx)?, r, t, t)
-            }
+            (KqlType::String, t) if equality && self.converts_text_to(t) => (self.text_as(l, t, ctx)?, r, t, t),
             (t, KqlType::String) if equality && self.converts_text_to(t) => {
                 let r = self.text_as(r, t, ctx)?;
                 (l, r, t, t)
@@ -274,7 +272,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 text,
                 DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
             )),
-            KqlType::TimeSpan => fold(datafusion::logical_expr::try_cast(text, DataType::Duration(TimeUnit::Nanosecond))),
+            KqlType::TimeSpan => {
+                fold(datafusion::logical_expr::try_cast(text, DataType::Duration(TimeUnit::Nanosecond)))
+            }
             _ => fold(datafusion::logical_expr::try_cast(text, DataType::Float64)),
         })
     }

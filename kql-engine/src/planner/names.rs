@@ -7,7 +7,8 @@ use std::collections::HashSet;
 
 use kql_parser::ast::{Expr, ExprKind};
 
-/// Functions whose result is named after their first argument (`tostring(x)` → `x`).
+/// Functions whose result is named after their first argument (`tostring(x)` → `x`), from
+/// `Kusto.Language`'s `ResultNameKind.FirstArgument` (and `OnlyArgument`, one argument given).
 const FIRST_ARGUMENT: &[&str] = &[
     "tostring",
     "toint",
@@ -18,8 +19,10 @@ const FIRST_ARGUMENT: &[&str] = &[
     "toboolean",
     "todatetime",
     "totimespan",
+    "totime",
     "todecimal",
     "toguid",
+    "tohex",
     "todynamic",
     "parse_json",
     "parsejson",
@@ -31,9 +34,70 @@ const FIRST_ARGUMENT: &[&str] = &[
     "floor",
     "round",
     "bin_at",
+    "bin_auto",
     "ceiling",
     "abs",
+    "pow",
+    "sqrt",
+    "log",
+    "log2",
+    "log10",
+    "exp",
+    "exp2",
+    "exp10",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "gamma",
+    "loggamma",
+    "rand",
+    "binary_and",
+    "binary_or",
+    "binary_xor",
+    "binary_not",
+    "binary_shift_left",
+    "binary_shift_right",
+    "bitset_count_ones",
+    "format_datetime",
+    "format_timespan",
+    "format_bytes",
+    "startofday",
+    "series_fir",
+    "series_iir",
+    "series_outliers",
+    "series_fill_backward",
+    "series_fill_forward",
+    "series_fill_const",
+    "series_fill_linear",
 ];
+
+/// Functions named `<name>_<first argument>` (`strlen(Name)` → `strlen_Name`; KL
+/// `ResultNameKind.NameAndFirstArgument`), or `<prefix>_<first argument>`.
+const NAME_AND_FIRST_ARGUMENT: &[(&str, &str)] = &[
+    ("strlen", "strlen"),
+    ("string_size", "string_size"),
+    ("dcount_hll", "dcount_hll"),
+    ("percentile_tdigest", "percentile_tdigest"),
+    ("percentiles_array_tdigest", "percentile_tdigest"),
+    ("gettype", "type"),
+    ("treepath", "tree"),
+    ("repeat", "repeat"),
+];
+
+/// Functions whose result has a fixed name (KL `ResultNameKind.PrefixOnly`).
+const FIXED_NAME: &[(&str, &str)] = &[
+    ("hll_merge", "hll_merged_result"),
+    ("tdigest_merge", "tdigests_merge_result"),
+    ("merge_tdigest", "tdigests_merge_result"),
+    ("ingestion_time", "$IngestionTime"),
+];
+
+/// Functions named after their argument only when they have exactly one (KL `OnlyArgument`).
+const ONLY_ARGUMENT: &[&str] = &["make_datetime", "make_timespan"];
 
 /// The name an unnamed expression passes through, if any. Member access joins the names with
 /// `_` (`parse_json(AdditionalFields).Command` is `AdditionalFields_Command`, `d['a'][0]` is
@@ -43,6 +107,18 @@ pub(crate) fn passthrough(e: &Expr) -> Option<String> {
         ExprKind::Name(n) => Some(n.clone()),
         ExprKind::Call { name, args } if FIRST_ARGUMENT.contains(&name.name.as_str()) => {
             args.first().and_then(|a| passthrough(&a.value))
+        }
+        ExprKind::Call { name, args } if ONLY_ARGUMENT.contains(&name.name.as_str()) && args.len() == 1 => {
+            passthrough(&args[0].value)
+        }
+        ExprKind::Call { name, args } => {
+            let n = name.name.as_str();
+            if let Some((_, fixed)) = FIXED_NAME.iter().find(|(f, _)| *f == n) {
+                return Some((*fixed).to_owned());
+            }
+            let (_, prefix) = NAME_AND_FIRST_ARGUMENT.iter().find(|(f, _)| *f == n)?;
+            let first = args.first().and_then(|a| passthrough(&a.value))?;
+            Some(format!("{prefix}_{first}"))
         }
         ExprKind::Member { base, member } if !matches!(&base.kind, ExprKind::Name(n) if n.starts_with('$')) => {
             Some(match passthrough(base) {
@@ -84,7 +160,8 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
         "make_bag" | "make_bag_if" | "make_dictionary" => "bag",
         "sum" | "sumif" | "min" | "max" | "avg" | "avgif" | "minif" | "maxif" | "dcount" | "dcountif" | "stdev"
         | "variance" | "stdevif" | "stdevp" | "varianceif" | "variancep" | "count_distinct" | "count_distinctif"
-        | "binary_all_and" | "binary_all_or" | "binary_all_xor" | "percentiles_array" => name.name.as_str(),
+        | "binary_all_and" | "binary_all_or" | "binary_all_xor" | "percentiles_array" | "hll" | "hll_if"
+        | "hll_merge" | "tdigest" | "tdigest_merge" | "merge_tdigest" => name.name.as_str(),
         "percentile" => {
             let p = args.get(1).map(|a| percent_suffix(&a.value)).unwrap_or_default();
             return Some(format!("percentile_{}_{p}", arg_name().unwrap_or_default()));

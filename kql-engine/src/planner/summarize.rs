@@ -375,14 +375,24 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             }
             "make_set" | "make_set_if" | "make_list" | "make_list_if" | "makeset" | "makelist" | "make_bag"
-            | "make_bag_if" | "make_dictionary" => {
+            | "make_bag_if" | "make_dictionary" | "hll" | "hll_if" | "hll_merge" | "tdigest" | "tdigest_merge"
+            | "merge_tdigest" => {
                 use crate::functions::dynamic::aggregate::{Collect, LEGACY_MAX_SIZE, MAX_SIZE, collect};
+                // The sketches are exact (README, "Semantics choices"): `hll` is the set of
+                // distinct values, `tdigest` the list of values, and merging unions them.
+                let sketch =
+                    matches!(fname, "hll" | "hll_if" | "hll_merge" | "tdigest" | "tdigest_merge" | "merge_tdigest");
                 let with_if = fname.ends_with("_if");
                 arity(if with_if { 2 } else { 1 }, if with_if { 3 } else { 2 })?;
+                if fname == "tdigest" && args.len() == 2 {
+                    return Err(KqlError::not_supported(args[1].value.span, "a weighted tdigest()"));
+                }
                 let max_index = if with_if { 2 } else { 1 };
                 let legacy = matches!(fname, "makeset" | "makelist" | "make_dictionary");
-                // The size cap: given (up to Kusto's maximum), or the default.
+                // The size cap: given (up to Kusto's maximum), or the default; a sketch's second
+                // argument is its accuracy, which an exact sketch does not need.
                 let max = match args.get(max_index) {
+                    _ if sketch => usize::MAX,
                     Some(a) => {
                         let n = self.constant_long(&a.value, ctx.scope, &format!("the size limit of {fname}()"))?;
                         usize::try_from(n).unwrap_or(0).min(MAX_SIZE)
@@ -394,7 +404,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let vt = v.get_type(ctx.schema).map_err(df)?;
                 let kind = match fname {
                     "make_bag" | "make_bag_if" | "make_dictionary" => Collect::Bag,
-                    "make_set" | "make_set_if" | "makeset" => Collect::Set,
+                    "make_set" | "make_set_if" | "makeset" | "hll" | "hll_if" | "hll_merge" => Collect::Set,
                     _ => Collect::List,
                 };
                 // JSON values and bags: Kusto's own collection over `dynamic` values.
@@ -446,7 +456,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let empty = ScalarValue::List(ScalarValue::new_list_nullable(&[], &element));
                 let mut out =
                     if never_null { list } else { datafusion::functions::expr_fn::coalesce(vec![list, lit(empty)]) };
-                if args.len() > max_index || legacy {
+                if (args.len() > max_index || legacy) && !sketch {
                     out = arrays::array_slice(out, lit(1i64), lit(max as i64), None);
                 }
                 out

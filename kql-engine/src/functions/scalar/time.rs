@@ -12,7 +12,7 @@ use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, Int32Array, Ti
 use datafusion::common::Result;
 use std::sync::Arc;
 
-use super::Param::{ConstStr, Long, Num, Real, Span, Time};
+use super::Param::{ConstStr, Long, Num, Real, Span, Str, Time};
 use super::{Call, Def, Out, f, texts};
 
 /// The datetime functions.
@@ -38,7 +38,71 @@ pub static FUNCTIONS: &[Def] = &[
     f("unixtime_nanoseconds_todatetime", &[Num], Out::Time, unix_nanos),
     f("format_datetime", &[Time, ConstStr], Out::Str, format_datetime).checked(check_datetime_format),
     f("format_timespan", &[Span, ConstStr], Out::Str, format_timespan).checked(check_timespan_format),
+    f("datetime_utc_to_local", &[Time, Str], Out::Time, utc_to_local),
+    f("datetime_local_to_utc", &[Time, Str], Out::Time, local_to_utc),
+    f("datetime_list_timezones", &[], Out::Dyn, list_timezones),
 ];
+
+/// A time zone by its IANA name (`Europe/Paris`, `US/Pacific`, `UTC`), in any case.
+pub fn time_zone(name: &str) -> Option<chrono_tz::Tz> {
+    let name = name.trim();
+    name.parse::<chrono_tz::Tz>()
+        .ok()
+        .or_else(|| chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)))
+}
+
+/// The zones of a call at a row: parsed once when the zone is a constant.
+fn zones<'a>(c: &'a Call<'_>) -> Result<impl Fn(usize) -> Option<chrono_tz::Tz> + 'a> {
+    let names = c.str(1)?;
+    let fixed = match &names {
+        super::Strs::Const(n) => Some(n.and_then(time_zone)),
+        _ => None,
+    };
+    Ok(move |i: usize| match fixed {
+        Some(z) => z,
+        None => names.get(i).and_then(time_zone),
+    })
+}
+
+/// `datetime_utc_to_local(t, zone)`: the wall-clock time in `zone`; an unknown zone is null.
+fn utc_to_local(c: &Call<'_>) -> Result<ArrayRef> {
+    use chrono::Offset as _;
+    use chrono::TimeZone as _;
+    let t = c.i64(0)?;
+    let zone = zones(c)?;
+    Ok(times((0..c.rows).map(|i| {
+        let ns = t.get(i)?;
+        let tz = zone(i)?;
+        let offset = tz.offset_from_utc_datetime(&to_dt(ns).naive_utc()).fix().local_minus_utc();
+        ns.checked_add(i64::from(offset) * 1_000_000_000)
+    })))
+}
+
+/// `datetime_local_to_utc(t, zone)`: the UTC instant of a wall-clock time in `zone`. A time that
+/// occurs twice (clocks going back) is its first occurrence; a time that does not occur (clocks
+/// going forward) is read with the offset before the change.
+fn local_to_utc(c: &Call<'_>) -> Result<ArrayRef> {
+    use chrono::Offset as _;
+    use chrono::TimeZone as _;
+    let t = c.i64(0)?;
+    let zone = zones(c)?;
+    Ok(times((0..c.rows).map(|i| {
+        let ns = t.get(i)?;
+        let tz = zone(i)?;
+        let local = to_dt(ns).naive_utc();
+        let offset = match tz.offset_from_local_datetime(&local) {
+            chrono::LocalResult::Single(o) | chrono::LocalResult::Ambiguous(o, _) => o.fix(),
+            chrono::LocalResult::None => tz.offset_from_utc_datetime(&(local - chrono::TimeDelta::hours(6))).fix(),
+        };
+        ns.checked_sub(i64::from(offset.local_minus_utc()) * 1_000_000_000)
+    })))
+}
+
+fn list_timezones(c: &Call<'_>) -> Result<ArrayRef> {
+    let names: Vec<crate::dynamic::Dyn> =
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| crate::dynamic::Dyn::String(tz.name().to_owned())).collect();
+    Ok(crate::dynamic::arrow::build((0..c.rows.max(1)).map(|_| crate::dynamic::Dyn::Array(names.clone()))))
+}
 
 const TICK: i64 = 100;
 const DAY: i64 = 86_400_000_000_000;

@@ -19,11 +19,13 @@ use indexmap::IndexMap;
 
 use self::arrays::*;
 use self::bags::*;
+use self::sketches::*;
 use super::convert::{to_bool, to_long, to_real};
 use super::jsonpath;
 
 mod arrays;
 mod bags;
+mod sketches;
 use crate::dynamic::arrow::to_dyn;
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows, Step, is_dynamic_type};
 
@@ -120,6 +122,18 @@ pub static REGISTRY: &[Def] = &[
     def("set_difference", 1, 64, Out::Dynamic, set_difference),
     // types
     def("gettype", 1, 1, Out::String, gettype),
+    // arrays built from values, and the exact sketches
+    def("range", 2, 3, Out::Dynamic, range),
+    def("repeat", 2, 2, Out::Dynamic, repeat),
+    def("dynamic_to_json", 1, 1, Out::String, dynamic_to_json),
+    def("jaccard_index", 2, 2, Out::Real, jaccard_index),
+    def("dcount_hll", 1, 1, Out::Long, dcount_hll),
+    def("hll_merge", 2, 16, Out::Dynamic, hll_merge),
+    alias("tdigest_merge", &["merge_tdigest"], 2, 16, Out::Dynamic, tdigest_merge),
+    def("percentile_tdigest", 2, 2, Out::Dynamic, percentile_tdigest),
+    def("percentiles_array_tdigest", 2, 64, Out::Dynamic, percentiles_array_tdigest),
+    def("rank_tdigest", 2, 2, Out::Long, rank_tdigest),
+    def("percentrank_tdigest", 2, 2, Out::Real, percentrank_tdigest),
 ];
 
 /// `pack_all(true)`: like `bag_pack`, without the pairs whose value is null or empty.
