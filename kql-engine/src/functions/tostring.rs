@@ -41,12 +41,22 @@ pub fn format_timespan(ns: i64) -> String {
     kql_parser::ast::TimeSpan::from_ticks(ns / 100).to_kusto_string()
 }
 
-/// A real as Kusto prints it (`NaN`, `Infinity`, no `.0` on whole numbers).
+/// A real as Kusto (.NET) prints it: the shortest text that reads back as the same number, in
+/// fixed notation for exponents from -4 to 14 (`0.0001`, `123456789012345`, no `.0` on whole
+/// numbers) and scientific beyond (`1E+15`, `1.5E-06`); `NaN`, `Infinity`, `-Infinity`.
 pub fn format_real(v: f64) -> String {
     if v.is_nan() {
-        "NaN".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "Infinity".to_owned() } else { "-Infinity".to_owned() }
+        return "NaN".to_owned();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity".to_owned() } else { "-Infinity".to_owned() };
+    }
+    let scientific = format!("{v:e}");
+    let Some((mantissa, exponent)) = scientific.split_once('e') else { return format!("{v}") };
+    let Ok(exponent) = exponent.parse::<i32>() else { return format!("{v}") };
+    if v != 0.0 && !(-4..15).contains(&exponent) {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}E{sign}{:02}", exponent.abs())
     } else {
         format!("{v}")
     }
@@ -107,6 +117,25 @@ impl ScalarUDFImpl for ToString {
             }
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[cfg(test)]
+mod real_tests {
+    use super::format_real;
+
+    #[test]
+    fn reals_print_as_dotnet_does() {
+        assert_eq!(format_real(1.0), "1");
+        assert_eq!(format_real(0.1), "0.1");
+        assert_eq!(format_real(1e20), "1E+20");
+        assert_eq!(format_real(1e15), "1E+15");
+        assert_eq!(format_real(123_456_789_012_345.0), "123456789012345");
+        assert_eq!(format_real(1.234_567_890_123_456_8e17), "1.2345678901234568E+17");
+        assert_eq!(format_real(0.0001), "0.0001");
+        assert_eq!(format_real(0.00001), "1E-05");
+        assert_eq!(format_real(-1.5e-7), "-1.5E-07");
+        assert_eq!(format_real(0.0), "0");
     }
 }
 

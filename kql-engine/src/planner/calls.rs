@@ -313,10 +313,22 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     let v = dynamic_to(to, x);
                     return Ok(if fname == "todecimal" { try_cast(v, target) } else { v });
                 }
-                if ty(&x)? == KqlType::String && target == DataType::Boolean {
-                    let def = functions::scalar::lookup_internal("tobool_of_string")
-                        .ok_or_else(|| KqlError::Internal("tobool_of_string is registered".into()))?;
+                // Text is read with Kusto's own rules for booleans, datetimes and timespans.
+                let text_reader = match fname {
+                    "tobool" | "toboolean" => Some("tobool_of_string"),
+                    "todatetime" => Some("todatetime_of_string"),
+                    "totimespan" | "totime" => Some("totimespan_of_string"),
+                    _ => None,
+                };
+                if let (KqlType::String, Some(reader)) = (ty(&x)?, text_reader) {
+                    let def = functions::scalar::lookup_internal(reader)
+                        .ok_or_else(|| KqlError::Internal(format!("{reader} is registered")))?;
                     return Ok(functions::scalar::call(def, None, vec![x]));
+                }
+                // A number as a timespan is a count of ticks (100 ns), as in a dynamic value.
+                if matches!(fname, "totimespan" | "totime") && matches!(ty(&x)?, KqlType::Int | KqlType::Long) {
+                    let ns = binary_expr(cast(x, DataType::Int64), DfOp::Multiply, lit(100i64));
+                    return Ok(cast(ns, DataType::Duration(TimeUnit::Nanosecond)));
                 }
                 let x = if ty(&x)? == KqlType::String { f::nullif(x, lit("")) } else { x };
                 try_cast(x, target)

@@ -41,7 +41,27 @@ pub static FUNCTIONS: &[Def] = &[
     f("datetime_utc_to_local", &[Time, Str], Out::Time, utc_to_local),
     f("datetime_local_to_utc", &[Time, Str], Out::Time, local_to_utc),
     f("datetime_list_timezones", &[], Out::Dyn, list_timezones),
+    f("todatetime_of_string", &[Str], Out::Time, todatetime_of_string).internal(),
+    f("totimespan_of_string", &[Str], Out::Span, totimespan_of_string).internal(),
 ];
+
+/// `todatetime(text)`: every form a `datetime(...)` literal takes (ISO 8601 with `T` or a space,
+/// a `Z` or an offset, RFC 822 and RFC 850); other text is null.
+fn todatetime_of_string(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(times((0..c.rows).map(|i| {
+        kql_parser::ast::DateTime::parse(s.get(i)?.trim()).and_then(kql_parser::ast::DateTime::unix_nanos)
+    })))
+}
+
+/// `totimespan(text)`: Kusto's timespan text (`[-][d.]hh:mm[:ss[.fffffff]]`) and the literal
+/// forms (`1.5h`, `15 seconds`); other text is null.
+fn totimespan_of_string(c: &Call<'_>) -> Result<ArrayRef> {
+    let s = c.str(0)?;
+    Ok(spans((0..c.rows).map(|i| {
+        kql_parser::ast::TimeSpan::parse(s.get(i)?.trim()).and_then(kql_parser::ast::TimeSpan::nanos)
+    })))
+}
 
 /// A time zone by its IANA name (`Europe/Paris`, `US/Pacific`, `UTC`), in any case.
 pub fn time_zone(name: &str) -> Option<chrono_tz::Tz> {
