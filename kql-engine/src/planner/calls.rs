@@ -616,6 +616,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     }
                 }
             }
+            f if super::rows::ROW_FUNCTIONS.contains(&f) => self.row_function(fname, args, span, ctx)?,
             "ingestion_time" => {
                 arity(0, 0)?;
                 self.ingestion_time(span, ctx)?

@@ -198,14 +198,8 @@ const NOT_YET: &[&str] = &[
     "convert_speed",
     "convert_temperature",
     "convert_volume",
-    "row_number",
-    "row_cumsum",
     "row_rank",
-    "row_rank_dense",
-    "row_rank_min",
     "row_window_session",
-    "prev",
-    "next",
     "iscolumnexists",
 ];
 
@@ -269,6 +263,7 @@ pub(crate) fn known_names() -> Vec<&'static str> {
     names.extend(super::calls::AGGREGATES.iter().copied());
     names.extend(NOT_YET.iter().copied());
     names.extend(TABULAR_FUNCTIONS.iter().copied());
+    names.extend(super::rows::ROW_FUNCTIONS.iter().copied());
     names.extend(AGGREGATES_NOT_YET.iter().copied());
     names.extend(SERVICE.iter().map(|(n, _)| *n));
     names.sort_unstable();
@@ -332,6 +327,7 @@ pub(crate) fn check_function_names(query: &kql_parser::ast::Query) -> Vec<KqlErr
             || crate::functions::dynamic::rowwise::lookup(n).is_some()
             || super::calls::AGGREGATES.contains(&n)
             || TABULAR_FUNCTIONS.contains(&n)
+            || super::rows::ROW_FUNCTIONS.contains(&n)
     };
     calls
         .0
@@ -351,6 +347,7 @@ mod tests {
             assert!(crate::functions::scalar::lookup(n).is_none(), "{n} runs but is listed as not running");
             assert!(crate::functions::dynamic::rowwise::lookup(n).is_none(), "{n} runs but is listed");
             assert!(!PLANNER_FUNCTIONS.contains(n), "{n} is planned but listed as not running");
+            assert!(!super::super::rows::ROW_FUNCTIONS.contains(n), "{n} is planned but listed as not running");
         }
     }
 }

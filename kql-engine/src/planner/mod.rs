@@ -28,6 +28,7 @@ mod mv;
 mod names;
 mod operators;
 mod range;
+mod rows;
 mod scope;
 mod statement;
 mod strings;

@@ -23,6 +23,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(crate) fn where_op(&self, input: LogicalPlan, p: &Expr, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: true };
         let pred = self.boolean(self.expr(p, &ctx)?, p.span, "where", &ctx)?;
+        // Row functions run in window nodes below the filter; the window columns are dropped
+        // again after it.
+        if super::rows::has_window(&pred) {
+            let columns: Vec<DfExpr> = input
+                .schema()
+                .iter()
+                .map(|(q, f)| DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name())))
+                .collect();
+            let (windowed, pred) = self.plan_windows(input, pred)?;
+            let filtered = LogicalPlanBuilder::from(windowed).filter(pred).map_err(df)?;
+            return build(filtered.project(columns).map_err(df)?);
+        }
         // `where a | where b` is one filter `a and b` (what the optimizer would make of it; a
         // smaller plan to optimize).
         if let LogicalPlan::Filter(f) = &input {
@@ -71,6 +83,17 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             exprs.push(self.expr(&c.expr, &ctx)?.alias(name));
         }
+        // Row functions (`prev`, `row_number`, ...) run in window nodes below the projection.
+        let mut input = input;
+        if exprs.iter().any(super::rows::has_window) {
+            let mut rewritten = Vec::with_capacity(exprs.len());
+            for e in exprs {
+                let (plan, e) = self.plan_windows(input, e)?;
+                input = plan;
+                rewritten.push(e);
+            }
+            exprs = rewritten;
+        }
         build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)
     }
 
@@ -92,10 +115,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 return Err(KqlError::plan(c.span, format!("`{name}` is defined twice in one `extend`")));
             }
             let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: false };
-            let value = self.expr(&c.expr, &ctx)?.alias(&name);
+            let value = self.expr(&c.expr, &ctx)?;
+            // Row functions (`prev`, `row_number`, ...) run in window nodes below the projection,
+            // which keeps only the columns there were before them.
+            let columns = std::sync::Arc::clone(plan.schema());
+            let (windowed, value) = self.plan_windows(plan, value)?;
+            plan = windowed;
+            let value = value.alias(&name);
             let mut replaced = false;
-            let mut exprs: Vec<DfExpr> = plan
-                .schema()
+            let mut exprs: Vec<DfExpr> = columns
                 .iter()
                 .map(|(q, f)| {
                     if f.name() == &name {

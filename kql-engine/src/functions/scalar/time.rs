@@ -49,18 +49,21 @@ pub static FUNCTIONS: &[Def] = &[
 /// a `Z` or an offset, RFC 822 and RFC 850); other text is null.
 fn todatetime_of_string(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    Ok(times((0..c.rows).map(|i| {
-        kql_parser::ast::DateTime::parse(s.get(i)?.trim()).and_then(kql_parser::ast::DateTime::unix_nanos)
-    })))
+    Ok(times(
+        (0..c.rows).map(|i| {
+            kql_parser::ast::DateTime::parse(s.get(i)?.trim()).and_then(kql_parser::ast::DateTime::unix_nanos)
+        }),
+    ))
 }
 
 /// `totimespan(text)`: Kusto's timespan text (`[-][d.]hh:mm[:ss[.fffffff]]`) and the literal
 /// forms (`1.5h`, `15 seconds`); other text is null.
 fn totimespan_of_string(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    Ok(spans((0..c.rows).map(|i| {
-        kql_parser::ast::TimeSpan::parse(s.get(i)?.trim()).and_then(kql_parser::ast::TimeSpan::nanos)
-    })))
+    Ok(spans(
+        (0..c.rows)
+            .map(|i| kql_parser::ast::TimeSpan::parse(s.get(i)?.trim()).and_then(kql_parser::ast::TimeSpan::nanos)),
+    ))
 }
 
 /// A time zone by its IANA name (`Europe/Paris`, `US/Pacific`, `UTC`), in any case.
