@@ -17,6 +17,7 @@
 //! | `names.rs` | Kusto's default column names (spec §9.2) |
 //! | `types.rs` | KQL types over Arrow types, literals |
 
+mod binning;
 mod calls;
 mod catalog;
 mod dynamic;
