@@ -121,8 +121,8 @@ impl ScalarUDFImpl for ToString {
 }
 
 #[cfg(test)]
-mod real_tests {
-    use super::format_real;
+mod tests {
+    use super::*;
 
     #[test]
     fn reals_print_as_dotnet_does() {
@@ -137,11 +137,6 @@ mod real_tests {
         assert_eq!(format_real(-1.5e-7), "-1.5E-07");
         assert_eq!(format_real(0.0), "0");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn formats() {

@@ -28,7 +28,35 @@ pub static FUNCTIONS: &[Def] = &[
     f("parse_path", &[Str], Out::Dyn, parse_path),
     f("parse_command_line", &[Str, ConstStr], Out::Dyn, parse_command_line).checked(check_parser),
     f("parse_csv", &[Str], Out::Dyn, parse_csv),
+    f("zlib_decompress_from_base64_string", &[Str], Out::Str, zlib_decompress),
+    f("gzip_decompress_from_base64_string", &[Str], Out::Str, gzip_decompress),
 ];
+
+/// Inflates base64 text with `decoder` into UTF-8 text; `""` when any step fails (as
+/// documented). The decompressed size is capped at 64 MiB per value.
+fn inflate<R: std::io::Read>(c: &Call<'_>, decoder: impl Fn(std::io::Cursor<Vec<u8>>) -> R) -> Result<ArrayRef> {
+    use std::io::Read as _;
+    const MAX: u64 = 64 << 20;
+    let s = c.str(0)?;
+    let mut text = Vec::new();
+    Ok(strings(c.rows, |i, out| {
+        let Ok(bytes) = STANDARD.decode(s.text(i).trim()) else { return };
+        text.clear();
+        if decoder(std::io::Cursor::new(bytes)).take(MAX).read_to_end(&mut text).is_ok()
+            && let Ok(t) = std::str::from_utf8(&text)
+        {
+            out.push_str(t);
+        }
+    }))
+}
+
+fn zlib_decompress(c: &Call<'_>) -> Result<ArrayRef> {
+    inflate(c, flate2::read::ZlibDecoder::new)
+}
+
+fn gzip_decompress(c: &Call<'_>) -> Result<ArrayRef> {
+    inflate(c, flate2::read::GzDecoder::new)
+}
 
 fn base64_encode(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
@@ -485,5 +513,18 @@ mod tests {
             Some("00000000-0000-0000-0000-000000000001")
         );
         assert_eq!(csv_fields(r#"a,"b,c","d""e""#), ["a", "b,c", "d\"e"]);
+    }
+
+    #[test]
+    fn inflates() {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = gz.write_all(b"hello gzip");
+        let packed = STANDARD.encode(gz.finish().unwrap_or_default());
+        let args =
+            [datafusion::logical_expr::ColumnarValue::Scalar(datafusion::common::ScalarValue::Utf8(Some(packed)))];
+        let out = gzip_decompress(&Call { args: &args, rows: 1, regex: None }).ok();
+        let text = out.as_ref().map(|a| crate::functions::string_at(a.as_ref(), 0).ok().flatten().map(str::to_owned));
+        assert_eq!(text.flatten().as_deref(), Some("hello gzip"));
     }
 }

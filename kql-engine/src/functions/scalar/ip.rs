@@ -244,23 +244,29 @@ fn constant_ranges(c: &Call<'_>) -> bool {
     c.args[1..].iter().all(|a| matches!(a, datafusion::logical_expr::ColumnarValue::Scalar(_)))
 }
 
-fn ipv4_is_in_any_range(c: &Call<'_>) -> Result<ArrayRef> {
+/// `*_is_in_any_range(ip, ranges...)`: null when the address does not parse; ranges that do not
+/// parse match nothing.
+fn in_any_range<T: Copy>(c: &Call<'_>, parse: fn(&str) -> Option<T>, inside: fn(T, T) -> bool) -> Result<ArrayRef> {
     let ips = c.str(0)?;
-    let fixed: Option<Vec<(u32, u8)>> =
-        if constant_ranges(c) { Some(range_texts(c, 0)?.iter().filter_map(|r| parse_v4(r)).collect()) } else { None };
+    let fixed: Option<Vec<T>> =
+        if constant_ranges(c) { Some(range_texts(c, 0)?.iter().filter_map(|r| parse(r)).collect()) } else { None };
     let mut out = Vec::with_capacity(c.rows);
     for i in 0..c.rows {
-        let Some(ip) = ips.get(i).and_then(parse_v4) else {
+        let Some(ip) = ips.get(i).and_then(parse) else {
             out.push(None);
             continue;
         };
         let hit = match &fixed {
-            Some(ranges) => ranges.iter().any(|r| v4_in(ip, *r)),
-            None => range_texts(c, i)?.iter().filter_map(|r| parse_v4(r)).any(|r| v4_in(ip, r)),
+            Some(ranges) => ranges.iter().any(|r| inside(ip, *r)),
+            None => range_texts(c, i)?.iter().filter_map(|r| parse(r)).any(|r| inside(ip, r)),
         };
         out.push(Some(hit));
     }
     Ok(bools(out.into_iter()))
+}
+
+fn ipv4_is_in_any_range(c: &Call<'_>) -> Result<ArrayRef> {
+    in_any_range(c, parse_v4, v4_in)
 }
 
 /// RFC 1918's ranges.
@@ -357,22 +363,7 @@ fn ipv6_is_in_range(c: &Call<'_>) -> Result<ArrayRef> {
 }
 
 fn ipv6_is_in_any_range(c: &Call<'_>) -> Result<ArrayRef> {
-    let ips = c.str(0)?;
-    let fixed: Option<Vec<(u128, u8)>> =
-        if constant_ranges(c) { Some(range_texts(c, 0)?.iter().filter_map(|r| parse_v6(r)).collect()) } else { None };
-    let mut out = Vec::with_capacity(c.rows);
-    for i in 0..c.rows {
-        let Some(ip) = ips.get(i).and_then(parse_v6) else {
-            out.push(None);
-            continue;
-        };
-        let hit = match &fixed {
-            Some(ranges) => ranges.iter().any(|r| v6_in(ip, *r)),
-            None => range_texts(c, i)?.iter().filter_map(|r| parse_v6(r)).any(|r| v6_in(ip, r)),
-        };
-        out.push(Some(hit));
-    }
-    Ok(bools(out.into_iter()))
+    in_any_range(c, parse_v6, v6_in)
 }
 
 /// The IPv4 address tokens of a text.
