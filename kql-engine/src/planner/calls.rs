@@ -71,6 +71,14 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "tdigest",
     "tdigest_merge",
     "merge_tdigest",
+    "percentilew",
+    "percentilesw",
+    "percentilesw_array",
+    "covariance",
+    "covariancep",
+    "covarianceif",
+    "covariancepif",
+    "make_list_with_nulls",
 ];
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {

@@ -160,10 +160,12 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
         "make_bag" | "make_bag_if" | "make_dictionary" => "bag",
         "sum" | "sumif" | "min" | "max" | "avg" | "avgif" | "minif" | "maxif" | "dcount" | "dcountif" | "stdev"
         | "variance" | "stdevif" | "stdevp" | "varianceif" | "variancep" | "count_distinct" | "count_distinctif"
-        | "binary_all_and" | "binary_all_or" | "binary_all_xor" | "percentiles_array" | "hll" | "hll_if"
-        | "hll_merge" | "tdigest" | "tdigest_merge" | "merge_tdigest" => name.name.as_str(),
-        "percentile" => {
-            let p = args.get(1).map(|a| percent_suffix(&a.value)).unwrap_or_default();
+        | "binary_all_and" | "binary_all_or" | "binary_all_xor" | "percentiles_array" | "percentilesw_array"
+        | "hll" | "hll_if" | "hll_merge" | "tdigest" | "tdigest_merge" | "merge_tdigest" => name.name.as_str(),
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" | "make_list_with_nulls" => name.name.as_str(),
+        "percentile" | "percentilew" => {
+            let at = if name.name == "percentilew" { 2 } else { 1 };
+            let p = args.get(at).map(|a| percent_suffix(&a.value)).unwrap_or_default();
             return Some(format!("percentile_{}_{p}", arg_name().unwrap_or_default()));
         }
         _ => return args.first().and_then(|a| aggregate_name(&a.value)),

@@ -183,6 +183,26 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 outputs,
             );
         }
+        // `percentilesw(x, w, 5, 50)`: a column per percentile, as `percentiles` names them.
+        if let ExprKind::Call { name, args } = &a.expr.kind
+            && name.name == "percentilesw"
+        {
+            if args.len() < 3 {
+                return Err(KqlError::plan(a.expr.span, "`percentilesw` takes a value, a weight and percentiles"));
+            }
+            if a.names.len() > args.len() - 2 {
+                return Err(KqlError::plan(a.span, format!("{} names for {} columns", a.names.len(), args.len() - 2)));
+            }
+            let ps = args[2..].iter().map(|p| self.percent(&p.value, ctx)).collect::<Result<Vec<f64>>>()?;
+            let picks = self.weighted_percentiles(args, &ps, "percentilesw", collected, ctx)?;
+            let base = passthrough(&args[0].value).unwrap_or_default();
+            for (i, (p, pick)) in args[2..].iter().zip(picks).enumerate() {
+                let default = format!("percentile_{base}_{}", super::names::percent_suffix(&p.value));
+                let name = a.names.get(i).map_or(default, |n| n.name.clone());
+                outputs.push((namer.unique(&name), Output::Value(collected.value(pick))));
+            }
+            return Ok(());
+        }
         // `percentiles(x, 5, 50, 95)`: a column per percentile, `percentile_x_5`, ...; given
         // names rename them in order.
         if let ExprKind::Call { name, args } = &a.expr.kind
@@ -374,6 +394,54 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     crate::functions::dynamic::value_of(arrays::make_array(picks))
                 }
             }
+            "percentilew" | "percentilesw_array" => {
+                arity(3, 64)?;
+                if fname == "percentilew" {
+                    arity(3, 3)?;
+                }
+                let ps = (2..args.len()).map(|i| self.percent(&args[i].value, ctx)).collect::<Result<Vec<f64>>>()?;
+                let picks = self.weighted_percentiles(args, &ps, fname, collected, ctx)?;
+                if fname == "percentilew" {
+                    picks.into_iter().next().ok_or_else(|| KqlError::Internal("one percentile".into()))?
+                } else {
+                    crate::functions::dynamic::value_of(arrays::make_array(picks))
+                }
+            }
+            "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+                let with_if = fname.ends_with("if");
+                arity(if with_if { 3 } else { 2 }, if with_if { 3 } else { 2 })?;
+                let x = cast(self.numeric(arg(0)?, &args[0].value, fname, ctx)?, DataType::Float64);
+                let y = cast(self.numeric(arg(1)?, &args[1].value, fname, ctx)?, DataType::Float64);
+                let (x, y) = if with_if {
+                    let p = predicate(2)?;
+                    (only_if(x, p.clone())?, only_if(y, p)?)
+                } else {
+                    (x, y)
+                };
+                let c = collected.add(if fname.starts_with("covariancep") {
+                    agg::covar_pop(x, y)
+                } else {
+                    agg::covar_samp(x, y)
+                });
+                // One pair (or none) has no spread: 0, as for stdev and variance.
+                datafusion::functions::expr_fn::coalesce(vec![c, lit(0.0f64)])
+            }
+            "make_list_with_nulls" => {
+                arity(1, 2)?;
+                let v = arg(0)?;
+                if crate::dynamic::is_json_type(&v.get_type(ctx.schema).map_err(df)?) {
+                    return Err(KqlError::not_supported(
+                        args[0].value.span,
+                        "make_list_with_nulls() of dynamic values",
+                    ));
+                }
+                let max = match args.get(1) {
+                    Some(a) => self.constant_long(&a.value, ctx.scope, "the size limit of make_list_with_nulls()")?,
+                    None => crate::functions::dynamic::aggregate::MAX_SIZE as i64,
+                };
+                let list = collected.add(agg::array_agg(v));
+                arrays::array_slice(list, lit(1i64), lit(max.max(0)), None)
+            }
             "make_set" | "make_set_if" | "make_list" | "make_list_if" | "makeset" | "makelist" | "make_bag"
             | "make_bag_if" | "make_dictionary" | "hll" | "hll_if" | "hll_merge" | "tdigest" | "tdigest_merge"
             | "merge_tdigest" => {
@@ -480,6 +548,34 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             return Err(KqlError::plan(e.span, format!("a percentile is between 0 and 100, got {p}")));
         }
         Ok(p)
+    }
+
+    /// `percentilew(x, w, p...)`: the weighted nearest-rank percentiles, each in `x`'s type.
+    fn weighted_percentiles(
+        &self,
+        args: &[Arg],
+        ps: &[f64],
+        fname: &str,
+        collected: &mut Collected,
+        ctx: &ExprCtx<'_>,
+    ) -> Result<Vec<DfExpr>> {
+        let x = self.orderable(self.expr(&args[0].value, ctx)?, &args[0].value, fname, ctx)?;
+        let w = self.expr(&args[1].value, ctx)?;
+        if !matches!(self.kql_type(&w, ctx)?, KqlType::Int | KqlType::Long | KqlType::Null) {
+            return Err(KqlError::plan(args[1].value.span, format!("the weight of `{fname}` is an int or long")));
+        }
+        let want = self.kql_type(&x, ctx)?;
+        let keep = x.clone().is_not_null();
+        let order = vec![x.clone().sort(true, false)];
+        let values = agg::array_agg(x).filter(keep.clone()).order_by(order.clone()).build().map_err(df)?;
+        let weights = agg::array_agg(w).filter(keep).order_by(order).build().map_err(df)?;
+        let (values, weights) = (collected.add(values), collected.add(weights));
+        ps.iter()
+            .map(|p| {
+                let pick = crate::functions::dynamic::rowwise::weighted(values.clone(), weights.clone(), lit(*p));
+                self.dynamic_as(pick, want, args[0].value.span, ctx)
+            })
+            .collect()
     }
 
     /// A value with an order (a number, datetime or timespan) for percentiles.

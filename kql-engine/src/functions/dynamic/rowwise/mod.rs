@@ -139,6 +139,14 @@ pub static REGISTRY: &[Def] = &[
 /// `pack_all(true)`: like `bag_pack`, without the pairs whose value is null or empty.
 static PACK_NONEMPTY: Def = def("pack_nonempty", 0, usize::MAX, Out::Dynamic, pack_nonempty);
 
+/// `weighted_percentile(sorted values, weights, p)`: the planner's form of `percentilew`.
+static WEIGHTED_PERCENTILE: Def = def("weighted_percentile", 3, 3, Out::Dynamic, weighted_percentile);
+
+/// The weighted nearest-rank percentile of aligned, sorted value and weight arrays.
+pub fn weighted(values: Expr, weights: Expr, p: Expr) -> Expr {
+    call(&WEIGHTED_PERCENTILE, vec![values, weights, p])
+}
+
 /// `bag_pack(k1, v1, ...)` over planned pairs; `skip_empty` leaves out null and empty values.
 pub fn pack(pairs: Vec<Expr>, skip_empty: bool) -> Expr {
     let def = if skip_empty { &PACK_NONEMPTY } else { lookup("bag_pack").unwrap_or(&PACK_NONEMPTY) };

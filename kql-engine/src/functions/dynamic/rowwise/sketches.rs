@@ -163,6 +163,31 @@ pub(super) fn percentrank_tdigest(args: &[Dyn]) -> Dyn {
     }
 }
 
+/// The weighted nearest-rank percentile of values sorted ascending with their weights (aligned
+/// arrays): the first value whose running weight reaches `p` percent of the total weight
+/// (negative weights count as 0; null without positive weight).
+pub(super) fn weighted_percentile(args: &[Dyn]) -> Dyn {
+    let (Some(values), Some(weights), Some(p)) =
+        (array_of(arg(args, 0)), array_of(arg(args, 1)), to_real(arg(args, 2)))
+    else {
+        return Dyn::Null;
+    };
+    let weight = |w: &Dyn| to_real(w).unwrap_or(0.0).max(0.0);
+    let total: f64 = weights.iter().map(weight).sum();
+    if total <= 0.0 || !(0.0..=100.0).contains(&p) {
+        return Dyn::Null;
+    }
+    let threshold = p / 100.0 * total;
+    let mut running = 0.0;
+    for (v, w) in values.iter().zip(weights) {
+        running += weight(w);
+        if running >= threshold && weight(w) > 0.0 {
+            return v.clone();
+        }
+    }
+    values.last().cloned().unwrap_or(Dyn::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +219,9 @@ mod tests {
         let h =
             hll_merge(&[Dyn::Array(vec![Dyn::Long(1), Dyn::Long(2)]), Dyn::Array(vec![Dyn::Long(2), Dyn::Long(3)])]);
         assert_eq!(dcount_hll(&[h]), Dyn::Long(3));
+        let v = Dyn::Array(vec![Dyn::Long(1), Dyn::Long(2), Dyn::Long(3)]);
+        let w = Dyn::Array(vec![Dyn::Long(1), Dyn::Long(1), Dyn::Long(8)]);
+        assert_eq!(weighted_percentile(&[v.clone(), w.clone(), Dyn::Long(20)]), Dyn::Long(2));
+        assert_eq!(weighted_percentile(&[v, w, Dyn::Long(50)]), Dyn::Long(3));
     }
 }
