@@ -93,7 +93,6 @@ const NOT_YET: &[&str] = &[
     "datetime_to_locale_string",
     "zlib_compress_to_base64_string",
     "gzip_compress_to_base64_string",
-    "parse_xml",
     "parse_user_agent",
     "hash_combine",
     "hash_many",

@@ -22,6 +22,7 @@ pub mod math;
 pub mod regex;
 pub mod text;
 pub mod time;
+pub mod xml;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -200,6 +201,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         ip::FUNCTIONS,
         math::FUNCTIONS,
         time::FUNCTIONS,
+        xml::FUNCTIONS,
     ]
     .into_iter()
     .flatten()
