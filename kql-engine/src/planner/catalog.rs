@@ -196,7 +196,6 @@ const NOT_YET: &[&str] = &[
     "convert_temperature",
     "convert_volume",
     "row_rank",
-    "row_window_session",
     "iscolumnexists",
 ];
 

@@ -31,6 +31,7 @@ mod operators;
 mod range;
 mod rows;
 mod scope;
+mod session;
 mod statement;
 mod strings;
 mod summarize;

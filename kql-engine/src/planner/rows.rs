@@ -27,7 +27,7 @@ use crate::error::{KqlError, Result};
 
 /// The row functions, by name.
 pub(crate) const ROW_FUNCTIONS: &[&str] =
-    &["prev", "next", "row_number", "row_cumsum", "row_rank_dense", "row_rank_min"];
+    &["prev", "next", "row_number", "row_cumsum", "row_rank_dense", "row_rank_min", "row_window_session"];
 
 /// `ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`.
 fn running() -> WindowFrame {
@@ -141,6 +141,34 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 arity(1, 2)?;
                 no_restart(1)?;
                 running_aggregate(datafusion::functions_aggregate::sum::sum_udaf(), arg(0)?)
+            }
+            "row_window_session" => {
+                arity(3, 4)?;
+                let time = arg(0)?;
+                self.time_arg(&args[0].value, time.clone(), fname, ctx)?;
+                let mut planned = vec![datafusion::logical_expr::cast(
+                    time,
+                    datafusion::arrow::datatypes::DataType::Timestamp(
+                        datafusion::arrow::datatypes::TimeUnit::Nanosecond,
+                        Some("UTC".into()),
+                    ),
+                )];
+                for i in 1..3 {
+                    let span = fold(arg(i)?);
+                    if !matches!(self.kql_type(&span, ctx)?, super::types::KqlType::TimeSpan) {
+                        return Err(KqlError::plan(args[i].value.span, format!("`{fname}` needs a timespan here")));
+                    }
+                    planned.push(datafusion::logical_expr::cast(
+                        span,
+                        datafusion::arrow::datatypes::DataType::Duration(
+                            datafusion::arrow::datatypes::TimeUnit::Nanosecond,
+                        ),
+                    ));
+                }
+                if args.len() == 4 {
+                    planned.push(self.boolean(arg(3)?, args[3].value.span, fname, ctx)?);
+                }
+                super::session::call(planned)
             }
             "row_rank_dense" => {
                 arity(1, 1)?;
