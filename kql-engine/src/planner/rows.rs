@@ -76,12 +76,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 .cloned()
                 .ok_or_else(|| KqlError::plan(args[i].value.span, format!("{what} must be a constant")))
         };
-        let no_restart = |i: usize| -> Result<()> {
-            let Some(a) = args.get(i) else { return Ok(()) };
-            match as_literal(&fold(arg(i)?)) {
-                Some(ScalarValue::Boolean(Some(false))) => Ok(()),
-                _ => Err(KqlError::not_supported(a.value.span, format!("`{fname}` with a restart condition"))),
-            }
+        // A restart condition, unless it is absent or the constant `false`.
+        let restart = |i: usize| -> Result<Option<DfExpr>> {
+            let Some(a) = args.get(i) else { return Ok(None) };
+            let r = fold(arg(i)?);
+            Ok(match as_literal(&r) {
+                Some(ScalarValue::Boolean(Some(false))) => None,
+                _ => Some(self.boolean(r, a.value.span, fname, ctx)?),
+            })
         };
         Ok(match fname {
             "prev" | "next" => {
@@ -118,7 +120,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             "row_number" => {
                 arity(0, 2)?;
-                no_restart(1)?;
+                let restart = restart(1)?;
                 let start = match args.first() {
                     None => 1,
                     Some(a) => match constant(0, "the start of row_number()")?
@@ -133,14 +135,33 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         }
                     },
                 };
+                if let Some(r) = restart {
+                    return Ok(super::session::row_number(start, r));
+                }
                 let n =
                     datafusion::logical_expr::cast(win::row_number(), datafusion::arrow::datatypes::DataType::Int64);
                 datafusion::logical_expr::binary_expr(n, datafusion::logical_expr::Operator::Plus, lit(start - 1))
             }
             "row_cumsum" => {
                 arity(1, 2)?;
-                no_restart(1)?;
-                running_aggregate(datafusion::functions_aggregate::sum::sum_udaf(), arg(0)?)
+                let term = arg(0)?;
+                let t = self.kql_type(&term, ctx)?;
+                if !t.is_numeric() && t != super::types::KqlType::Null {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        format!("`{fname}` needs a number, got {}", t.name()),
+                    ));
+                }
+                if let Some(r) = restart(1)? {
+                    let real = matches!(t, super::types::KqlType::Real | super::types::KqlType::Decimal);
+                    let target = if real {
+                        datafusion::arrow::datatypes::DataType::Float64
+                    } else {
+                        datafusion::arrow::datatypes::DataType::Int64
+                    };
+                    return Ok(super::session::row_cumsum(datafusion::logical_expr::cast(term, target), r, real));
+                }
+                running_aggregate(datafusion::functions_aggregate::sum::sum_udaf(), term)
             }
             "row_window_session" => {
                 arity(3, 4)?;

@@ -82,3 +82,100 @@ impl PartitionEvaluator for Sessions {
         Ok(Arc::new(TimestampNanosecondArray::from(out).with_timezone("UTC")))
     }
 }
+
+/// `row_number(start, restart)` and `row_cumsum(term, restart)` with a restart condition: the
+/// count (or sum) starts again at each row where `restart` holds.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Restarting {
+    /// `Some(start)` for `row_number`, `None` for `row_cumsum`.
+    start: Option<i64>,
+    /// The sum's type (`long` or `real`) for `row_cumsum`.
+    real: bool,
+    signature: Signature,
+}
+
+/// `row_number(start, restart)`: `args` is the restart condition.
+pub(crate) fn row_number(start: i64, restart: Expr) -> Expr {
+    let udf = Restarting { start: Some(start), real: false, signature: Signature::variadic_any(Volatility::Immutable) };
+    WindowUDF::new_from_impl(udf).call(vec![restart])
+}
+
+/// `row_cumsum(term, restart)`, `term` a `long` (or a `real` when `real`).
+pub(crate) fn row_cumsum(term: Expr, restart: Expr, real: bool) -> Expr {
+    let udf = Restarting { start: None, real, signature: Signature::variadic_any(Volatility::Immutable) };
+    WindowUDF::new_from_impl(udf).call(vec![term, restart])
+}
+
+impl WindowUDFImpl for Restarting {
+    fn name(&self) -> &str {
+        if self.start.is_some() { "row_number_restarting" } else { "row_cumsum_restarting" }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn partition_evaluator(&self, _: PartitionEvaluatorArgs<'_>) -> Result<Box<dyn PartitionEvaluator>> {
+        Ok(Box::new(RestartingRows { start: self.start, real: self.real }))
+    }
+    fn field(&self, args: WindowUDFFieldArgs<'_>) -> Result<FieldRef> {
+        let t = if self.real { DataType::Float64 } else { DataType::Int64 };
+        Ok(Arc::new(Field::new(args.name(), t, true)))
+    }
+}
+
+#[derive(Debug)]
+struct RestartingRows {
+    start: Option<i64>,
+    real: bool,
+}
+
+impl PartitionEvaluator for RestartingRows {
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        use datafusion::arrow::array::{Float64Array, Int64Array};
+        use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+        let restarts = |i: usize, r: &ArrayRef| {
+            let r = r.as_boolean();
+            i > 0 && r.is_valid(i) && r.value(i)
+        };
+        match (self.start, values) {
+            (Some(start), [restart]) => {
+                let mut n = start - 1;
+                let out: Int64Array = (0..num_rows)
+                    .map(|i| {
+                        n = if restarts(i, restart) { start } else { n + 1 };
+                        Some(n)
+                    })
+                    .collect();
+                Ok(Arc::new(out))
+            }
+            (None, [term, restart]) if self.real => {
+                let term = term.as_primitive::<Float64Type>();
+                let mut sum = 0.0;
+                let out: Float64Array = (0..num_rows)
+                    .map(|i| {
+                        if restarts(i, restart) {
+                            sum = 0.0;
+                        }
+                        sum += if term.is_valid(i) { term.value(i) } else { 0.0 };
+                        Some(sum)
+                    })
+                    .collect();
+                Ok(Arc::new(out))
+            }
+            (None, [term, restart]) => {
+                let term = term.as_primitive::<Int64Type>();
+                let mut sum: i64 = 0;
+                let out: Int64Array = (0..num_rows)
+                    .map(|i| {
+                        if restarts(i, restart) {
+                            sum = 0;
+                        }
+                        sum = sum.wrapping_add(if term.is_valid(i) { term.value(i) } else { 0 });
+                        Some(sum)
+                    })
+                    .collect();
+                Ok(Arc::new(out))
+            }
+            _ => datafusion::common::exec_err!("row_number/row_cumsum with a restart: wrong arguments"),
+        }
+    }
+}
