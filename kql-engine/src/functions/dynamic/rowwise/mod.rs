@@ -19,12 +19,14 @@ use indexmap::IndexMap;
 
 use self::arrays::*;
 use self::bags::*;
+use self::series::*;
 use self::sketches::*;
 use super::convert::{to_bool, to_long, to_real};
 use super::jsonpath;
 
 mod arrays;
 mod bags;
+mod series;
 mod sketches;
 use crate::dynamic::arrow::to_dyn;
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows, Step, is_dynamic_type};
@@ -134,6 +136,37 @@ pub static REGISTRY: &[Def] = &[
     def("percentiles_array_tdigest", 2, 64, Out::Dynamic, percentiles_array_tdigest),
     def("rank_tdigest", 2, 2, Out::Long, rank_tdigest),
     def("percentrank_tdigest", 2, 2, Out::Real, percentrank_tdigest),
+    // series (arrays of numbers)
+    def("series_add", 2, 2, Out::Dynamic, series_add),
+    def("series_subtract", 2, 2, Out::Dynamic, series_subtract),
+    def("series_multiply", 2, 2, Out::Dynamic, series_multiply),
+    def("series_divide", 2, 2, Out::Dynamic, series_divide),
+    def("series_pow", 2, 2, Out::Dynamic, series_pow),
+    def("series_greater", 2, 2, Out::Dynamic, series_greater),
+    def("series_greater_equals", 2, 2, Out::Dynamic, series_greater_equals),
+    def("series_less", 2, 2, Out::Dynamic, series_less),
+    def("series_less_equals", 2, 2, Out::Dynamic, series_less_equals),
+    def("series_equals", 2, 2, Out::Dynamic, series_equals),
+    def("series_not_equals", 2, 2, Out::Dynamic, series_not_equals),
+    def("series_abs", 1, 1, Out::Dynamic, series_abs),
+    def("series_sign", 1, 1, Out::Dynamic, series_sign),
+    def("series_exp", 1, 1, Out::Dynamic, series_exp),
+    def("series_log", 1, 1, Out::Dynamic, series_log),
+    def("series_floor", 1, 1, Out::Dynamic, series_floor),
+    def("series_ceiling", 1, 1, Out::Dynamic, series_ceiling),
+    def("series_sin", 1, 1, Out::Dynamic, series_sin),
+    def("series_cos", 1, 1, Out::Dynamic, series_cos),
+    def("series_tan", 1, 1, Out::Dynamic, series_tan),
+    def("series_asin", 1, 1, Out::Dynamic, series_asin),
+    def("series_acos", 1, 1, Out::Dynamic, series_acos),
+    def("series_atan", 1, 1, Out::Dynamic, series_atan),
+    def("series_stats_dynamic", 1, 2, Out::Dynamic, series_stats_dynamic),
+    def("series_fit_line_dynamic", 1, 1, Out::Dynamic, series_fit_line_dynamic),
+    def("series_pearson_correlation", 2, 2, Out::Real, series_pearson_correlation),
+    def("series_fill_forward", 1, 2, Out::Dynamic, series_fill_forward),
+    def("series_fill_backward", 1, 2, Out::Dynamic, series_fill_backward),
+    def("series_fill_const", 1, 3, Out::Dynamic, series_fill_const),
+    def("series_fill_linear", 1, 4, Out::Dynamic, series_fill_linear),
 ];
 
 /// `pack_all(true)`: like `bag_pack`, without the pairs whose value is null or empty.
