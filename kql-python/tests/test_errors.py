@@ -54,7 +54,7 @@ def test_unknown_table(con: kql.Connection) -> None:
 
 def test_not_supported_is_a_plan_error(con: kql.Connection) -> None:
     with pytest.raises(kql.NotSupportedError) as info:
-        con.query("DeviceNetworkEvents | project x = ingestion_time()")
+        con.query("DeviceNetworkEvents | project x = hash_combine(1, 2)")
     assert info.value.line == 1
     assert "not supported yet" in info.value.message
 
