@@ -183,45 +183,39 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 outputs,
             );
         }
-        // `percentilesw(x, w, 5, 50)`: a column per percentile, as `percentiles` names them.
+        // `percentiles(x, 5, 50, 95)` and `percentilesw(x, w, 5, 50)`: a column per percentile,
+        // `percentile_x_5`, ...; given names rename them in order.
         if let ExprKind::Call { name, args } = &a.expr.kind
-            && name.name == "percentilesw"
+            && matches!(name.name.as_str(), "percentiles" | "percentilesw")
         {
-            if args.len() < 3 {
-                return Err(KqlError::plan(a.expr.span, "`percentilesw` takes a value, a weight and percentiles"));
+            let fname = name.name.as_str();
+            let weighted = fname == "percentilesw";
+            let first = if weighted { 2 } else { 1 };
+            if args.len() <= first {
+                return Err(KqlError::plan(
+                    a.expr.span,
+                    format!("`{fname}` takes a value{} and percentiles", if weighted { ", a weight" } else { "" }),
+                ));
             }
-            if a.names.len() > args.len() - 2 {
-                return Err(KqlError::plan(a.span, format!("{} names for {} columns", a.names.len(), args.len() - 2)));
+            if a.names.len() > args.len() - first {
+                return Err(KqlError::plan(
+                    a.span,
+                    format!("{} names for {} columns", a.names.len(), args.len() - first),
+                ));
             }
-            let ps = args[2..].iter().map(|p| self.percent(&p.value, ctx)).collect::<Result<Vec<f64>>>()?;
-            let picks = self.weighted_percentiles(args, &ps, "percentilesw", collected, ctx)?;
+            let ps = args[first..].iter().map(|p| self.percent(&p.value, ctx)).collect::<Result<Vec<f64>>>()?;
+            let picks = if weighted {
+                self.weighted_percentiles(args, &ps, fname, collected, ctx)?
+            } else {
+                let v = self.orderable(self.expr(&args[0].value, ctx)?, &args[0].value, fname, ctx)?;
+                let sorted = self.sorted_values(v, collected, ctx)?;
+                ps.iter().map(|p| nearest_rank(sorted.clone(), *p)).collect()
+            };
             let base = passthrough(&args[0].value).unwrap_or_default();
-            for (i, (p, pick)) in args[2..].iter().zip(picks).enumerate() {
+            for (i, (p, pick)) in args[first..].iter().zip(picks).enumerate() {
                 let default = format!("percentile_{base}_{}", super::names::percent_suffix(&p.value));
                 let name = a.names.get(i).map_or(default, |n| n.name.clone());
                 outputs.push((namer.unique(&name), Output::Value(collected.value(pick))));
-            }
-            return Ok(());
-        }
-        // `percentiles(x, 5, 50, 95)`: a column per percentile, `percentile_x_5`, ...; given
-        // names rename them in order.
-        if let ExprKind::Call { name, args } = &a.expr.kind
-            && name.name == "percentiles"
-        {
-            if args.len() < 2 {
-                return Err(KqlError::plan(a.expr.span, "`percentiles` takes a value and one or more percentiles"));
-            }
-            if a.names.len() > args.len() - 1 {
-                return Err(KqlError::plan(a.span, format!("{} names for {} columns", a.names.len(), args.len() - 1)));
-            }
-            let v = self.orderable(self.expr(&args[0].value, ctx)?, &args[0].value, "percentiles", ctx)?;
-            let sorted = self.sorted_values(v, collected, ctx)?;
-            let base = passthrough(&args[0].value).unwrap_or_default();
-            for (i, p) in args[1..].iter().enumerate() {
-                let pct = self.percent(&p.value, ctx)?;
-                let default = format!("percentile_{base}_{}", super::names::percent_suffix(&p.value));
-                let name = a.names.get(i).map_or(default, |n| n.name.clone());
-                outputs.push((namer.unique(&name), Output::Value(collected.value(nearest_rank(sorted.clone(), pct)))));
             }
             return Ok(());
         }

@@ -88,33 +88,12 @@ fn parse_prefix(p: &str, max: u8) -> Option<u8> {
     p.parse::<u8>().ok().filter(|v| *v <= max)
 }
 
-/// Dotted-quad text (four decimal parts of 1 to 3 digits, each at most 255), read byte by byte.
+/// Dotted-quad text (four decimal parts of 1 to 3 digits, each at most 255), without a prefix.
 fn parse_v4_addr(text: &str) -> Option<u32> {
-    let b = text.as_bytes();
-    if b.len() < 7 || b.len() > 15 {
+    if text.contains('/') {
         return None;
     }
-    let mut out: u32 = 0;
-    let mut part: u32 = 0;
-    let mut digits = 0;
-    let mut dots = 0;
-    for &c in b {
-        if c.is_ascii_digit() {
-            part = part * 10 + u32::from(c - b'0');
-            digits += 1;
-            if digits > 3 || part > 255 {
-                return None;
-            }
-        } else if c == b'.' && digits > 0 && dots < 3 {
-            out = (out << 8) | part;
-            part = 0;
-            digits = 0;
-            dots += 1;
-        } else {
-            return None;
-        }
-    }
-    (dots == 3 && digits > 0).then_some((out << 8) | part)
+    parse_v4(text).map(|(ip, _)| ip)
 }
 
 fn mask_v4(prefix: u8) -> u32 {
