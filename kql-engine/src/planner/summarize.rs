@@ -220,6 +220,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             return Ok(());
         }
         if !contains_aggregate(&a.expr) {
+            // A misspelt aggregation (`dcout(x)`) is an unknown function, with suggestions.
+            if let ExprKind::Call { name, .. } = &a.expr.kind
+                && !super::catalog::known_names().contains(&name.name.as_str())
+                && !matches!(ctx.scope.get(&name.name), Some(super::scope::Binding::Function(_)))
+            {
+                return Err(super::catalog::unsupported(name, ctx.scope));
+            }
             return Err(KqlError::plan(
                 a.expr.span,
                 "each `summarize` column needs an aggregation such as count() or max(x)",
