@@ -699,6 +699,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 /// is not supported yet; indexing the result (`array_sort_asc(a, b)[1]`) picks one array.
 pub(crate) fn tuple_result(e: &Expr) -> Option<Span> {
     let ExprKind::Call { name, args } = &e.kind else { return None };
+    if super::tuples::is_tuple_function(&name.name) {
+        return Some(e.span);
+    }
     if !matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") {
         return None;
     }

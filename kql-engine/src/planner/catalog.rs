@@ -98,10 +98,8 @@ const NOT_YET: &[&str] = &[
     "hash_many",
     "bin_auto",
     "series_fir",
-    "series_stats",
     "series_fft",
     "series_ifft",
-    "series_fit_line",
     "series_fit_2lines",
     "series_fit_2lines_dynamic",
     "series_fit_poly",
@@ -217,6 +215,7 @@ pub(crate) fn known_names() -> Vec<&'static str> {
     names.extend(NOT_YET.iter().copied());
     names.extend(TABULAR_FUNCTIONS.iter().copied());
     names.extend(super::rows::ROW_FUNCTIONS.iter().copied());
+    names.extend(["series_stats", "series_fit_line"]);
     names.extend(AGGREGATES_NOT_YET.iter().copied());
     names.extend(SERVICE.iter().map(|(n, _)| *n));
     names.sort_unstable();
@@ -281,6 +280,7 @@ pub(crate) fn check_function_names(query: &kql_parser::ast::Query) -> Vec<KqlErr
             || super::calls::AGGREGATES.contains(&n)
             || TABULAR_FUNCTIONS.contains(&n)
             || super::rows::ROW_FUNCTIONS.contains(&n)
+            || super::tuples::is_tuple_function(n)
     };
     calls
         .0

@@ -36,6 +36,7 @@ mod statement;
 mod strings;
 mod summarize;
 mod tabular;
+mod tuples;
 mod types;
 
 use std::collections::BTreeSet;

@@ -110,6 +110,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let mut namer = Namer::with_used(column_names(plan.schema()).iter().map(String::as_str));
         let mut defined = std::collections::HashSet::new();
         for c in cols {
+            if let Some(tuple) = super::tuples::tuple_call(&c.expr) {
+                plan = self.extend_tuple(plan, c, tuple, scope, depth, &mut namer)?;
+                continue;
+            }
             let name = self.output_name(c, &mut namer)?;
             if !defined.insert(name.clone()) {
                 return Err(KqlError::plan(c.span, format!("`{name}` is defined twice in one `extend`")));
