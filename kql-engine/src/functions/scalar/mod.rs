@@ -16,6 +16,7 @@
 //! result gathered by the keys ([`KqlScalar::invoke_with_args`]).
 
 pub mod encode;
+pub mod geo;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -202,6 +203,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         math::FUNCTIONS,
         time::FUNCTIONS,
         xml::FUNCTIONS,
+        geo::FUNCTIONS,
     ]
     .into_iter()
     .flatten()
