@@ -98,13 +98,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         if AGGREGATES.contains(&fname) && !scalar_merge {
             return Err(KqlError::plan(span, format!("`{fname}()` is an aggregation; use it in `summarize`")));
         }
-        let arity = |lo: usize, hi: usize| -> Result<()> {
-            if args.len() < lo || args.len() > hi {
-                let want = if lo == hi { format!("{lo}") } else { format!("{lo} to {hi}") };
-                return Err(KqlError::plan(span, format!("`{fname}` takes {want} argument(s), got {}", args.len())));
-            }
-            Ok(())
-        };
+        let arity = |lo: usize, hi: usize| super::check_arity(fname, span, args.len(), lo, hi);
         let v = ctx.value();
         let arg = |i: usize| -> Result<DfExpr> { self.expr(&args[i].value, &v) };
         let ty = |e: &DfExpr| -> Result<KqlType> { self.kql_type(e, ctx) };

@@ -6,7 +6,6 @@
 
 use kql_parser::ast::Ident;
 
-use super::Scope;
 use crate::error::KqlError;
 
 /// Scalar functions handled by the planner's own arms (`calls.rs`, `expr.rs`), outside the
@@ -222,7 +221,7 @@ pub(crate) fn known_names() -> Vec<&'static str> {
 }
 
 /// The error for a call of a name no planner arm or registry runs.
-pub(crate) fn unsupported(name: &Ident, scope: &Scope) -> KqlError {
+pub(crate) fn unsupported(name: &Ident) -> KqlError {
     let n = name.name.as_str();
     if let Some((_, why)) = SERVICE.iter().find(|(s, _)| *s == n) {
         return KqlError::plan(
@@ -235,7 +234,6 @@ pub(crate) fn unsupported(name: &Ident, scope: &Scope) -> KqlError {
     if NOT_YET.contains(&n) || AGGREGATES_NOT_YET.contains(&n) {
         return KqlError::not_supported(name.span, format!("the function `{n}()`"));
     }
-    let _ = scope;
     let err = KqlError::plan(name.span, format!("unknown function `{n}()`"));
     match super::library::suggest(n) {
         Some(help) => err.with_help(help),
@@ -280,12 +278,7 @@ pub(crate) fn check_function_names(query: &kql_parser::ast::Query) -> Vec<KqlErr
             || super::rows::ROW_FUNCTIONS.contains(&n)
             || super::tuples::is_tuple_function(n)
     };
-    calls
-        .0
-        .iter()
-        .filter(|c| !bound.contains(&c.name) && !runs(&c.name))
-        .map(|c| unsupported(c, &Scope::default()))
-        .collect()
+    calls.0.iter().filter(|c| !bound.contains(&c.name) && !runs(&c.name)).map(unsupported).collect()
 }
 
 #[cfg(test)]

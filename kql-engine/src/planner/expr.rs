@@ -218,9 +218,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         // equal to nothing. Ordering a string against a number stays an error, as in Kusto.
         let equality = matches!(op, BinaryOp::Eq | BinaryOp::NotEq);
         let (l, r, lt, rt) = match (lt, rt) {
-            (KqlType::String, t) if equality && self.converts_text_to(t) => (self.text_as(l, t, ctx)?, r, t, t),
+            (KqlType::String, t) if equality && self.converts_text_to(t) => (self.text_as(l, t)?, r, t, t),
             (t, KqlType::String) if equality && self.converts_text_to(t) => {
-                let r = self.text_as(r, t, ctx)?;
+                let r = self.text_as(r, t)?;
                 (l, r, t, t)
             }
             _ => (l, r, lt, rt),
@@ -257,8 +257,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     /// A string read as a `t` (null when it does not convert).
-    fn text_as(&self, e: DfExpr, t: KqlType, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
-        let _ = ctx;
+    fn text_as(&self, e: DfExpr, t: KqlType) -> Result<DfExpr> {
         let e = fold(e);
         let text = datafusion::functions::expr_fn::nullif(datafusion::functions::expr_fn::btrim(vec![e]), lit(""));
         Ok(match t {

@@ -24,12 +24,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(crate) fn library_call(&self, name: &Ident, args: &[Arg], span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         let fname = name.name.as_str();
         let Some(mut def) = functions::scalar::lookup(fname) else {
-            return Err(super::catalog::unsupported(name, ctx.scope));
+            return Err(super::catalog::unsupported(name));
         };
-        if args.len() < def.min || args.len() > def.max {
-            let want = if def.min == def.max { format!("{}", def.min) } else { format!("{} to {}", def.min, def.max) };
-            return Err(KqlError::plan(span, format!("`{fname}` takes {want} argument(s), got {}", args.len())));
-        }
+        super::check_arity(fname, span, args.len(), def.min, def.max)?;
         // `countof(text, search, 'regex')` counts matches of a regular expression.
         if def.name == "countof" && args.len() == 3 {
             let kind = self.constant_text(&args[2], fname, ctx)?;
@@ -42,6 +39,16 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 return self.registry_call(def, &args[..2], fname, ctx);
             }
             return self.registry_call(def, &args[..2], fname, ctx);
+        }
+        // `extract_all(regex, groups, source)`: the groups are a constant array.
+        if def.name == "extract_all" && args.len() == 3 {
+            let groups = fold(self.expr(&args[1].value, &ctx.value())?);
+            if as_literal(&groups).is_none() {
+                return Err(KqlError::plan(
+                    args[1].value.span,
+                    "the capture groups of extract_all() must be a constant array",
+                ));
+            }
         }
         // `extract_all(regex, source)`: the short form has no groups argument.
         if def.name == "extract_all" && args.len() == 2 {
@@ -60,7 +67,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             let e = self.expr(src, &v)?;
             let t = self.kql_type(&e, ctx)?;
             let wrong = |want: &str| KqlError::plan(src.span, format!("`{fname}` needs {want}, got {}", t.name()));
-            let e = match def.param(i) {
+            let param = def.param(i).ok_or_else(|| KqlError::Internal(format!("{fname} has no parameters")))?;
+            let e = match param {
                 Param::Str => match t {
                     KqlType::String => e,
                     KqlType::Null => cast(e, DataType::Utf8),
@@ -113,17 +121,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     KqlType::Dynamic => return Err(dynamic_where_scalar(src, fname, "a timespan", "totimespan")),
                     _ => return Err(wrong("a timespan")),
                 },
-                Param::Bool => match t {
-                    KqlType::Bool | KqlType::Null => cast(e, DataType::Boolean),
-                    _ => return Err(wrong("a bool")),
-                },
                 Param::Dyn => match t {
                     KqlType::Dynamic => e,
                     KqlType::String => functions::dynamic::access::to_dynamic(e),
-                    KqlType::Null => functions::dynamic::value_of(e),
                     _ => functions::dynamic::value_of(e),
                 },
-                Param::Any => e,
                 Param::Regex => {
                     let pattern = self.constant_text(a, fname, ctx)?;
                     let compiled = regex::Regex::new(&pattern)
@@ -173,8 +175,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 /// "did you mean" over every function name the engine knows.
 pub(crate) fn suggest(name: &str) -> Option<String> {
     let known = super::catalog::known_names();
-    let found = closest_names(name, known.iter().copied());
-    did_you_mean(
-        &found.iter().map(|n| format!("{n}()")).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
-    )
+    let found: Vec<String> = closest_names(name, known.iter().copied()).iter().map(|n| format!("{n}()")).collect();
+    did_you_mean(&found.iter().map(String::as_str).collect::<Vec<_>>())
 }

@@ -206,3 +206,12 @@ pub(crate) fn string_of_scalar(v: &datafusion::common::ScalarValue) -> Option<&s
 pub fn check_function_names(query: &kql_parser::ast::Query) -> Vec<KqlError> {
     catalog::check_function_names(query)
 }
+
+/// A located error unless `n` arguments fit `lo..=hi` (every function's arity check).
+pub(crate) fn check_arity(fname: &str, span: Span, n: usize, lo: usize, hi: usize) -> Result<()> {
+    if (lo..=hi).contains(&n) {
+        return Ok(());
+    }
+    let want = if lo == hi { lo.to_string() } else { format!("{lo} to {hi}") };
+    Err(KqlError::plan(span, format!("`{fname}` takes {want} argument(s), got {n}")))
+}

@@ -15,16 +15,12 @@ use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, 
 use kql_parser::ast::{ExprKind, Ident, MvExpandItem, NamedExpr, OpParam, ParamValue, ScalarType};
 
 use super::names::passthrough;
-use super::tabular::{df, unsupported_param};
+use super::tabular::{build, df, unsupported_param};
 use super::types::{KqlType, arrow_type};
 use super::{KqlContextProvider, KqlToRel, Scope, col, column_names};
 use crate::error::{KqlError, Result};
 use crate::functions::dynamic::convert::Target;
 use crate::functions::dynamic::expand;
-
-fn build(b: LogicalPlanBuilder) -> Result<LogicalPlan> {
-    b.build().map_err(df)
-}
 
 /// The options of one `mv-expand` (or the expansion inside `mv-apply`).
 pub(crate) struct Expansion<'a> {

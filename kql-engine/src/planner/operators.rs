@@ -10,14 +10,10 @@ use kql_parser::ast::{
 
 use super::expr::{ExprCtx, non_null_string};
 use super::names::{Namer, passthrough};
-use super::tabular::{df, type_of};
+use super::tabular::{build, df, type_of};
 use super::types::KqlType;
 use super::{KqlContextProvider, KqlToRel, Scope, col, column_names};
 use crate::error::{KqlError, Result};
-
-fn build(b: LogicalPlanBuilder) -> Result<LogicalPlan> {
-    b.build().map_err(df)
-}
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(crate) fn where_op(&self, input: LogicalPlan, p: &Expr, scope: &Scope, depth: usize) -> Result<LogicalPlan> {

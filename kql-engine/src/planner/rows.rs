@@ -61,15 +61,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(crate) fn row_function(&self, fname: &str, args: &[Arg], span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         let v = ctx.value();
         let arg = |i: usize| self.expr(&args[i].value, &v);
-        let arity = |lo: usize, hi: usize| -> Result<()> {
-            if args.len() < lo || args.len() > hi {
-                return Err(KqlError::plan(
-                    span,
-                    format!("`{fname}` takes {lo} to {hi} argument(s), got {}", args.len()),
-                ));
-            }
-            Ok(())
-        };
+        let arity = |lo: usize, hi: usize| super::check_arity(fname, span, args.len(), lo, hi);
         let constant = |i: usize, what: &str| -> Result<ScalarValue> {
             let e = fold(arg(i)?);
             as_literal(&e)

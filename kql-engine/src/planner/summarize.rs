@@ -225,7 +225,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 && !super::catalog::known_names().contains(&name.name.as_str())
                 && !matches!(ctx.scope.get(&name.name), Some(super::scope::Binding::Function(_)))
             {
-                return Err(super::catalog::unsupported(name, ctx.scope));
+                return Err(super::catalog::unsupported(name));
             }
             return Err(KqlError::plan(
                 a.expr.span,
@@ -264,15 +264,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         ctx: &ExprCtx<'_>,
         collected: &mut Collected,
     ) -> Result<String> {
-        let arity = |lo: usize, hi: usize| -> Result<()> {
-            if args.len() < lo || args.len() > hi {
-                return Err(KqlError::plan(
-                    span,
-                    format!("`{fname}` takes {lo} to {hi} argument(s), got {}", args.len()),
-                ));
-            }
-            Ok(())
-        };
+        let arity = |lo: usize, hi: usize| super::check_arity(fname, span, args.len(), lo, hi);
         let arg = |i: usize| -> Result<DfExpr> {
             if contains_aggregate(&args[i].value) {
                 return Err(KqlError::plan(args[i].value.span, "aggregations cannot be nested"));

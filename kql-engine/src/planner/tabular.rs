@@ -22,6 +22,11 @@ pub(crate) fn df(e: datafusion::error::DataFusionError) -> KqlError {
     KqlError::from(e)
 }
 
+/// A builder's plan, with DataFusion's error as ours.
+pub(crate) fn build(b: LogicalPlanBuilder) -> Result<LogicalPlan> {
+    b.build().map_err(df)
+}
+
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// Plans a tabular expression at the top level.
     pub(crate) fn tabular(&self, e: &Expr, scope: &Scope) -> Result<LogicalPlan> {

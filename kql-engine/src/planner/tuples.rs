@@ -9,14 +9,10 @@ use kql_parser::ast::{Arg, Expr, ExprKind, NamedExpr};
 
 use super::expr::ExprCtx;
 use super::names::{Namer, passthrough};
-use super::tabular::df;
+use super::tabular::{build, df};
 use super::types::KqlType;
 use super::{KqlContextProvider, KqlToRel, Scope};
 use crate::error::{KqlError, Result};
-
-fn build(b: LogicalPlanBuilder) -> Result<LogicalPlan> {
-    b.build().map_err(df)
-}
 
 /// A tuple function: its `dynamic` twin and its fields with their types.
 #[derive(Debug)]
@@ -78,12 +74,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         let def = crate::functions::dynamic::rowwise::lookup(tuple.twin)
             .ok_or_else(|| KqlError::Internal(format!("{} is registered", tuple.twin)))?;
-        if args.len() < def.min || args.len() > def.max {
-            return Err(KqlError::plan(
-                c.expr.span,
-                format!("`{}` takes {} to {} argument(s)", tuple.name, def.min, def.max),
-            ));
-        }
+        super::check_arity(tuple.name, c.expr.span, args.len(), def.min, def.max)?;
         if c.names.len() > tuple.fields.len() {
             return Err(KqlError::plan(c.span, format!("{} names for {} columns", c.names.len(), tuple.fields.len())));
         }

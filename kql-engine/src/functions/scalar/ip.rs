@@ -18,8 +18,7 @@ use datafusion::common::Result;
 use memchr::memmem;
 
 use super::Param::{Long, Str, StrOrList, StrOrLong};
-use super::{Call, Def, Out, bools, f, longs, texts};
-use crate::dynamic::Dyn as Value;
+use super::{Call, Def, Nums, Out, bools, f, longs, texts};
 
 /// The IP functions.
 pub static FUNCTIONS: &[Def] = &[
@@ -41,8 +40,8 @@ pub static FUNCTIONS: &[Def] = &[
     f("ipv6_is_in_any_range", &[Str, StrOrList], Out::Bool, ipv6_is_in_any_range).args(2, 64),
     f("has_ipv4", &[Str, Str], Out::Bool, has_ipv4),
     f("has_ipv4_prefix", &[Str, Str], Out::Bool, has_ipv4_prefix),
-    f("has_any_ipv4", &[Str, StrOrList], Out::Bool, has_any_ipv4).args(2, 64),
-    f("has_any_ipv4_prefix", &[Str, StrOrList], Out::Bool, has_any_ipv4_prefix).args(2, 64),
+    f("has_any_ipv4", &[Str, StrOrList], Out::Bool, has_ipv4).args(2, 64),
+    f("has_any_ipv4_prefix", &[Str, StrOrList], Out::Bool, has_ipv4_prefix).args(2, 64),
 ];
 
 /// An IPv4 address and its prefix length (32 without a `/n`), read in one pass.
@@ -104,13 +103,32 @@ fn format_v4(ip: u32) -> String {
     std::net::Ipv4Addr::from(ip).to_string()
 }
 
-/// A prefix argument (`None` when absent) checked against `max`: `Err` when out of range.
-fn prefix_arg(c: &Call<'_>, i: usize, row: usize, max: u8) -> Option<Option<u8>> {
-    if !c.has(i) {
-        return Some(None);
+/// A prefix argument, read once per call: absent, or per-row values checked against `max`.
+struct Prefix<'a> {
+    values: Option<Nums<'a, i64>>,
+    max: u8,
+}
+
+impl<'a> Prefix<'a> {
+    fn of(c: &'a Call<'_>, i: usize, max: u8) -> Result<Self> {
+        Ok(Self { values: if c.has(i) { Some(c.i64(i)?) } else { None }, max })
     }
-    let p = c.i64(i).ok()?.get(row)?;
-    u8::try_from(p).ok().filter(|p| *p <= max).map(Some)
+
+    /// `Some(None)` without a prefix argument; `None` for a null or out-of-range prefix.
+    fn at(&self, row: usize) -> Option<Option<u8>> {
+        match &self.values {
+            None => Some(None),
+            Some(v) => u8::try_from(v.get(row)?).ok().filter(|p| *p <= self.max).map(Some),
+        }
+    }
+
+    /// The smaller of `own` (the text's prefix) and the given prefix; `None` when invalid.
+    fn narrow(&self, row: usize, own: u8) -> Option<u8> {
+        Some(match self.at(row)? {
+            Some(given) => own.min(given),
+            None => own,
+        })
+    }
 }
 
 fn parse_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
@@ -122,59 +140,60 @@ fn parse_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
 }
 
 fn parse_ipv4_mask(c: &Call<'_>) -> Result<ArrayRef> {
-    let s = c.str(0)?;
+    let (s, prefix) = (c.str(0)?, Prefix::of(c, 1, 32)?);
     Ok(longs((0..c.rows).map(|i| {
         let (ip, p) = parse_v4(s.get(i)?)?;
-        let given = prefix_arg(c, 1, i, 32)??;
+        let given = prefix.at(i)??;
         Some(i64::from(ip & mask_v4(p.min(given))))
     })))
 }
 
-/// `format_ipv4` takes text or a number (big-endian).
-fn v4_of_arg(c: &Call<'_>, row: usize) -> Option<(u32, u8)> {
-    match c.str(0) {
-        Ok(s) => parse_v4(s.get(row)?),
-        Err(_) => {
-            let n = c.i64(0).ok()?.get(row)?;
-            u32::try_from(n).ok().map(|ip| (ip, 32))
-        }
-    }
-}
-
-fn formatted_v4(c: &Call<'_>, row: usize) -> Option<(u32, u8)> {
-    let (ip, p) = v4_of_arg(c, row)?;
-    let p = match prefix_arg(c, 1, row, 32)? {
-        Some(given) => p.min(given),
-        None => p,
-    };
-    Some((ip & mask_v4(p), p))
+/// `format_ipv4(ip, prefix)` and `format_ipv4_mask`: the address (text, or a number in
+/// big-endian order) masked by the smaller prefix.
+fn formatted_v4(c: &Call<'_>) -> Result<Vec<Option<(u32, u8)>>> {
+    let prefix = Prefix::of(c, 1, 32)?;
+    let number = matches!(c.args.first(), Some(a) if a.data_type() == datafusion::arrow::datatypes::DataType::Int64);
+    let (texts, numbers) = if number { (None, Some(c.i64(0)?)) } else { (Some(c.str(0)?), None) };
+    Ok((0..c.rows)
+        .map(|i| {
+            let (ip, own) = match (&texts, &numbers) {
+                (Some(t), _) => parse_v4(t.get(i)?)?,
+                (_, Some(n)) => (u32::try_from(n.get(i)?).ok()?, 32),
+                _ => return None,
+            };
+            let p = prefix.narrow(i, own)?;
+            Some((ip & mask_v4(p), p))
+        })
+        .collect())
 }
 
 fn format_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
-    Ok(texts((0..c.rows).map(|i| formatted_v4(c, i).map(|(ip, _)| format_v4(ip)))))
+    Ok(texts(formatted_v4(c)?.into_iter().map(|v| v.map(|(ip, _)| format_v4(ip)))))
 }
 
 fn format_ipv4_mask(c: &Call<'_>) -> Result<ArrayRef> {
-    Ok(texts((0..c.rows).map(|i| formatted_v4(c, i).map(|(ip, p)| format!("{}/{p}", format_v4(ip))))))
+    Ok(texts(formatted_v4(c)?.into_iter().map(|v| v.map(|(ip, p)| format!("{}/{p}", format_v4(ip))))))
 }
 
-/// The two addresses of a comparison and the prefix they are compared under.
-fn v4_pair(c: &Call<'_>, row: usize) -> Option<(u32, u32, u8)> {
-    let (a, pa) = parse_v4(c.str(0).ok()?.get(row)?)?;
-    let (b, pb) = parse_v4(c.str(1).ok()?.get(row)?)?;
-    let p = match prefix_arg(c, 2, row, 32)? {
-        Some(given) => pa.min(pb).min(given),
-        None => pa.min(pb),
-    };
-    Some((a & mask_v4(p), b & mask_v4(p), p))
+/// The two addresses of each row of a comparison, masked by the prefix they are compared under.
+fn v4_pairs(c: &Call<'_>) -> Result<Vec<Option<(u32, u32)>>> {
+    let (a, b, prefix) = (c.str(0)?, c.str(1)?, Prefix::of(c, 2, 32)?);
+    Ok((0..c.rows)
+        .map(|i| {
+            let (x, px) = parse_v4(a.get(i)?)?;
+            let (y, py) = parse_v4(b.get(i)?)?;
+            let m = mask_v4(prefix.narrow(i, px.min(py))?);
+            Some((x & m, y & m))
+        })
+        .collect())
 }
 
 fn ipv4_compare(c: &Call<'_>) -> Result<ArrayRef> {
-    Ok(longs((0..c.rows).map(|i| v4_pair(c, i).map(|(a, b, _)| a.cmp(&b) as i64))))
+    Ok(longs(v4_pairs(c)?.into_iter().map(|p| p.map(|(a, b)| a.cmp(&b) as i64))))
 }
 
 fn ipv4_is_match(c: &Call<'_>) -> Result<ArrayRef> {
-    Ok(bools((0..c.rows).map(|i| v4_pair(c, i).map(|(a, b, _)| a == b))))
+    Ok(bools(v4_pairs(c)?.into_iter().map(|p| p.map(|(a, b)| a == b))))
 }
 
 fn v4_in(ip: (u32, u8), range: (u32, u8)) -> bool {
@@ -195,25 +214,12 @@ fn ipv4_is_in_range(c: &Call<'_>) -> Result<ArrayRef> {
     })))
 }
 
-/// The ranges of an `*_in_any_range` call at a row: the string arguments after the first, or
-/// the strings of one `dynamic` array.
+/// The ranges (or needles) of a call at a row: the string arguments after the first, or the
+/// strings of one `dynamic` array.
 fn range_texts(c: &Call<'_>, row: usize) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for a in 1..c.args.len() {
-        if let Ok(s) = c.str(a) {
-            if let Some(t) = s.get(row) {
-                out.push(t.to_owned());
-            }
-            continue;
-        }
-        let arr = c.array(a)?;
-        if let Value::Array(items) = crate::dynamic::arrow::to_dyn(arr.as_ref(), row.min(arr.len().saturating_sub(1)))?
-        {
-            out.extend(items.into_iter().filter_map(|v| match v {
-                Value::String(s) => Some(s),
-                _ => None,
-            }));
-        }
+        out.extend(c.list_at(a, row)?);
     }
     Ok(out)
 }
@@ -301,30 +307,33 @@ fn parse_ipv6(c: &Call<'_>) -> Result<ArrayRef> {
 }
 
 fn parse_ipv6_mask(c: &Call<'_>) -> Result<ArrayRef> {
-    let s = c.str(0)?;
+    let (s, prefix) = (c.str(0)?, Prefix::of(c, 1, 128)?);
     Ok(texts((0..c.rows).map(|i| {
         let (ip, p) = parse_v6(s.get(i)?)?;
-        let given = prefix_arg(c, 1, i, 128)??;
+        let given = prefix.at(i)??;
         Some(format_v6(ip & mask_v6(p.min(given))))
     })))
 }
 
-fn v6_pair(c: &Call<'_>, row: usize) -> Option<(u128, u128)> {
-    let (a, pa) = parse_v6(c.str(0).ok()?.get(row)?)?;
-    let (b, pb) = parse_v6(c.str(1).ok()?.get(row)?)?;
-    let p = match prefix_arg(c, 2, row, 128)? {
-        Some(given) => pa.min(pb).min(given),
-        None => pa.min(pb),
-    };
-    Some((a & mask_v6(p), b & mask_v6(p)))
+/// The two addresses of each row of an IPv6 comparison, masked by the common prefix.
+fn v6_pairs(c: &Call<'_>) -> Result<Vec<Option<(u128, u128)>>> {
+    let (a, b, prefix) = (c.str(0)?, c.str(1)?, Prefix::of(c, 2, 128)?);
+    Ok((0..c.rows)
+        .map(|i| {
+            let (x, px) = parse_v6(a.get(i)?)?;
+            let (y, py) = parse_v6(b.get(i)?)?;
+            let m = mask_v6(prefix.narrow(i, px.min(py))?);
+            Some((x & m, y & m))
+        })
+        .collect())
 }
 
 fn ipv6_compare(c: &Call<'_>) -> Result<ArrayRef> {
-    Ok(longs((0..c.rows).map(|i| v6_pair(c, i).map(|(a, b)| a.cmp(&b) as i64))))
+    Ok(longs(v6_pairs(c)?.into_iter().map(|p| p.map(|(a, b)| a.cmp(&b) as i64))))
 }
 
 fn ipv6_is_match(c: &Call<'_>) -> Result<ArrayRef> {
-    Ok(bools((0..c.rows).map(|i| v6_pair(c, i).map(|(a, b)| a == b))))
+    Ok(bools(v6_pairs(c)?.into_iter().map(|p| p.map(|(a, b)| a == b))))
 }
 
 fn v6_in(ip: (u128, u8), range: (u128, u8)) -> bool {
@@ -407,19 +416,13 @@ fn has_v4(c: &Call<'_>, prefix: bool) -> Result<ArrayRef> {
     Ok(bools(out.into_iter()))
 }
 
+/// `has_ipv4` and `has_any_ipv4` (the needles are every argument after the text).
 fn has_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
     has_v4(c, false)
 }
 
+/// `has_ipv4_prefix` and `has_any_ipv4_prefix`.
 fn has_ipv4_prefix(c: &Call<'_>) -> Result<ArrayRef> {
-    has_v4(c, true)
-}
-
-fn has_any_ipv4(c: &Call<'_>) -> Result<ArrayRef> {
-    has_v4(c, false)
-}
-
-fn has_any_ipv4_prefix(c: &Call<'_>) -> Result<ArrayRef> {
     has_v4(c, true)
 }
 

@@ -47,21 +47,22 @@ fn long2(c: &Call<'_>, op: fn(i64, i64) -> Option<i64>) -> Result<ArrayRef> {
     Ok(longs((0..c.rows).map(|i| op(a.get(i)?, b.get(i)?))))
 }
 
-fn binary_and(c: &Call<'_>) -> Result<ArrayRef> {
-    long2(c, |a, b| Some(a & b))
+/// Defines kernels that apply one operation to every row.
+macro_rules! kernels {
+    ($helper:ident: $($name:ident => $op:expr),* $(,)?) => {
+        $(fn $name(c: &Call<'_>) -> Result<ArrayRef> {
+            $helper(c, $op)
+        })*
+    };
 }
-fn binary_or(c: &Call<'_>) -> Result<ArrayRef> {
-    long2(c, |a, b| Some(a | b))
-}
-fn binary_xor(c: &Call<'_>) -> Result<ArrayRef> {
-    long2(c, |a, b| Some(a ^ b))
-}
-fn shift_left(c: &Call<'_>) -> Result<ArrayRef> {
-    long2(c, |a, s| u32::try_from(s).ok().map(|s| a.wrapping_shl(s)))
-}
-fn shift_right(c: &Call<'_>) -> Result<ArrayRef> {
-    long2(c, |a, s| u32::try_from(s).ok().map(|s| a.wrapping_shr(s)))
-}
+
+kernels!(long2:
+    binary_and => |a, b| Some(a & b),
+    binary_or => |a, b| Some(a | b),
+    binary_xor => |a, b| Some(a ^ b),
+    shift_left => |a, s| u32::try_from(s).ok().map(|s| a.wrapping_shl(s)),
+    shift_right => |a, s| u32::try_from(s).ok().map(|s| a.wrapping_shr(s)),
+);
 fn binary_not(c: &Call<'_>) -> Result<ArrayRef> {
     let a = c.i64(0)?;
     Ok(longs((0..c.rows).map(|i| a.get(i).map(|v| !v))))
@@ -76,45 +77,22 @@ fn real1(c: &Call<'_>, op: fn(f64) -> f64) -> Result<ArrayRef> {
     Ok(reals((0..c.rows).map(|i| a.get(i).map(op))))
 }
 
-fn sin(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::sin)
-}
-fn cos(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::cos)
-}
-fn tan(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::tan)
-}
-fn asin(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::asin)
-}
-fn acos(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::acos)
-}
-fn atan(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::atan)
-}
-fn cot(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, |x| 1.0 / x.tan())
-}
-fn degrees(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::to_degrees)
-}
-fn radians(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::to_radians)
-}
-fn exp2(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, f64::exp2)
-}
-fn exp10(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, |x| 10f64.powf(x))
-}
-fn gamma(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, libm::tgamma)
-}
-fn loggamma(c: &Call<'_>) -> Result<ArrayRef> {
-    real1(c, libm::lgamma)
-}
+kernels!(real1:
+    sin => f64::sin,
+    cos => f64::cos,
+    tan => f64::tan,
+    asin => f64::asin,
+    acos => f64::acos,
+    atan => f64::atan,
+    cot => |x| 1.0 / x.tan(),
+    degrees => f64::to_degrees,
+    radians => f64::to_radians,
+    exp2 => f64::exp2,
+    exp10 => |x| 10f64.powf(x),
+    gamma => libm::tgamma,
+    loggamma => libm::lgamma,
+);
+
 fn atan2(c: &Call<'_>) -> Result<ArrayRef> {
     let (y, x) = (c.f64(0)?, c.f64(1)?);
     Ok(reals((0..c.rows).map(|i| Some(y.get(i)?.atan2(x.get(i)?)))))
@@ -127,15 +105,11 @@ fn real_test(c: &Call<'_>, op: fn(f64) -> bool) -> Result<ArrayRef> {
     let a = c.f64(0)?;
     Ok(bools((0..c.rows).map(|i| a.get(i).map(op))))
 }
-fn isnan(c: &Call<'_>) -> Result<ArrayRef> {
-    real_test(c, f64::is_nan)
-}
-fn isinf(c: &Call<'_>) -> Result<ArrayRef> {
-    real_test(c, f64::is_infinite)
-}
-fn isfinite(c: &Call<'_>) -> Result<ArrayRef> {
-    real_test(c, f64::is_finite)
-}
+kernels!(real_test:
+    isnan => f64::is_nan,
+    isinf => f64::is_infinite,
+    isfinite => f64::is_finite,
+);
 
 /// `rand()` in [0, 1); `rand(n)` a whole number in [0, n) (as a real; null for `n <= 0`).
 fn rand(c: &Call<'_>) -> Result<ArrayRef> {

@@ -60,12 +60,8 @@ pub enum Param {
     Time,
     /// A `timespan` (nanoseconds).
     Span,
-    /// A `bool`.
-    Bool,
     /// A `dynamic` value (a `string` is parsed as JSON).
     Dyn,
-    /// Any scalar, as it is (the kernel reads its type).
-    Any,
     /// A constant string holding a regular expression, compiled once when the query is planned.
     Regex,
     /// A constant string (a part name, a format), checked when the query is planned.
@@ -147,9 +143,10 @@ pub struct Def {
 }
 
 impl Def {
-    /// The parameter at position `i` (the last one repeats).
-    pub fn param(&self, i: usize) -> Param {
-        self.params.get(i).or_else(|| self.params.last()).copied().unwrap_or(Param::Any)
+    /// The parameter at position `i` (the last one repeats); `None` for a function without
+    /// parameters.
+    pub fn param(&self, i: usize) -> Option<Param> {
+        self.params.get(i).or_else(|| self.params.last()).copied()
     }
 }
 
@@ -272,18 +269,28 @@ impl Call<'_> {
         }
     }
 
-    /// Argument `i` as booleans.
-    pub fn bool(&self, i: usize) -> Result<Bools<'_>> {
-        match self.args.get(i) {
-            Some(ColumnarValue::Array(a)) => match a.data_type() {
-                DataType::Boolean => Ok(Bools::Arr(a.as_boolean())),
-                other => exec_err!("expected a bool argument, got {other}"),
-            },
-            Some(ColumnarValue::Scalar(ScalarValue::Boolean(v))) => Ok(Bools::Const(*v)),
-            Some(ColumnarValue::Scalar(s)) if s.is_null() => Ok(Bools::Const(None)),
-            Some(ColumnarValue::Scalar(s)) => exec_err!("expected a bool argument, got {}", s.data_type()),
-            None => Ok(Bools::Const(None)),
+    /// Argument `i` as numbers (a [`Param::Num`]: a `long` or a `real`), read as reals.
+    pub fn number(&self, i: usize) -> Result<Number<'_>> {
+        let whole = matches!(self.args.get(i), Some(a) if matches!(a.data_type(), DataType::Int64 | DataType::Int32));
+        Ok(if whole { Number::Whole(self.i64(i)?) } else { Number::Real(self.f64(i)?) })
+    }
+
+    /// The strings of argument `i` at `row`: its text, or the elements (as text) of a `dynamic`
+    /// array (a [`Param::StrOrList`] argument).
+    pub fn list_at(&self, i: usize, row: usize) -> Result<Vec<String>> {
+        let Some(arg) = self.args.get(i) else { return Ok(Vec::new()) };
+        if !crate::dynamic::is_dynamic_type(&arg.data_type()) {
+            return Ok(self.str(i)?.get(row).map(|t| vec![t.to_owned()]).unwrap_or_default());
         }
+        let value = match arg {
+            ColumnarValue::Array(a) => crate::dynamic::arrow::to_dyn(a.as_ref(), row)?,
+            ColumnarValue::Scalar(s) => crate::dynamic::arrow::to_dyn(s.to_array_of_size(1)?.as_ref(), 0)?,
+        };
+        Ok(match value {
+            crate::dynamic::Dyn::Array(items) => items.iter().map(crate::dynamic::Dyn::to_text).collect(),
+            crate::dynamic::Dyn::Null => Vec::new(),
+            v => vec![v.to_text()],
+        })
     }
 
     /// Argument `i` as an array of `rows` values.
@@ -383,22 +390,22 @@ impl<T: Copy> Nums<'_, T> {
     }
 }
 
-/// Booleans of an argument.
+/// Numbers of a [`Param::Num`] argument.
 #[derive(Debug)]
-pub enum Bools<'a> {
-    /// An array.
-    Arr(&'a BooleanArray),
-    /// A constant.
-    Const(Option<bool>),
+pub enum Number<'a> {
+    /// `long` values.
+    Whole(Nums<'a, i64>),
+    /// `real` values.
+    Real(Nums<'a, f64>),
 }
 
-impl Bools<'_> {
-    /// Row `i`; `None` for null.
+impl Number<'_> {
+    /// Row `i` as a real; `None` for null.
     #[inline]
-    pub fn get(&self, i: usize) -> Option<bool> {
+    pub fn get(&self, i: usize) -> Option<f64> {
         match self {
-            Self::Arr(a) => a.is_valid(i).then(|| a.value(i)),
-            Self::Const(v) => *v,
+            Self::Whole(n) => n.get(i).map(|v| v as f64),
+            Self::Real(n) => n.get(i),
         }
     }
 }

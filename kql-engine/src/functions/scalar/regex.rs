@@ -126,8 +126,11 @@ fn extract_all(c: &Call<'_>) -> Result<ArrayRef> {
     let groups: Option<Vec<usize>> = match groups_at {
         None => None,
         Some(g) => {
-            let arr = c.array(g)?;
-            match crate::dynamic::arrow::to_dyn(arr.as_ref(), 0)? {
+            // A constant (the planner checks it).
+            let datafusion::logical_expr::ColumnarValue::Scalar(groups) = &c.args[g] else {
+                return exec_err!("the capture groups of extract_all() must be a constant");
+            };
+            match crate::dynamic::arrow::to_dyn(groups.to_array_of_size(1)?.as_ref(), 0)? {
                 Value::Array(items) => Some(
                     items
                         .iter()

@@ -199,20 +199,6 @@ fn isutf8(c: &Call<'_>) -> Result<ArrayRef> {
     Ok(bools((0..c.rows).map(|_| Some(true))))
 }
 
-/// The strings of a `has_any_index`/list argument at a row.
-fn list_at(c: &Call<'_>, a: usize, row: usize) -> Result<Vec<String>> {
-    if let Ok(s) = c.str(a) {
-        return Ok(s.get(row).map(|t| vec![t.to_owned()]).unwrap_or_default());
-    }
-    let arr = c.array(a)?;
-    let row = row.min(arr.len().saturating_sub(1));
-    Ok(match crate::dynamic::arrow::to_dyn(arr.as_ref(), row)? {
-        Value::Array(items) => items.into_iter().map(|v| v.to_text()).collect(),
-        Value::Null => Vec::new(),
-        v => vec![v.to_text()],
-    })
-}
-
 /// `has_any_index(source, values)`: the index of the first value that `source` `has`, or -1.
 fn has_any_index(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
@@ -220,14 +206,14 @@ fn has_any_index(c: &Call<'_>) -> Result<ArrayRef> {
     let compile = |items: &[String]| -> Vec<TermMatcher> {
         items.iter().map(|t| TermMatcher::new(std::slice::from_ref(t), TermKind::Has, false)).collect()
     };
-    let fixed = if constant { Some(compile(&list_at(c, 1, 0)?)) } else { None };
+    let fixed = if constant { Some(compile(&c.list_at(1, 0)?)) } else { None };
     let mut out = Vec::with_capacity(c.rows);
     for i in 0..c.rows {
         let own;
         let matchers = match &fixed {
             Some(m) => m,
             None => {
-                own = compile(&list_at(c, 1, i)?);
+                own = compile(&c.list_at(1, i)?);
                 &own
             }
         };
@@ -324,7 +310,7 @@ fn format_bytes(c: &Call<'_>) -> Result<ArrayRef> {
 
 /// Rounds half away from zero at `digits` decimals (.NET's `Math.Round` with
 /// `MidpointRounding.AwayFromZero`, which Kusto's `round` uses too).
-pub(crate) fn round_half_away(v: f64, digits: usize) -> f64 {
+fn round_half_away(v: f64, digits: usize) -> f64 {
     let scale = 10f64.powi(digits as i32);
     (v * scale).round() / scale
 }

@@ -22,16 +22,16 @@ pub static FUNCTIONS: &[Def] = &[
     f("dayofweek", &[Time], Out::Span, dayofweek),
     f("week_of_year", &[Time], Out::Int, week_of_year).aka(&["weekofyear"]),
     f("monthofyear", &[Time], Out::Int, monthofyear),
-    f("startofday", &[Time, Long], Out::Time, startofday).args(1, 2),
-    f("startofweek", &[Time, Long], Out::Time, startofweek).args(1, 2),
-    f("startofmonth", &[Time, Long], Out::Time, startofmonth).args(1, 2),
-    f("startofyear", &[Time, Long], Out::Time, startofyear).args(1, 2),
-    f("endofday", &[Time, Long], Out::Time, endofday).args(1, 2),
-    f("endofweek", &[Time, Long], Out::Time, endofweek).args(1, 2),
-    f("endofmonth", &[Time, Long], Out::Time, endofmonth).args(1, 2),
-    f("endofyear", &[Time, Long], Out::Time, endofyear).args(1, 2),
+    f("startofday", &[Time, Long], Out::Time, period::<'d', false>).args(1, 2),
+    f("startofweek", &[Time, Long], Out::Time, period::<'w', false>).args(1, 2),
+    f("startofmonth", &[Time, Long], Out::Time, period::<'m', false>).args(1, 2),
+    f("startofyear", &[Time, Long], Out::Time, period::<'y', false>).args(1, 2),
+    f("endofday", &[Time, Long], Out::Time, period::<'d', true>).args(1, 2),
+    f("endofweek", &[Time, Long], Out::Time, period::<'w', true>).args(1, 2),
+    f("endofmonth", &[Time, Long], Out::Time, period::<'m', true>).args(1, 2),
+    f("endofyear", &[Time, Long], Out::Time, period::<'y', true>).args(1, 2),
     f("make_datetime", &[Long, Long, Long, Long, Long, Real], Out::Time, make_datetime).args(3, 6),
-    f("make_timespan", &[Long, Long, Long, Real], Out::Span, make_timespan).args(2, 4),
+    f("make_timespan", &[Long, Long, Num, Num], Out::Span, make_timespan).args(2, 4),
     f("unixtime_seconds_todatetime", &[Num], Out::Time, unix_seconds),
     f("unixtime_milliseconds_todatetime", &[Num], Out::Time, unix_millis),
     f("unixtime_microseconds_todatetime", &[Num], Out::Time, unix_micros),
@@ -289,38 +289,14 @@ fn start_of(unit: char, ns: i64, offset: i64) -> Option<i64> {
     from_naive(start.and_hms_opt(0, 0, 0)?)
 }
 
-fn period(c: &Call<'_>, unit: char, end: bool) -> Result<ArrayRef> {
+/// `startof<UNIT>(t, offset)` or, with `END`, `endof<UNIT>`: `d`ay, `w`eek, `m`onth, `y`ear.
+fn period<const UNIT: char, const END: bool>(c: &Call<'_>) -> Result<ArrayRef> {
     let (t, off) = (c.i64(0)?, c.i64(1)?);
     Ok(times((0..c.rows).map(|i| {
         let ns = t.get(i)?;
         let offset = if c.has(1) { off.get(i)? } else { 0 };
-        if end { start_of(unit, ns, offset.checked_add(1)?).map(|s| s - TICK) } else { start_of(unit, ns, offset) }
+        if END { start_of(UNIT, ns, offset.checked_add(1)?).map(|s| s - TICK) } else { start_of(UNIT, ns, offset) }
     })))
-}
-
-fn startofday(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'd', false)
-}
-fn startofweek(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'w', false)
-}
-fn startofmonth(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'm', false)
-}
-fn startofyear(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'y', false)
-}
-fn endofday(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'd', true)
-}
-fn endofweek(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'w', true)
-}
-fn endofmonth(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'm', true)
-}
-fn endofyear(c: &Call<'_>) -> Result<ArrayRef> {
-    period(c, 'y', true)
 }
 
 /// `make_datetime(year, month, day[, hour, minute, second])`; the second may have a fraction.
@@ -349,28 +325,18 @@ fn make_datetime(c: &Call<'_>) -> Result<ArrayRef> {
 /// `make_timespan(hours, minutes[, seconds])` or `make_timespan(days, hours, minutes,
 /// seconds)`; the seconds may have a fraction.
 fn make_timespan(c: &Call<'_>) -> Result<ArrayRef> {
-    let parts = (0..3).map(|k| c.i64(k)).collect::<Result<Vec<_>>>()?;
-    let last_real = c.f64(c.args.len().saturating_sub(1));
-    let n = c.args.len();
+    let parts = (0..c.args.len()).map(|k| c.number(k)).collect::<Result<Vec<_>>>()?;
     Ok(spans((0..c.rows).map(|i| {
-        let (days, hours, minutes, seconds) = match n {
-            2 => (0, parts[0].get(i)?, parts[1].get(i)?, 0.0),
-            3 => (0, parts[0].get(i)?, parts[1].get(i)?, real_or_long(c, 2, i, last_real.as_ref().ok())?),
-            _ => {
-                (parts[0].get(i)?, parts[1].get(i)?, parts[2].get(i)?, real_or_long(c, 3, i, last_real.as_ref().ok())?)
-            }
+        let v = |k: usize| parts[k].get(i);
+        // The seconds are the last argument; days come first only in the four-argument form.
+        let (days, hours, minutes, seconds) = match parts.len() {
+            2 => (0.0, v(0)?, v(1)?, 0.0),
+            3 => (0.0, v(0)?, v(1)?, v(2)?),
+            _ => (v(0)?, v(1)?, v(2)?, v(3)?),
         };
-        let whole = days.checked_mul(DAY)?.checked_add(hours.checked_mul(3_600_000_000_000)?)?;
-        let whole = whole.checked_add(minutes.checked_mul(60_000_000_000)?)?;
-        whole.checked_add(((seconds * 1e7).round() as i64).checked_mul(TICK)?)
+        let ticks = ((days * 86_400.0 + hours * 3_600.0 + minutes * 60.0 + seconds) * 1e7).round();
+        (ticks.is_finite() && ticks.abs() < 9.2e16).then(|| ticks as i64 * TICK)
     })))
-}
-
-fn real_or_long(c: &Call<'_>, k: usize, i: usize, real: Option<&super::Nums<'_, f64>>) -> Option<f64> {
-    match real {
-        Some(r) => r.get(i),
-        None => c.i64(k).ok()?.get(i).map(|v| v as f64),
-    }
 }
 
 /// A count of `ns_per_unit` nanoseconds since the Unix epoch, truncated to ticks (100 ns);

@@ -69,39 +69,28 @@ fn real(v: f64) -> Dyn {
     Dyn::Real(v)
 }
 
-pub(super) fn series_add(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| real(x + y))
+/// Defines series functions that apply one element-wise operation.
+macro_rules! series {
+    ($helper:ident: $($name:ident => $op:expr),* $(,)?) => {
+        $(pub(super) fn $name(args: &[Dyn]) -> Dyn {
+            $helper(args, $op)
+        })*
+    };
 }
-pub(super) fn series_subtract(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| real(x - y))
-}
-pub(super) fn series_multiply(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| real(x * y))
-}
-pub(super) fn series_divide(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| real(x / y))
-}
-pub(super) fn series_pow(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| real(x.powf(y)))
-}
-pub(super) fn series_greater(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| Dyn::Bool(x > y))
-}
-pub(super) fn series_greater_equals(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| Dyn::Bool(x >= y))
-}
-pub(super) fn series_less(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| Dyn::Bool(x < y))
-}
-pub(super) fn series_less_equals(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| Dyn::Bool(x <= y))
-}
-pub(super) fn series_equals(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| Dyn::Bool(x == y))
-}
-pub(super) fn series_not_equals(args: &[Dyn]) -> Dyn {
-    binary(args, |x, y| Dyn::Bool(x != y))
-}
+
+series!(binary:
+    series_add => |x, y| real(x + y),
+    series_subtract => |x, y| real(x - y),
+    series_multiply => |x, y| real(x * y),
+    series_divide => |x, y| real(x / y),
+    series_pow => |x, y| real(x.powf(y)),
+    series_greater => |x, y| Dyn::Bool(x > y),
+    series_greater_equals => |x, y| Dyn::Bool(x >= y),
+    series_less => |x, y| Dyn::Bool(x < y),
+    series_less_equals => |x, y| Dyn::Bool(x <= y),
+    series_equals => |x, y| Dyn::Bool(x == y),
+    series_not_equals => |x, y| Dyn::Bool(x != y),
+);
 
 /// Element-wise `op` of one series.
 fn unary(args: &[Dyn], op: fn(f64) -> f64) -> Dyn {
@@ -111,50 +100,20 @@ fn unary(args: &[Dyn], op: fn(f64) -> f64) -> Dyn {
     }
 }
 
-pub(super) fn series_abs(args: &[Dyn]) -> Dyn {
-    unary(args, f64::abs)
-}
-pub(super) fn series_sign(args: &[Dyn]) -> Dyn {
-    unary(args, |x| {
-        if x > 0.0 {
-            1.0
-        } else if x < 0.0 {
-            -1.0
-        } else {
-            0.0
-        }
-    })
-}
-pub(super) fn series_exp(args: &[Dyn]) -> Dyn {
-    unary(args, f64::exp)
-}
-pub(super) fn series_log(args: &[Dyn]) -> Dyn {
-    unary(args, f64::ln)
-}
-pub(super) fn series_floor(args: &[Dyn]) -> Dyn {
-    unary(args, f64::floor)
-}
-pub(super) fn series_ceiling(args: &[Dyn]) -> Dyn {
-    unary(args, f64::ceil)
-}
-pub(super) fn series_sin(args: &[Dyn]) -> Dyn {
-    unary(args, f64::sin)
-}
-pub(super) fn series_cos(args: &[Dyn]) -> Dyn {
-    unary(args, f64::cos)
-}
-pub(super) fn series_tan(args: &[Dyn]) -> Dyn {
-    unary(args, f64::tan)
-}
-pub(super) fn series_asin(args: &[Dyn]) -> Dyn {
-    unary(args, f64::asin)
-}
-pub(super) fn series_acos(args: &[Dyn]) -> Dyn {
-    unary(args, f64::acos)
-}
-pub(super) fn series_atan(args: &[Dyn]) -> Dyn {
-    unary(args, f64::atan)
-}
+series!(unary:
+    series_abs => f64::abs,
+    series_sign => |x| if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 },
+    series_exp => f64::exp,
+    series_log => f64::ln,
+    series_floor => f64::floor,
+    series_ceiling => f64::ceil,
+    series_sin => f64::sin,
+    series_cos => f64::cos,
+    series_tan => f64::tan,
+    series_asin => f64::asin,
+    series_acos => f64::acos,
+    series_atan => f64::atan,
+);
 
 /// `series_stats_dynamic(s [, ignore_nonfinite])`: min, max (first positions), avg, sample
 /// stdev and variance, sum, len; null when a value is not finite unless told to skip those.
