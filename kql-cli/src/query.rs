@@ -37,7 +37,7 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let q = input::read(args.query.as_deref(), args.file.as_deref())?;
     let rt = args.lake.runtime()?;
     rt.block_on(interruptible(async {
-        let ctx = args.lake.context().await?;
+        let ctx = args.lake.context_for(args.file.as_deref()).await?;
         let sink = Sink::create(args.output.as_deref())?;
         run_query(&ctx, &q, ResultWriter::new(args.format, sink)).await
     }))

@@ -34,12 +34,38 @@ pub(crate) struct LakeArgs {
     /// Threads to run queries on (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
+    /// Let `externaldata` fetch `http(s)://` sources (30 s timeout, 256 MiB at most each).
+    #[arg(long)]
+    pub(crate) allow_network: bool,
+    /// Serve each `externaldata` URL from DIR/<host>/<path> (path percent-decoded), before
+    /// (or instead of) the network.
+    #[arg(long, value_name = "DIR", env = "KQL_EXTERNALDATA_MIRROR")]
+    pub(crate) externaldata_mirror: Option<PathBuf>,
 }
 
 impl LakeArgs {
     /// The context: settings applied, the lake and tables registered.
     pub(crate) async fn context(&self) -> CliResult<KqlContext> {
-        let mut builder = KqlContext::builder();
+        self.context_for(None).await
+    }
+
+    /// The context for a query read from `query_file` (`externaldata` reads relative paths
+    /// from its folder; without one, from the lake's).
+    pub(crate) async fn context_for(&self, query_file: Option<&std::path::Path>) -> CliResult<KqlContext> {
+        // The CLI's user runs it as themselves: any local file they name may be read.
+        let mut external =
+            kql_engine::ExternalDataOptions::new().allow_any_local_file(true).allow_network(self.allow_network);
+        if let Some(dir) = &self.externaldata_mirror {
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!("kql: the externaldata mirror {} is not a folder", dir.display())));
+            }
+            external = external.mirror(dir);
+        }
+        if let Some(parent) = query_file.and_then(std::path::Path::parent) {
+            external =
+                external.base_dir(if parent.as_os_str().is_empty() { std::path::Path::new(".") } else { parent });
+        }
+        let mut builder = KqlContext::builder().externaldata(external);
         if let Some(now) = self.now {
             builder = builder.now(now);
         }

@@ -347,3 +347,67 @@ fn shell_runs_queries_and_commands_from_stdin() {
     assert!(out.contains("DeviceId  string"), "{out}");
     assert!(out.ends_with("t\n2024-06-01T12:00:00Z\n"), "{out}");
 }
+
+/// A loopback HTTP server that answers `requests` requests with `body`, then stops.
+fn serve_once(body: &'static str, requests: usize) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn externaldata_reads_the_network_only_when_allowed() {
+    let base = serve_once("Domain\nevil.example\nbad.example\n", 1);
+    let q = format!("externaldata(Domain:string)[@'{base}/feeds/list.txt'] with (format=txt, ignoreFirstRecord=true)");
+    kql()
+        .args(["query", &q])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--allow-network").and(predicate::str::contains("query:1:")));
+    assert_eq!(
+        stdout(kql().args(["query", "--allow-network", "--format", "csv", &q])),
+        "Domain\nevil.example\nbad.example\n"
+    );
+}
+
+#[test]
+fn externaldata_mirror_and_paths_relative_to_the_query_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mirror = dir.path().join("mirror");
+    std::fs::create_dir_all(mirror.join("raw.example.com/lists")).expect("mkdir");
+    std::fs::write(mirror.join("raw.example.com/lists/rmm tools.csv"), "Tool,Risk\nAnyDesk,3\nAtera,2\n")
+        .expect("write");
+    std::fs::create_dir_all(dir.path().join("hunts/feeds")).expect("mkdir");
+    std::fs::write(dir.path().join("hunts/feeds/local.csv"), "AnyDesk\n").expect("write");
+    let hunt = dir.path().join("hunts/hunt.kql");
+    std::fs::write(
+        &hunt,
+        "let Tools = externaldata(Tool:string, Risk:long)[@'https://raw.example.com/lists/rmm%20tools.csv'] \
+         with (format='csv', ignoreFirstRecord=true);\n\
+         let Local = externaldata(Tool:string)['feeds/local.csv'];\n\
+         Tools | where Tool in (Local) | project Tool, Risk\n",
+    )
+    .expect("write");
+    assert_eq!(
+        stdout(kql().args(["query", "--format", "csv", "--externaldata-mirror"]).arg(&mirror).arg("-f").arg(&hunt)),
+        "Tool,Risk\nAnyDesk,3\n"
+    );
+    // Without the mirror the URL would need the network.
+    kql().arg("query").arg("-f").arg(&hunt).assert().failure().stderr(predicate::str::contains("--allow-network"));
+    kql()
+        .args(["query", "--externaldata-mirror", "/nonexistent/mirror", "print 1"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a folder"));
+}

@@ -19,7 +19,10 @@ use kql_parser::ast::visit::{Visitor, walk_query};
 use kql_parser::ast::{Expr, ExprKind, Literal, NamePattern};
 
 use crate::error::{KqlError, Result};
-use crate::planner::{KqlContextProvider, KqlToRel, KqlType, PlannerOptions};
+use crate::planner::{DataRequest, KqlContextProvider, KqlToRel, KqlType, PlannerOptions};
+
+/// How many times planning may stop to read data it needs (one table or bag each).
+const MAX_DATA_ROUNDS: usize = 256;
 use crate::schemas::DocumentedSchemas;
 
 /// Settings for a [`KqlContext`].
@@ -30,6 +33,7 @@ pub struct KqlContextBuilder {
     memory_limit: Option<usize>,
     target_partitions: Option<usize>,
     batch_size: Option<usize>,
+    externaldata: crate::ExternalDataOptions,
 }
 
 impl KqlContextBuilder {
@@ -66,6 +70,12 @@ impl KqlContextBuilder {
         self
     }
 
+    /// What `externaldata` may read: by default local files under the registered lakes only.
+    pub fn externaldata(mut self, options: crate::ExternalDataOptions) -> Self {
+        self.externaldata = options;
+        self
+    }
+
     /// Builds the context.
     ///
     /// # Errors
@@ -87,6 +97,8 @@ impl KqlContextBuilder {
             session: SessionContext::new_with_config_rt(config, runtime),
             now: self.now,
             schemas: self.schemas,
+            externaldata: self.externaldata,
+            lakes: Arc::default(),
         })
     }
 }
@@ -117,6 +129,9 @@ pub struct KqlContext {
     session: SessionContext,
     now: Option<i64>,
     schemas: Option<Arc<DocumentedSchemas>>,
+    externaldata: crate::ExternalDataOptions,
+    /// The folders given to `register_lake` (externaldata may read files under them).
+    lakes: Arc<std::sync::Mutex<Vec<std::path::PathBuf>>>,
 }
 
 impl std::fmt::Debug for KqlContext {
@@ -138,7 +153,13 @@ impl Default for KqlContext {
 impl KqlContext {
     /// A context with the KQL session settings and the wall clock.
     pub fn new() -> Self {
-        Self { session: SessionContext::new_with_config(kql_session_config()), now: None, schemas: None }
+        Self {
+            session: SessionContext::new_with_config(kql_session_config()),
+            now: None,
+            schemas: None,
+            externaldata: crate::ExternalDataOptions::default(),
+            lakes: Arc::default(),
+        }
     }
 
     /// Settings: a pinned `now()`, a memory limit, partitions.
@@ -148,7 +169,13 @@ impl KqlContext {
 
     /// Runs KQL over an existing DataFusion session (its tables, functions and settings).
     pub fn from_session(session: SessionContext) -> Self {
-        Self { session, now: None, schemas: None }
+        Self {
+            session,
+            now: None,
+            schemas: None,
+            externaldata: crate::ExternalDataOptions::default(),
+            lakes: Arc::default(),
+        }
     }
 
     /// The DataFusion session underneath.
@@ -286,6 +313,9 @@ impl KqlContext {
     /// When the folder cannot be read or a table's files are not valid Parquet.
     pub async fn register_lake(&self, dir: impl AsRef<Path>) -> Result<Vec<String>> {
         let tables = crate::lake::lake_tables(dir.as_ref())?;
+        if let Ok(mut lakes) = self.lakes.lock() {
+            lakes.push(dir.as_ref().to_path_buf());
+        }
         for t in &tables {
             self.register_parquet(&t.name, &t.path).await?;
         }
@@ -308,6 +338,17 @@ impl KqlContext {
         names
     }
 
+    /// What `externaldata` may read.
+    pub fn externaldata_options(&self) -> &crate::ExternalDataOptions {
+        &self.externaldata
+    }
+
+    /// Sets what `externaldata` may read (local files under the registered lakes are always
+    /// allowed).
+    pub fn set_externaldata_options(&mut self, options: crate::ExternalDataOptions) {
+        self.externaldata = options;
+    }
+
     /// Plans every result statement of a query.
     ///
     /// # Errors
@@ -317,22 +358,57 @@ impl KqlContext {
         let tables = self.resolve(&query).await?;
         let now = self.now.unwrap_or_else(wall_clock);
         let mut options = PlannerOptions::at(now);
-        // A `bag_unpack` without an output schema needs to see its bags: run what it asks for
-        // and plan again (each round answers one plugin).
-        for _ in 0..64 {
+        let lakes = self.lakes.lock().map(|l| l.clone()).unwrap_or_default();
+        options.externaldata = Arc::new(self.externaldata.with_lakes(&lakes));
+        // Planning may need data: the bags a `bag_unpack` without an output schema unpacks, the
+        // values of a table on the right of `in`. Run what it asks for and plan again (each
+        // round answers one request).
+        for _ in 0..MAX_DATA_ROUNDS {
             let planner = KqlToRel::new(&tables, options.clone());
             match planner.plan_query(&query) {
                 Ok(plans) => return plans.into_iter().map(finish).collect(),
-                Err(e) => match planner.take_unpack_request() {
-                    Some(request) => {
-                        let slots = self.slots_of(request.plan).await?;
-                        options.unpacked.insert(request.at, slots);
+                Err(e) => match planner.take_data_request() {
+                    Some(DataRequest::Slots { at, plan }) => {
+                        let slots = self.slots_of(plan).await?;
+                        options.unpacked.insert(at, slots);
+                    }
+                    Some(DataRequest::Values { key, plan }) => {
+                        let values = self.values_of(plan).await?;
+                        options.values.insert(key, values.map(Arc::new));
                     }
                     None => return Err(e),
                 },
             }
         }
-        Err(KqlError::Internal("too many bag_unpack rounds while planning".into()))
+        Err(KqlError::Internal(format!(
+            "planning needed the data of more than {MAX_DATA_ROUNDS} tables (bag_unpack, in with a table)"
+        )))
+    }
+
+    /// The distinct non-null values of a plan's one column, or `None` when there are more than
+    /// [`crate::planner::MAX_TABLE_VALUES`].
+    async fn values_of(&self, plan: LogicalPlan) -> Result<Option<Vec<datafusion::common::ScalarValue>>> {
+        use futures::StreamExt as _;
+        let mut stream = DataFrame::new(self.session.state(), plan).execute_stream().await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut values = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            let column = batch.column(0);
+            for i in 0..column.len() {
+                if column.is_null(i) {
+                    continue;
+                }
+                let v = datafusion::common::ScalarValue::try_from_array(column, i)?;
+                if seen.insert(v.clone()) {
+                    if values.len() == crate::planner::MAX_TABLE_VALUES {
+                        return Ok(None);
+                    }
+                    values.push(v);
+                }
+            }
+        }
+        Ok(Some(values))
     }
 
     /// The slots of the bags a plan's one column holds.

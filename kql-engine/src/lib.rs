@@ -30,6 +30,7 @@ mod context;
 pub mod dynamic;
 mod error;
 mod explain;
+pub mod externaldata;
 pub mod format;
 pub mod functions;
 mod lake;
@@ -40,6 +41,7 @@ pub mod settings;
 
 pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
 pub use error::{KqlError, Located, Result, closest_names};
+pub use externaldata::ExternalDataOptions;
 pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{LakeTable, lake_tables};
 pub use schemas::DocumentedSchemas;

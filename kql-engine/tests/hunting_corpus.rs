@@ -2,6 +2,8 @@
 //! permissively licensed repositories), each run verbatim over a generated lake of every
 //! documented table, typed by the documented schemas. The snapshot records, per query,
 //! `runs` or the first line of its error: the ratchet later work moves. No query may panic.
+//! The feeds `externaldata` names by URL are served from a mirror folder of synthetic files
+//! (two records each), as an air-gapped analyst would keep them; nothing reaches the network.
 //!
 //! Update after a change that makes more queries run:
 //! `INSTA_UPDATE=always cargo test -p kql-engine --test hunting_corpus` and review the diff.
@@ -13,7 +15,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use futures::FutureExt as _;
-use kql_engine::{DocumentedSchemas, KqlContext};
+use kql_engine::{DocumentedSchemas, ExternalDataOptions, KqlContext};
 use testdata::documented::{DocConfig, DocLakeOptions, DocumentedGenerator, load_schemas, write_documented_lake};
 
 fn shared() -> PathBuf {
@@ -43,6 +45,44 @@ fn queries() -> Vec<(String, String)> {
     out
 }
 
+/// A mirror of every URL an `externaldata` of the corpus reads: each a small file of two
+/// records, comma-separated (a header-like first record, then a plausible one), or JSON objects
+/// with the declared columns when the query reads JSON.
+fn feed_mirror(queries: &[(String, String)], dir: &Path) {
+    let block =
+        regex::Regex::new(r"(?is)external_?data\s*\(([^)]*)\)\s*\[([^\]]*)\](\s*with\s*\([^)]*\))?").expect("regex");
+    let url = regex::Regex::new(r#"(?i)https?://[^"'\s]+"#).expect("regex");
+    for (_, text) in queries {
+        for b in block.captures_iter(text) {
+            let json = b.get(3).is_some_and(|w| w.as_str().to_ascii_lowercase().contains("json"));
+            // JSON feeds: one object per line with each declared column.
+            let names: Vec<&str> = b[1]
+                .split(',')
+                .filter_map(|c| c.split(':').next())
+                .map(|n| n.trim().trim_matches(['[', ']', '\'', '"']))
+                .collect();
+            let record = |i: usize| {
+                let fields: Vec<String> = names.iter().map(|n| format!("\"{n}\": \"value{i}\"")).collect();
+                format!("{{{}}}\n", fields.join(", "))
+            };
+            let content = if json {
+                format!("{}{}", record(1), record(2))
+            } else {
+                "name,value,count,time\nevil.example,10.0.0.1,1,2024-05-30T00:00:00Z\n".to_owned()
+            };
+            for u in url.find_iter(&b[2]) {
+                let rest = u.as_str().split_once("://").map_or("", |(_, r)| r);
+                let rest = rest.split(['?', '#']).next().unwrap_or("");
+                let decoded = percent_encoding::percent_decode_str(rest).decode_utf8_lossy().into_owned();
+                let (host, path) = decoded.split_once('/').unwrap_or((&decoded, ""));
+                let file = dir.join(host.to_ascii_lowercase()).join(path.trim_matches('/'));
+                std::fs::create_dir_all(file.parent().expect("a folder")).expect("mirror folder");
+                std::fs::write(&file, &content).expect("mirror file");
+            }
+        }
+    }
+}
+
 /// The outcome of one query: `runs`, or the first line of its error.
 async fn outcome(ctx: &KqlContext, text: &str) -> String {
     let result = async {
@@ -68,10 +108,17 @@ async fn public_hunting_queries() {
     let generator = DocumentedGenerator::new(load_schemas(&schemas_dir).expect("schemas"), config);
     write_documented_lake(&generator, lake.path(), &DocLakeOptions::default()).expect("lake");
     let schemas = DocumentedSchemas::from_dir(&schemas_dir).expect("schemas");
-    let ctx = KqlContext::builder().now(now).documented_schemas(schemas).build().expect("context");
+    let queries = queries();
+    let mirror = tempfile::tempdir().expect("tempdir");
+    feed_mirror(&queries, mirror.path());
+    let ctx = KqlContext::builder()
+        .now(now)
+        .documented_schemas(schemas)
+        .externaldata(ExternalDataOptions::new().mirror(mirror.path()))
+        .build()
+        .expect("context");
     ctx.register_lake(lake.path()).await.expect("register");
 
-    let queries = queries();
     assert_eq!(queries.len(), 510, "the corpus has 510 queries");
     let mut lines = String::new();
     let mut runs = 0;

@@ -21,7 +21,6 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
     "partition",
     "scan",
     "reduce",
-    "externaldata",
     "consume",
     "project-smart",
     "make-graph",

@@ -95,6 +95,8 @@ const TOKENS: &[&str] = &[
     "bin(",
     "typeof(string)",
     "datatable(a:long)",
+    "externaldata(a:long)",
+    "externaldata(a:long)['x'] with (",
     "print",
     "//c\n",
     "\n",

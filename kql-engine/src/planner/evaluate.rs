@@ -26,15 +26,6 @@ use crate::functions::dynamic::access::get;
 /// `evaluate` in the query text), its slots and their types.
 pub type Unpacked = BTreeMap<usize, Vec<(String, KqlType)>>;
 
-/// A plan whose one `dynamic` column holds the bags a `bag_unpack` needs the slots of.
-#[derive(Debug, Clone)]
-pub struct UnpackRequest {
-    /// The `evaluate`'s byte offset in the query text.
-    pub at: usize,
-    /// The bags.
-    pub plan: LogicalPlan,
-}
-
 /// The slots of bags, sorted by name, each with the type its non-null values share
 /// (`dynamic` when they differ).
 #[derive(Debug, Default)]
@@ -176,7 +167,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         .project(vec![source.alias("bag")])
                         .and_then(LogicalPlanBuilder::build)
                         .map_err(df)?;
-                    *self.pending.borrow_mut() = Some(UnpackRequest { at: e.span.start, plan });
+                    *self.pending.borrow_mut() = Some(super::DataRequest::Slots { at: e.span.start, plan });
                     return Err(KqlError::not_supported(
                         e.span,
                         "bag_unpack without an output schema here (its columns depend on the data); declare them: \

@@ -509,13 +509,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// `in`, `!in`, `in~`, `!in~`, `has_any`, `has_all` with a list, dynamic arrays, or a table.
     fn in_list(&self, operand: &Expr, op: ListOp, items: &[Expr], span: Span, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         let x = self.expr(operand, &ctx.value())?;
-        let mut xt = self.kql_type(&x, ctx)?;
         // A single tabular item: its first column is the list.
         if let [item] = items
             && self.is_tabular(item, ctx.scope)
         {
             let plan = self.tabular_at(item, ctx.scope, ctx.depth)?;
-            return self.in_table(x, op, plan, item.span, span);
+            return self.in_table(x, op, plan, operand, item.span, span, ctx);
         }
         let mut values = Vec::new();
         for item in items {
@@ -525,6 +524,19 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             };
             values.extend(flatten(v.clone()).into_iter().filter(|v| !v.is_null()));
         }
+        self.in_values(x, op, values, operand, ctx)
+    }
+
+    /// The test of `x` against constant values.
+    fn in_values(
+        &self,
+        x: DfExpr,
+        op: ListOp,
+        values: Vec<ScalarValue>,
+        operand: &Expr,
+        ctx: &ExprCtx<'_>,
+    ) -> Result<DfExpr> {
+        let mut xt = self.kql_type(&x, ctx)?;
         // A `dynamic` operand is compared as text with strings (and for the string operators),
         // as a number with numbers.
         let x = if xt == KqlType::Dynamic {
@@ -591,30 +603,57 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
     }
 
-    /// `x in (T)`: a semi join on T's first column.
+    /// `x in (T)`, `x has_any (T)`, ...: T's first column, run once while planning (as Kusto
+    /// evaluates the right side first), is the list of values. A table with more than
+    /// [`MAX_TABLE_VALUES`] distinct values is a semi join (`in`, `!in`) or an error.
+    #[allow(clippy::too_many_arguments)]
     fn in_table(
         &self,
         x: DfExpr,
         op: ListOp,
         plan: datafusion::logical_expr::LogicalPlan,
+        operand: &Expr,
         item_span: Span,
         span: Span,
+        ctx: &ExprCtx<'_>,
     ) -> Result<DfExpr> {
-        let first = plan
+        let (first, first_field) = plan
             .schema()
-            .columns()
-            .into_iter()
+            .iter()
             .next()
+            .map(|(q, f)| (datafusion::common::Column::new(q.cloned(), f.name()), Arc::clone(f)))
             .ok_or_else(|| KqlError::plan(item_span, "the table has no columns"))?;
+        let column = DfExpr::Column(first);
+        let column = if crate::dynamic::is_json_type(first_field.data_type()) {
+            super::dynamic::dynamic_text(column)
+        } else {
+            column
+        };
         let plan = LogicalPlanBuilder::from(plan)
-            .project(vec![DfExpr::Column(first)])
+            .project(vec![column.alias("value")])
             .and_then(LogicalPlanBuilder::build)
             .map_err(df)?;
+        let key = super::ValuesKey::of(item_span, &plan);
+        match self.options.values.get(&key) {
+            Some(Some(values)) => return self.in_values(x, op, values.as_ref().clone(), operand, ctx),
+            Some(None) => {}
+            None => {
+                *self.pending.borrow_mut() = Some(super::DataRequest::Values { key, plan });
+                return Err(KqlError::not_supported(item_span, "a table on the right of this operator here"));
+            }
+        }
         let negated = match op {
             ListOp::In => false,
             ListOp::NotIn => true,
             other => {
-                return Err(KqlError::not_supported(span, format!("`{}` with a table on its right", other.token())));
+                return Err(KqlError::not_supported(
+                    span,
+                    format!(
+                        "`{}` with a table of more than {} distinct values on its right",
+                        other.token(),
+                        super::MAX_TABLE_VALUES
+                    ),
+                ));
             }
         };
         let sub = Subquery { subquery: Arc::new(plan), outer_ref_columns: vec![], spans: Default::default() };

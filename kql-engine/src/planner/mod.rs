@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `statement.rs` | the query: `let`, `set`, result statements, user functions |
 //! | `tabular.rs` | tabular expressions and sources (tables, `datatable`, `print`, `union`, `range`) |
+//! | `external.rs` | `externaldata`: properties, access to each source, conversion of text cells |
 //! | `operators.rs` | `where`, `project*`, `extend`, `take`, `top`, `sort`, `count`, `distinct`, ... |
 //! | `join.rs` | `join` and `lookup` |
 //! | `mv.rs` | `mv-expand` and `mv-apply` |
@@ -23,6 +24,7 @@ mod catalog;
 mod dynamic;
 mod evaluate;
 mod expr;
+mod external;
 mod join;
 mod library;
 mod mv;
@@ -39,14 +41,14 @@ mod tabular;
 mod tuples;
 mod types;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use datafusion::common::{Column, DFSchema};
+use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, TableSource};
 use kql_parser::Span;
 
-pub use evaluate::{SlotTypes, UnpackRequest, Unpacked};
+pub use evaluate::{SlotTypes, Unpacked};
 pub(crate) use scope::Scope;
 pub use types::KqlType;
 
@@ -119,15 +121,65 @@ pub struct PlannerOptions {
     /// Read once per query: every `now()` and `ago()` sees the same value.
     pub now: i64,
     /// The slots of the bags each `evaluate bag_unpack(...)` without an output schema unpacks
-    /// (found by running the request [`KqlToRel::take_unpack_request`] gives).
+    /// (found by running the request [`KqlToRel::take_data_request`] gives).
     pub unpacked: Unpacked,
+    /// The distinct values of the tables on the right of `in`, `has_any`, ... (found by running
+    /// the requests [`KqlToRel::take_data_request`] gives); `None` when there were more than
+    /// [`MAX_TABLE_VALUES`].
+    pub values: BTreeMap<ValuesKey, Option<Arc<Vec<ScalarValue>>>>,
+    /// What `externaldata` may read (by default: nothing but files under no folder).
+    pub externaldata: std::sync::Arc<crate::externaldata::ExternalDataOptions>,
 }
 
 impl PlannerOptions {
     /// Options with the clock at `now` (nanoseconds since the Unix epoch).
     pub fn at(now: i64) -> Self {
-        Self { now, unpacked: Unpacked::new() }
+        Self { now, unpacked: Unpacked::new(), values: BTreeMap::new(), externaldata: Arc::default() }
     }
+}
+
+/// The most distinct values a table on the right of `in`, `has_any`, ... is read into the
+/// plan as a list; beyond it `in` and `!in` are semi joins and the others an error.
+pub const MAX_TABLE_VALUES: usize = 1_000_000;
+
+/// Which table on the right of an operator a list of values answers: where it was written,
+/// and a fingerprint of its plan (a function called with other arguments plans another table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ValuesKey {
+    at: usize,
+    plan: u64,
+}
+
+impl ValuesKey {
+    pub(crate) fn of(span: Span, plan: &LogicalPlan) -> Self {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        plan.hash(&mut h);
+        Self { at: span.start, plan: h.finish() }
+    }
+}
+
+/// Data planning needs before it can finish: run the plan, record the answer in
+/// [`PlannerOptions`], and plan again.
+#[derive(Debug, Clone)]
+pub enum DataRequest {
+    /// The bags a `bag_unpack` without an output schema unpacks (one `dynamic` column): their
+    /// slots, found with [`SlotTypes`], go in [`PlannerOptions::unpacked`] under `at` (the
+    /// `evaluate`'s byte offset).
+    Slots {
+        /// The `evaluate`'s byte offset in the query text.
+        at: usize,
+        /// The bags.
+        plan: LogicalPlan,
+    },
+    /// A table on the right of `in`, `has_any`, ... (one column): its distinct values go in
+    /// [`PlannerOptions::values`] under `key`.
+    Values {
+        /// Which table.
+        key: ValuesKey,
+        /// The values.
+        plan: LogicalPlan,
+    },
 }
 
 /// Plans KQL queries into DataFusion logical plans.
@@ -136,7 +188,7 @@ pub struct KqlToRel<'a, P: KqlContextProvider> {
     options: PlannerOptions,
     /// A question planning could not answer without the data (the slots `bag_unpack` makes
     /// columns of).
-    pending: std::cell::RefCell<Option<UnpackRequest>>,
+    pending: std::cell::RefCell<Option<DataRequest>>,
 }
 
 impl<P: KqlContextProvider> std::fmt::Debug for KqlToRel<'_, P> {
@@ -151,10 +203,9 @@ impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
         Self { provider, options, pending: std::cell::RefCell::new(None) }
     }
 
-    /// After planning failed because it needs data (`bag_unpack` without an output schema),
-    /// the plan whose results answer it: run it, note the bags' slots with [`SlotTypes`] in
-    /// [`PlannerOptions::unpacked`] under the request's offset, and plan again.
-    pub fn take_unpack_request(&self) -> Option<UnpackRequest> {
+    /// After planning failed because it needs data (`bag_unpack` without an output schema, a
+    /// table on the right of `in`), the plan whose results answer it (see [`DataRequest`]).
+    pub fn take_data_request(&self) -> Option<DataRequest> {
         self.pending.take()
     }
 

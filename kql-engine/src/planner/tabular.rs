@@ -129,6 +129,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Print(pr) => self.print(pr, scope, depth)?,
             Source::Union(u) => self.union(None, u, scope, depth)?,
             Source::Range(r) => self.range(r, scope)?,
+            Source::ExternalData(e) => self.externaldata(e, scope)?,
         };
         for op in &p.operators {
             // DataFusion's own checks (type coercion in a builder) know nothing of KQL spans:

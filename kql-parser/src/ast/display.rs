@@ -411,6 +411,7 @@ impl Display for Source {
             }
             Self::Union(u) => write!(f, "{u}"),
             Self::Range(r) => write!(f, "range {} from {} to {} step {}", r.column, r.from, r.to, r.step),
+            Self::ExternalData(e) => write!(f, "{e}"),
         }
     }
 }
@@ -422,6 +423,27 @@ impl Display for Datatable {
         f.write_str(") [")?;
         comma_list(f, &self.values)?;
         f.write_char(']')
+    }
+}
+
+impl Display for ExternalData {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("externaldata(")?;
+        comma_list(f, &self.columns)?;
+        f.write_str(") [")?;
+        for (i, u) in self.uris.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}", Literal::String(u.value.clone()))?;
+        }
+        f.write_char(']')?;
+        if !self.properties.is_empty() {
+            f.write_str(" with (")?;
+            comma_list(f, &self.properties)?;
+            f.write_char(')')?;
+        }
+        Ok(())
     }
 }
 

@@ -29,6 +29,8 @@ pub enum Source {
     Union(Box<Union>),
     /// `range x from a to b step c`
     Range(Box<Range>),
+    /// `externaldata(col:type, ...) [uri, ...] with (...)`
+    ExternalData(Box<ExternalData>),
 }
 
 /// One tabular operator after a `|`.
@@ -406,6 +408,30 @@ pub struct Datatable {
     pub span: Span,
 }
 eq_ignoring_span!(Datatable { columns, values });
+
+/// `externaldata(col:type, ...) [uri, ...] [with (prop = value, ...)]`.
+#[derive(Clone, Debug)]
+pub struct ExternalData {
+    /// The declared columns.
+    pub columns: Vec<ColumnDecl>,
+    /// The sources (URLs or paths), in written order.
+    pub uris: Vec<ExternalUri>,
+    /// The `with (...)` properties (`format`, `ignoreFirstRecord`, ...), names as written.
+    pub properties: Vec<OpParam>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(ExternalData { columns, uris, properties });
+
+/// One source of [`ExternalData`]: a string literal's value.
+#[derive(Clone, Debug)]
+pub struct ExternalUri {
+    /// The URL or path.
+    pub value: String,
+    /// Where the literal was written.
+    pub span: Span,
+}
+eq_ignoring_span!(ExternalUri { value });
 
 /// `name:type`.
 #[derive(Clone, Debug)]

@@ -101,6 +101,7 @@ pub fn walk_pipeline(v: &mut impl Visitor, pipeline: &Pipeline) {
         Source::Datatable(d) => d.values.iter().for_each(|e| walk_expr(v, e)),
         Source::Print(p) => p.columns.iter().for_each(|c| walk_expr(v, &c.expr)),
         Source::Union(u) => walk_union_tables(v, &u.tables),
+        Source::ExternalData(_) => {}
         Source::Range(r) => {
             walk_expr(v, &r.from);
             walk_expr(v, &r.to);

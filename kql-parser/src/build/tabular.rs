@@ -4,9 +4,9 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Evaluate, Join, MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder,
-    OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParsePart, Pipeline, Print, Range, Rename,
-    ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Join, MvApply, MvExpand, MvExpandItem, NamePattern,
+    NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParsePart, Pipeline,
+    Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -23,6 +23,7 @@ impl Builder<'_> {
             }
             Rule::union_source => Source::Union(Box::new(self.union(first)?)),
             Rule::range_source => Source::Range(Box::new(self.range(first)?)),
+            Rule::externaldata => Source::ExternalData(Box::new(self.externaldata(first)?)),
             _ => return Err(self.internal(&first, "the start of a pipeline")),
         };
         let operators =
@@ -305,6 +306,23 @@ impl Builder<'_> {
             }
         }
         Ok(Datatable { columns, values, span })
+    }
+
+    fn externaldata(&self, pair: Pair<'_, Rule>) -> Result<ExternalData> {
+        let span = span_of(&pair);
+        let mut columns = Vec::new();
+        let mut uris = Vec::new();
+        let mut properties = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_externaldata | Rule::kw_with => {}
+                Rule::column_decl => columns.push(self.column_decl(p)?),
+                Rule::string_lit => uris.push(ExternalUri { value: self.string_lit(&p)?, span: span_of(&p) }),
+                Rule::external_prop => properties.push(self.op_param(p)?),
+                _ => return Err(self.internal(&p, "externaldata")),
+            }
+        }
+        Ok(ExternalData { columns, uris, properties, span })
     }
 
     fn range(&self, pair: Pair<'_, Rule>) -> Result<Range> {

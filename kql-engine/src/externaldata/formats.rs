@@ -1,0 +1,335 @@
+//! Kusto's ingestion formats, read into Arrow: text formats give one UTF-8 cell per declared
+//! column (the planner converts cells to the declared types with the `to*` rules); Parquet
+//! columns are found by name and cast.
+//!
+//! Mapping (Kusto's default, no `ingestionMapping`): delimited formats by ordinal (extra fields
+//! ignored, missing fields null), JSON formats by top-level property name, Parquet by column
+//! name. `txt` is one record per non-empty line in the first column; `raw` the whole text.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringBuilder, new_null_array};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+
+/// A data format `externaldata` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Comma-separated values (RFC 4180 quoting).
+    Csv,
+    /// Tab-separated values, double-quote quoting.
+    Tsv,
+    /// Tab-separated values with backslash escapes (`\t`, `\n`, `\\`).
+    Tsve,
+    /// `|`-separated values.
+    Psv,
+    /// `;`-separated values.
+    Scsv,
+    /// SOH (0x01)-separated values.
+    Sohsv,
+    /// One record per non-empty line.
+    Txt,
+    /// The whole text is one record.
+    Raw,
+    /// JSON objects, one per line (several per line or across lines are read too).
+    Json,
+    /// JSON objects separated by whitespace, or a JSON array of objects.
+    MultiJson,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Formats Kusto ingests that `externaldata` does not read yet.
+const NOT_YET: &[&str] = &["avro", "apacheavro", "orc", "w3clogfile", "singlejson", "azmonstream"];
+
+impl Format {
+    /// The format a `format=` value names (case-insensitive).
+    pub(crate) fn from_name(name: &str) -> Result<Self, String> {
+        let lower = name.to_ascii_lowercase();
+        Ok(match lower.as_str() {
+            "csv" => Self::Csv,
+            "tsv" => Self::Tsv,
+            "tsve" => Self::Tsve,
+            "psv" => Self::Psv,
+            "scsv" => Self::Scsv,
+            "sohsv" => Self::Sohsv,
+            "txt" => Self::Txt,
+            "raw" => Self::Raw,
+            "json" => Self::Json,
+            "multijson" => Self::MultiJson,
+            "parquet" => Self::Parquet,
+            n if NOT_YET.contains(&n) => return Err(format!("the externaldata format `{name}` is not supported yet")),
+            _ => {
+                return Err(format!(
+                    "unknown externaldata format `{name}`; formats: csv, tsv, tsve, psv, scsv, sohsv, txt, raw, json, \
+                     multijson, parquet"
+                ));
+            }
+        })
+    }
+
+    /// The format a file name implies (Kusto: "detected from the file extension, defaults to
+    /// CSV"), after a `.gz` suffix is set aside.
+    pub(crate) fn from_file_name(name: &str) -> Self {
+        let lower = name.to_ascii_lowercase();
+        let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+        let ext = stem.rsplit_once('.').map_or("", |(_, e)| e);
+        match ext {
+            "parquet" => Self::Parquet,
+            "json" | "jsonl" | "ndjson" => Self::Json,
+            "multijson" => Self::MultiJson,
+            ext => Self::from_name(ext).unwrap_or(Self::Csv),
+        }
+    }
+
+    /// Whether cells arrive as text (every format but Parquet).
+    pub(crate) fn is_text(self) -> bool {
+        self != Self::Parquet
+    }
+
+    fn delimiter(self) -> Option<u8> {
+        match self {
+            Self::Csv => Some(b','),
+            Self::Tsv | Self::Tsve => Some(b'\t'),
+            Self::Psv => Some(b'|'),
+            Self::Scsv => Some(b';'),
+            Self::Sohsv => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// One column to fill: its name (for JSON and Parquet) and whether its cells are JSON text
+/// (a `dynamic` column: JSON values keep their JSON form).
+pub(crate) struct Column<'a> {
+    pub name: &'a str,
+    pub json: bool,
+}
+
+/// Text cells of one source, appended to one builder per column.
+pub(crate) fn read_text(
+    format: Format,
+    bytes: &[u8],
+    columns: &[Column<'_>],
+    ignore_first: bool,
+    out: &mut [StringBuilder],
+) -> Result<(), String> {
+    let mut skip = ignore_first;
+    let take = |skip: &mut bool| !std::mem::take(skip);
+    match format {
+        Format::Txt => {
+            for line in bytes.split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.is_empty() || !take(&mut skip) {
+                    continue;
+                }
+                push_first(out, &String::from_utf8_lossy(line));
+            }
+        }
+        Format::Raw => {
+            if take(&mut skip) {
+                push_first(out, &String::from_utf8_lossy(bytes));
+            }
+        }
+        Format::Json | Format::MultiJson => {
+            let mut n = 0usize;
+            for value in serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>() {
+                let value =
+                    value.map_err(|e| format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))?;
+                let records = match value {
+                    serde_json::Value::Array(items) => items,
+                    other => vec![other],
+                };
+                for record in records {
+                    n += 1;
+                    if !take(&mut skip) {
+                        continue;
+                    }
+                    let serde_json::Value::Object(fields) = record else {
+                        return Err(format!("record {n} is not a JSON object (a property bag)"));
+                    };
+                    for (c, b) in columns.iter().zip(out.iter_mut()) {
+                        match fields.get(c.name) {
+                            None | Some(serde_json::Value::Null) => b.append_null(),
+                            Some(serde_json::Value::String(s)) if !c.json => b.append_value(s),
+                            Some(v) => b.append_value(v.to_string()),
+                        }
+                    }
+                }
+            }
+        }
+        Format::Tsve => {
+            let mut reader = delimited(b'\t', false).from_reader(bytes);
+            for record in reader.byte_records() {
+                let record = record.map_err(csv_error)?;
+                if take(&mut skip) {
+                    push_record(out, record.iter().map(|f| unescape(&String::from_utf8_lossy(f))));
+                }
+            }
+        }
+        Format::Parquet => return Err("a Parquet file is not text".to_owned()),
+        delimited_format => {
+            let d = delimited_format.delimiter().unwrap_or(b',');
+            let mut reader = delimited(d, true).from_reader(bytes);
+            for record in reader.byte_records() {
+                let record = record.map_err(csv_error)?;
+                if take(&mut skip) {
+                    push_record(out, record.iter().map(|f| String::from_utf8_lossy(f).into_owned()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn delimited(delimiter: u8, quoting: bool) -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(false).flexible(true).delimiter(delimiter).quoting(quoting);
+    b
+}
+
+fn csv_error(e: csv::Error) -> String {
+    match e.position() {
+        Some(p) => format!("invalid delimited text at line {}: {e}", p.line()),
+        None => format!("invalid delimited text: {e}"),
+    }
+}
+
+/// `\t`, `\n`, `\r`, `\\` of the `tsve` format.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn push_first(out: &mut [StringBuilder], text: &str) {
+    for (i, b) in out.iter_mut().enumerate() {
+        if i == 0 { b.append_value(text) } else { b.append_null() }
+    }
+}
+
+fn push_record(out: &mut [StringBuilder], mut fields: impl Iterator<Item = String>) {
+    for b in out.iter_mut() {
+        match fields.next() {
+            Some(f) => b.append_value(f),
+            None => b.append_null(),
+        }
+    }
+}
+
+/// The declared columns of a Parquet source: each found by name (exactly, else ignoring case)
+/// and cast to the table's type; a column the file lacks is null.
+pub(crate) fn read_parquet(bytes: bytes::Bytes, schema: &SchemaRef) -> Result<Vec<RecordBatch>, String> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .map_err(|e| format!("not a valid Parquet file: {e}"))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("cannot read the Parquet file: {e}"))?;
+        let file = batch.schema();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+        for field in schema.fields() {
+            let found = file
+                .index_of(field.name())
+                .ok()
+                .or_else(|| file.fields().iter().position(|f| f.name().eq_ignore_ascii_case(field.name())));
+            let column = match found {
+                None => new_null_array(field.data_type(), batch.num_rows()),
+                Some(i) => cast_column(batch.column(i), field.data_type())
+                    .map_err(|e| format!("column `{}` cannot be read as declared: {e}", field.name()))?,
+            };
+            columns.push(column);
+        }
+        out.push(
+            RecordBatch::try_new(Arc::clone(schema), columns).map_err(|e| format!("cannot build the table: {e}"))?,
+        );
+    }
+    Ok(out)
+}
+
+fn cast_column(a: &ArrayRef, to: &DataType) -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::compute::{CastOptions, cast_with_options};
+    // Values that do not convert are null, as Kusto's ingestion leaves them.
+    let options = CastOptions { safe: true, ..CastOptions::default() };
+    if *to == DataType::Utf8 && matches!(a.data_type(), DataType::Binary | DataType::LargeBinary) {
+        // JSON stored as binary reads as its text.
+        let text = cast_with_options(a, &DataType::Utf8, &options)?;
+        return Ok(text);
+    }
+    cast_with_options(a, to, &options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, StringArray};
+
+    fn read(format: Format, text: &str, names: &[&str], ignore_first: bool) -> Vec<Vec<Option<String>>> {
+        let columns: Vec<Column<'_>> = names.iter().map(|n| Column { name: n, json: *n == "dyn" }).collect();
+        let mut out: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+        read_text(format, text.as_bytes(), &columns, ignore_first, &mut out).unwrap();
+        out.iter_mut()
+            .map(|b| {
+                let a: StringArray = b.finish();
+                (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_owned())).collect()
+            })
+            .collect()
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn csv_by_ordinal_with_quotes_missing_and_extra_fields() {
+        let got = read(Format::Csv, "h1,h2\n\"a,b\",1,extra\n\nc\n", &["x", "y"], true);
+        assert_eq!(got, vec![vec![s("a,b"), s("c")], vec![s("1"), None]]);
+    }
+
+    #[test]
+    fn txt_is_one_line_per_record_without_empty_lines() {
+        let got = read(Format::Txt, "# comment\r\nexample.com\n\nexample.org", &["d", "e"], false);
+        assert_eq!(got, vec![vec![s("# comment"), s("example.com"), s("example.org")], vec![None, None, None]]);
+    }
+
+    #[test]
+    fn json_by_property_name_and_dynamic_keeps_json() {
+        let text = "{\"a\":\"x\",\"dyn\":\"s\"}\n{\"a\":5,\"dyn\":{\"k\":[1]}}\n";
+        let got = read(Format::Json, text, &["a", "dyn", "missing"], false);
+        assert_eq!(got[0], vec![s("x"), s("5")]);
+        assert_eq!(got[1], vec![s("\"s\""), s("{\"k\":[1]}")]);
+        assert_eq!(got[2], vec![None, None]);
+        let got = read(Format::MultiJson, "[{\"a\":1},{\"a\":2}] {\"a\":3}", &["a"], true);
+        assert_eq!(got, vec![vec![s("2"), s("3")]]);
+    }
+
+    #[test]
+    fn tsve_unescapes_and_raw_is_everything() {
+        assert_eq!(read(Format::Tsve, "a\\tb\tc\\\\d\n", &["x", "y"], false), vec![vec![s("a\tb")], vec![s("c\\d")]]);
+        assert_eq!(read(Format::Raw, "l1\nl2\n", &["x"], false), vec![vec![s("l1\nl2\n")]]);
+    }
+
+    #[test]
+    fn formats_from_names_and_extensions() {
+        assert_eq!(Format::from_name("CSV"), Ok(Format::Csv));
+        assert!(Format::from_name("avro").unwrap_err().contains("not supported yet"));
+        assert!(Format::from_name("xlsx").unwrap_err().contains("unknown"));
+        assert_eq!(Format::from_file_name("x.TSV.gz"), Format::Tsv);
+        assert_eq!(Format::from_file_name("feed"), Format::Csv);
+        assert_eq!(Format::from_file_name("a.parquet"), Format::Parquet);
+    }
+}
