@@ -36,7 +36,11 @@ pub struct Connection {
 impl Connection {
     /// Opens a lake (or nothing, to register tables yourself).
     #[new]
-    #[pyo3(signature = (lake=None, *, now=None, memory_limit=None, schemas=None, threads=None))]
+    #[pyo3(signature = (
+        lake=None, *, now=None, memory_limit=None, schemas=None, threads=None,
+        allow_network=false, externaldata_mirror=None, externaldata_dirs=Vec::new()
+    ))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
         py: Python<'_>,
         lake: Option<PathBuf>,
@@ -44,8 +48,24 @@ impl Connection {
         memory_limit: Option<Size>,
         schemas: Option<PathBuf>,
         threads: Option<usize>,
+        allow_network: bool,
+        externaldata_mirror: Option<PathBuf>,
+        externaldata_dirs: Vec<PathBuf>,
     ) -> PyResult<Self> {
-        let mut builder = KqlContext::builder();
+        let mut external = kql_engine::ExternalDataOptions::new().allow_network(allow_network);
+        if let Some(dir) = externaldata_mirror {
+            if !dir.is_dir() {
+                return Err(PyValueError::new_err(format!(
+                    "externaldata_mirror: {} is not a folder",
+                    dir.display()
+                )));
+            }
+            external = external.mirror(dir);
+        }
+        for dir in externaldata_dirs {
+            external = external.allow_local_dir(dir);
+        }
+        let mut builder = KqlContext::builder().externaldata(external);
         if let Some(now) = &now {
             builder = builder.now(parse_now(now).map_err(|e| PyValueError::new_err(format!("now: {e}")))?);
         }

@@ -57,6 +57,9 @@ class Connection:
         memory_limit: int | str | None = None,
         schemas: StrPath | None = None,
         threads: int | None = None,
+        allow_network: bool = False,
+        externaldata_mirror: StrPath | None = None,
+        externaldata_dirs: Sequence[StrPath] = (),
     ) -> None:
         self._native = _native.Connection(
             os.fspath(lake) if lake is not None else None,
@@ -64,6 +67,9 @@ class Connection:
             memory_limit=memory_limit,
             schemas=os.fspath(schemas) if schemas is not None else None,
             threads=threads,
+            allow_network=allow_network,
+            externaldata_mirror=(os.fspath(externaldata_mirror) if externaldata_mirror is not None else None),
+            externaldata_dirs=[os.fspath(d) for d in externaldata_dirs],
         )
 
     def query(self, kql: str) -> _native.QueryResult:
@@ -182,6 +188,9 @@ def connect(
     memory_limit: int | str | None = None,
     schemas: StrPath | None = None,
     threads: int | None = None,
+    allow_network: bool = False,
+    externaldata_mirror: StrPath | None = None,
+    externaldata_dirs: Sequence[StrPath] = (),
 ) -> Connection:
     """Opens a KQL session over a Parquet lake.
 
@@ -199,9 +208,24 @@ def connect(
             ``dynamic``; without a lake, the documented tables are registered empty so
             queries plan against them.
         threads: partitions a query runs on (default: one per core).
+        allow_network: lets ``externaldata`` fetch ``http(s)://`` sources (30 s timeout,
+            256 MiB at most each). Default: never.
+        externaldata_mirror: a folder that serves each ``externaldata`` URL from
+            ``<folder>/<host>/<path>`` (checked before the network).
+        externaldata_dirs: folders ``externaldata`` may read local files from, besides the
+            lake (whose folder is always allowed, and relative paths are read from).
 
     Raises:
         LakeError: the lake does not exist or a file in it is not valid Parquet.
         ValueError: ``now`` or ``memory_limit`` cannot be read.
     """
-    return Connection(lake, now=now, memory_limit=memory_limit, schemas=schemas, threads=threads)
+    return Connection(
+        lake,
+        now=now,
+        memory_limit=memory_limit,
+        schemas=schemas,
+        threads=threads,
+        allow_network=allow_network,
+        externaldata_mirror=externaldata_mirror,
+        externaldata_dirs=externaldata_dirs,
+    )

@@ -100,6 +100,9 @@ class Connection:
         memory_limit: int | str | None = None,
         schemas: str | None = None,
         threads: int | None = None,
+        allow_network: bool = False,
+        externaldata_mirror: str | None = None,
+        externaldata_dirs: list[str] = ...,
     ) -> None: ...
     def query(self, kql: str) -> QueryResult: ...
     def query_all(self, kql: str) -> list[QueryResult]: ...
