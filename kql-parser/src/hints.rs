@@ -14,7 +14,6 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
     "sample-distinct",
     "search",
     "find",
-    "invoke",
     "fork",
     "facet",
     "mv-apply",

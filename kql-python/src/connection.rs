@@ -55,10 +55,7 @@ impl Connection {
         let mut external = kql_engine::ExternalDataOptions::new().allow_network(allow_network);
         if let Some(dir) = externaldata_mirror {
             if !dir.is_dir() {
-                return Err(PyValueError::new_err(format!(
-                    "externaldata_mirror: {} is not a folder",
-                    dir.display()
-                )));
+                return Err(PyValueError::new_err(format!("externaldata_mirror: {} is not a folder", dir.display())));
             }
             external = external.mirror(dir);
         }

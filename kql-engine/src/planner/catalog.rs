@@ -264,6 +264,11 @@ pub(crate) fn check_function_names(query: &kql_parser::ast::Query) -> Vec<KqlErr
                 self.0.push(name.clone());
             }
         }
+        fn visit_operator(&mut self, op: &kql_parser::ast::Operator) {
+            if let kql_parser::ast::OperatorKind::Invoke(i) = &op.kind {
+                self.0.push(i.function.clone());
+            }
+        }
     }
     let mut bound = std::collections::HashSet::new();
     lets(&query.statements, &mut bound);

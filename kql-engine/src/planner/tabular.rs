@@ -169,11 +169,51 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::MvExpand(m) => self.mv_expand(input, m, scope, depth),
             OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
             OperatorKind::Evaluate(e) => self.evaluate(input, e, scope, depth),
+            OperatorKind::Invoke(i) => self.invoke(input, i, scope, depth),
             OperatorKind::GetSchema => self.getschema(&input),
             OperatorKind::Serialize(cols) if cols.is_empty() => Ok(input),
             OperatorKind::Serialize(_) => Err(KqlError::not_supported(op.span, "`serialize` with new columns")),
             OperatorKind::Parse(_) => Err(KqlError::not_supported(op.span, "the `parse` operator")),
             OperatorKind::As(_) => Err(KqlError::not_supported(op.span, "the `as` operator")),
+        }
+    }
+
+    /// `T | invoke f(args)`: `f(T, args)`, the piped table bound to `f`'s first parameter,
+    /// which must be tabular.
+    fn invoke(
+        &self,
+        input: LogicalPlan,
+        i: &kql_parser::ast::Invoke,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let f = match scope.get(&i.function.name) {
+            Some(Binding::Function(f)) => f,
+            Some(_) => {
+                return Err(KqlError::plan(i.function.span, format!("`{}` is not a function", i.function.name)));
+            }
+            None => return Err(super::catalog::unsupported(&i.function)),
+        };
+        if !matches!(f.decl.params.first().map(|p| &p.ty), Some(kql_parser::ast::ParamType::Tabular { .. })) {
+            return Err(KqlError::plan(
+                i.function.span,
+                format!("`{}` cannot be invoked: its first parameter is not a table", i.function.name),
+            ));
+        }
+        // The piped table is the first argument, under a name no query can write.
+        const INPUT: &str = " invoke input";
+        let inner = scope.with(INPUT, Binding::Tabular(input));
+        let first = kql_parser::ast::Arg {
+            name: None,
+            value: Expr { kind: ExprKind::Name(INPUT.to_owned()), span: i.span },
+            span: i.span,
+        };
+        let args: Vec<kql_parser::ast::Arg> = std::iter::once(first).chain(i.args.iter().cloned()).collect();
+        match self.call_function(f, &args, i.span, &inner, &DFSchema::empty(), depth)? {
+            Value::Tabular(plan) => Ok(plan),
+            Value::Scalar(_) => {
+                Err(KqlError::plan(i.span, format!("`{}` returns a scalar, not a table", i.function.name)))
+            }
         }
     }
 

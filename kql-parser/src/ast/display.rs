@@ -636,6 +636,16 @@ impl Display for Operator {
                 }
                 f.write_char(')')
             }
+            OperatorKind::Invoke(i) => {
+                write!(f, "invoke {}(", i.function)?;
+                for (n, a) in i.args.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_char(')')
+            }
             OperatorKind::Evaluate(e) => {
                 f.write_str("evaluate")?;
                 params(f, &e.params)?;

@@ -84,6 +84,8 @@ pub enum OperatorKind {
     MvApply(MvApply),
     /// `evaluate plugin(args) [: (schema)]`.
     Evaluate(Evaluate),
+    /// `invoke f(args)`: `f` called with the input as its first argument.
+    Invoke(Invoke),
     /// `parse expr with * "lit" col:type ...`.
     Parse(Parse),
     /// `as name`.
@@ -333,6 +335,18 @@ pub struct Evaluate {
     pub span: Span,
 }
 eq_ignoring_span!(Evaluate { params, plugin, args, schema });
+
+/// `invoke function(args)`.
+#[derive(Clone, Debug)]
+pub struct Invoke {
+    /// The function called.
+    pub function: Ident,
+    /// The arguments after the piped table.
+    pub args: Vec<Arg>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Invoke { function, args });
 
 /// `(*, Name:string, Age:long)` after a plugin call.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -30,6 +30,8 @@ pub trait Visitor {
     fn visit_expr(&mut self, _expr: &Expr) {}
     /// Called for every table-name pattern of `union` (`Device*`).
     fn visit_table_pattern(&mut self, _pattern: &NamePattern) {}
+    /// Called for every tabular operator, before its expressions.
+    fn visit_operator(&mut self, _op: &Operator) {}
 }
 
 /// Visits every statement of `query`.
@@ -124,6 +126,7 @@ fn walk_union_tables(v: &mut impl Visitor, tables: &[UnionTable]) {
 
 /// Visits the expressions of one operator.
 pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
+    v.visit_operator(op);
     match &op.kind {
         OperatorKind::Where(e) | OperatorKind::Take(e) => walk_expr(v, e),
         OperatorKind::Summarize(s) => {
@@ -164,6 +167,7 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
             m.body.iter().for_each(|op| walk_operator(v, op));
         }
         OperatorKind::Evaluate(e) => e.args.iter().for_each(|a| walk_expr(v, &a.value)),
+        OperatorKind::Invoke(i) => i.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
     }
 }

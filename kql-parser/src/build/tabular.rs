@@ -4,9 +4,9 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Join, MvApply, MvExpand, MvExpandItem, NamePattern,
-    NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParsePart, Pipeline,
-    Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, MvApply, MvExpand, MvExpandItem,
+    NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParsePart,
+    Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -98,6 +98,12 @@ impl Builder<'_> {
             Rule::mv_expand_op => OperatorKind::MvExpand(self.mv_expand(pair)?),
             Rule::mv_apply_op => OperatorKind::MvApply(self.mv_apply(pair)?),
             Rule::evaluate_op => OperatorKind::Evaluate(self.evaluate(pair)?),
+            Rule::invoke_op => {
+                let function = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
+                let call = self.expect(&pair, &mut inner, Rule::call_args)?;
+                let args = call.into_inner().map(|a| self.arg(a)).collect::<Result<_>>()?;
+                OperatorKind::Invoke(Invoke { function, args, span })
+            }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
             Rule::as_op => {
                 let mut params = Vec::new();
