@@ -14,6 +14,8 @@ pub mod bytes;
 pub mod dynamic;
 pub mod extract;
 pub mod has;
+pub mod pair;
+pub(crate) mod re2;
 pub mod scalar;
 pub mod substring;
 pub mod term;

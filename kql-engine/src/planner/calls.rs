@@ -180,7 +180,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         "the regular expression of extract() must be a constant string",
                     ));
                 };
-                let regex = regex::Regex::new(pattern)
+                let regex = regex::Regex::new(&functions::re2::to_rust(pattern))
                     .map_err(|e| KqlError::plan(args[0].value.span, format!("invalid regular expression: {e}")))?;
                 let group = fold(arg(1)?);
                 let Some(ScalarValue::Int64(Some(g))) =
@@ -375,7 +375,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         format!("the regular expression of {fname}() must be a constant string"),
                     ));
                 };
-                regex::Regex::new(pattern)
+                let pattern = functions::re2::to_rust(pattern);
+                regex::Regex::new(&pattern)
                     .map_err(|e| KqlError::plan(args[0].value.span, format!("invalid regular expression: {e}")))?;
                 let anchored = match fname {
                     "trim_start" => format!("^(?:{pattern})+"),

@@ -517,14 +517,72 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             return self.in_table(x, op, plan, operand, item.span, span, ctx);
         }
         let mut values = Vec::new();
+        let mut per_row = Vec::new();
         for item in items {
             let e = fold(self.expr(item, &ctx.value())?);
-            let Some(v) = as_literal(&e) else {
-                return Err(KqlError::not_supported(item.span, format!("a non-constant value in `{}`", op.token())));
-            };
-            values.extend(flatten(v.clone()).into_iter().filter(|v| !v.is_null()));
+            match as_literal(&e) {
+                Some(v) => values.extend(flatten(v.clone()).into_iter().filter(|v| !v.is_null())),
+                None => per_row.push((e, item.span)),
+            }
         }
-        self.in_values(x, op, values, operand, ctx)
+        if per_row.is_empty() {
+            return self.in_values(x, op, values, operand, ctx);
+        }
+        self.in_per_row(x, op, values, per_row, operand, ctx)
+    }
+
+    /// A list with values that change per row (`x in (a, b)` over columns): the constant part
+    /// tested as usual, each other value by its own comparison, combined with `or` (`and` for
+    /// `has_all`), the `!` forms negating the whole.
+    fn in_per_row(
+        &self,
+        x: DfExpr,
+        op: ListOp,
+        values: Vec<ScalarValue>,
+        per_row: Vec<(DfExpr, Span)>,
+        operand: &Expr,
+        ctx: &ExprCtx<'_>,
+    ) -> Result<DfExpr> {
+        use crate::functions::pair::PairMatchUdf;
+        let (positive, negated) = match op {
+            ListOp::NotIn => (ListOp::In, true),
+            ListOp::NotInCi => (ListOp::InCi, true),
+            other => (other, false),
+        };
+        let all = positive == ListOp::HasAll;
+        let mut parts = Vec::new();
+        if !values.is_empty() {
+            parts.push(self.in_values(x.clone(), positive, values, operand, ctx)?);
+        }
+        let xt = self.kql_type(&x, ctx)?;
+        let text = |e: DfExpr, t: KqlType| if t == KqlType::Dynamic { super::dynamic::dynamic_text(e) } else { e };
+        for (e, span) in per_row {
+            let et = self.kql_type(&e, ctx)?;
+            let string_pair = matches!(xt, KqlType::String | KqlType::Dynamic | KqlType::Null)
+                && matches!(et, KqlType::String | KqlType::Dynamic | KqlType::Null);
+            let part = match positive {
+                ListOp::In if !string_pair => total(x.clone().eq(e), false),
+                _ => {
+                    if !string_pair {
+                        return Err(KqlError::plan(
+                            span,
+                            format!("`{}` compares strings; this value is {}", op.token(), et.name()),
+                        ));
+                    }
+                    let (kind, case_sensitive) = match positive {
+                        ListOp::In => (TermKind::Equals, true),
+                        ListOp::InCi => (TermKind::Equals, false),
+                        _ => (TermKind::Has, false),
+                    };
+                    let m = MatchOp { kind, case_sensitive, negated: false, all: false, name: positive.token() };
+                    PairMatchUdf::call(m, text(x.clone(), xt), text(e, et))
+                }
+            };
+            parts.push(part);
+        }
+        let combined =
+            parts.into_iter().reduce(|a, b| if all { a.and(b) } else { a.or(b) }).unwrap_or_else(|| lit(all));
+        Ok(if negated { !combined } else { combined })
     }
 
     /// The test of `x` against constant values.

@@ -127,7 +127,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     _ => functions::dynamic::value_of(e),
                 },
                 Param::Regex => {
-                    let pattern = self.constant_text(a, fname, ctx)?;
+                    let pattern = crate::functions::re2::to_rust(&self.constant_text(a, fname, ctx)?).into_owned();
                     let compiled = regex::Regex::new(&pattern)
                         .map_err(|err| KqlError::plan(src.span, format!("invalid regular expression: {err}")))?;
                     regex = Some(compiled);

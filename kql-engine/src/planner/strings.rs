@@ -1,6 +1,7 @@
 //! The string operators (spec §5): the `has` family, `contains`, `startswith`, `endswith`,
-//! `=~`, `matches regex`. Needles must be constants; they are compiled once per query into
-//! the vectorized [`HasUdf`](crate::functions::has::HasUdf). Results are never null: a null
+//! `=~`, `matches regex`. Constant needles are compiled once per query into the vectorized
+//! [`HasUdf`](crate::functions::has::HasUdf); a needle that changes per row (a column) is
+//! matched pair by pair with [`PairMatchUdf`](crate::functions::pair::PairMatchUdf). Results are never null: a null
 //! string is `""`, so positive forms are false on it and `!` forms true (spec §3).
 
 use datafusion::logical_expr::{Expr as DfExpr, lit};
@@ -13,6 +14,7 @@ use super::types::KqlType;
 use super::{KqlContextProvider, KqlToRel};
 use crate::error::{KqlError, Result};
 use crate::functions::has::{HasUdf, MatchOp};
+use crate::functions::pair::PairMatchUdf;
 use crate::functions::term::TermKind;
 
 /// How a string operator maps onto the matcher: kind, case-sensitive, negated.
@@ -58,10 +60,26 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let r = fold(self.expr(right, &ctx.value())?);
         let r = if self.kql_type(&r, ctx)? == KqlType::Dynamic { fold(super::dynamic::dynamic_text(r)) } else { r };
         let Some(needle) = as_literal(&r).filter(|v| !v.is_null()).map(scalar_text) else {
-            return Err(KqlError::not_supported(
-                right.span,
-                format!("`{token}` with a right side that is not a constant string"),
-            ));
+            // A right side that changes per row (a column, an expression): matched row by row.
+            let rt = self.kql_type(&r, ctx)?;
+            if !matches!(rt, KqlType::String | KqlType::Null) {
+                return Err(KqlError::plan(
+                    right.span,
+                    format!("`{token}` needs a string on its right, got {}", rt.name()),
+                )
+                .with_help(format!("convert it first: ... {token} tostring({right})")));
+            }
+            return match (shape(op), op) {
+                (Some((kind, case_sensitive, negated)), _) => {
+                    let m = MatchOp { kind, case_sensitive, negated, all: false, name: token };
+                    Ok(PairMatchUdf::call(m, l, r))
+                }
+                (None, StringOp::MatchesRegex) => Err(KqlError::not_supported(
+                    right.span,
+                    "`matches regex` with a pattern that is not a constant string",
+                )),
+                _ => Err(KqlError::not_supported(span, format!("the `{token}` operator"))),
+            };
         };
         if let Some((kind, case_sensitive, negated)) = shape(op) {
             let m = MatchOp { kind, case_sensitive, negated, all: false, name: token };
@@ -69,6 +87,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         match op {
             StringOp::MatchesRegex => {
+                let needle = crate::functions::re2::to_rust(&needle).into_owned();
                 if let Err(e) = regex::Regex::new(&needle) {
                     return Err(KqlError::plan(right.span, format!("invalid regular expression: {e}")));
                 }
