@@ -263,6 +263,44 @@ fn assemble(year: i64, month: i64, day: i64, secs: i64, frac: i64, offset: i64) 
     DateTime::from_ticks(i64::try_from(ticks).ok()?)
 }
 
+/// `M/d/yyyy[ h:mm[:ss[.f]][ AM|PM]]` (month first, as .NET's invariant culture reads it).
+pub(crate) fn parse_us(t: &str) -> Option<DateTime> {
+    let mut sc = Scanner::new(t.trim());
+    let month = sc.number(1, 2)?;
+    if !sc.eat('/') {
+        return None;
+    }
+    let day = sc.number(1, 2)?;
+    if !sc.eat('/') {
+        return None;
+    }
+    let year = sc.number(4, 4)?;
+    sc.skip_spaces();
+    let (mut secs, frac) = if sc.done() { (0, 0) } else { time_of_day(&mut sc)? };
+    sc.skip_spaces();
+    match sc.word() {
+        "" => {}
+        w if w.eq_ignore_ascii_case("AM") || w.eq_ignore_ascii_case("PM") => {
+            let hour = secs / 3600;
+            if !(1..=12).contains(&hour) {
+                return None;
+            }
+            let pm = w.eq_ignore_ascii_case("PM");
+            secs += match (hour == 12, pm) {
+                (true, false) => -12 * 3600,
+                (false, true) => 12 * 3600,
+                _ => 0,
+            };
+        }
+        _ => return None,
+    }
+    let offset = zone(&mut sc)?;
+    if !sc.done() {
+        return None;
+    }
+    assemble(year, month, day, secs, frac, offset)
+}
+
 /// `yyyy-mm-dd[(T| )hh:mm[:ss[.f+]]][zone]`
 fn parse_iso(t: &str) -> Option<DateTime> {
     let mut sc = Scanner::new(t);

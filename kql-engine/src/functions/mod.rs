@@ -15,6 +15,7 @@ pub mod dynamic;
 pub mod extract;
 pub mod has;
 pub mod pair;
+pub mod parse;
 pub(crate) mod re2;
 pub mod scalar;
 pub mod substring;

@@ -100,20 +100,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             let column = col(datafusion::common::Column::new(Some("externaldata"), f.name()));
             let converted = match (c.ty, f.data_type()) {
                 (ScalarType::String, _) => core_fn::coalesce(vec![column, lit("")]),
-                (_, DataType::Utf8) => {
-                    let function = match c.ty {
-                        ScalarType::Bool => "tobool",
-                        ScalarType::Int => "toint",
-                        ScalarType::Long => "tolong",
-                        ScalarType::Real => "toreal",
-                        ScalarType::Decimal => "todecimal",
-                        ScalarType::DateTime => "todatetime",
-                        ScalarType::TimeSpan => "totimespan",
-                        ScalarType::Guid => "toguid",
-                        ScalarType::Dynamic | ScalarType::String => "parse_json",
-                    };
-                    self.expr(&call(function, &c.name), &ctx)?
-                }
+                (_, DataType::Utf8) => match conversion(c.ty) {
+                    Some(function) => self.expr(&converted_call(function, &c.name), &ctx)?,
+                    None => column,
+                },
                 _ => column,
             };
             exprs.push(converted.alias(&c.name.name));
@@ -122,8 +112,24 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 }
 
-/// `function(column)` as the parser would have read it, placed on the column's declaration.
-fn call(function: &str, column: &Ident) -> Expr {
+/// The conversion of text to `ty` (`None` for a string).
+pub(super) fn conversion(ty: ScalarType) -> Option<&'static str> {
+    Some(match ty {
+        ScalarType::String => return None,
+        ScalarType::Bool => "tobool",
+        ScalarType::Int => "toint",
+        ScalarType::Long => "tolong",
+        ScalarType::Real => "toreal",
+        ScalarType::Decimal => "todecimal",
+        ScalarType::DateTime => "todatetime",
+        ScalarType::TimeSpan => "totimespan",
+        ScalarType::Guid => "toguid",
+        ScalarType::Dynamic => "parse_json",
+    })
+}
+
+/// `function(column)` as the parser would have read it, placed on the column's name.
+pub(super) fn converted_call(function: &str, column: &Ident) -> Expr {
     let span = column.span;
     let value = Expr { kind: ExprKind::Name(column.name.clone()), span };
     let args = vec![Arg { name: None, value, span }];

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `statement.rs` | the query: `let`, `set`, result statements, user functions |
 //! | `tabular.rs` | tabular expressions and sources (tables, `datatable`, `print`, `union`, `range`) |
+//! | `parse.rs` | `parse` and `parse-where`: the pattern as one regex, captures converted |
 //! | `external.rs` | `externaldata`: properties, access to each source, conversion of text cells |
 //! | `operators.rs` | `where`, `project*`, `extend`, `take`, `top`, `sort`, `count`, `distinct`, ... |
 //! | `join.rs` | `join` and `lookup` |
@@ -30,6 +31,7 @@ mod library;
 mod mv;
 mod names;
 mod operators;
+mod parse;
 mod range;
 mod rows;
 mod scope;

@@ -173,7 +173,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::GetSchema => self.getschema(&input),
             OperatorKind::Serialize(cols) if cols.is_empty() => Ok(input),
             OperatorKind::Serialize(_) => Err(KqlError::not_supported(op.span, "`serialize` with new columns")),
-            OperatorKind::Parse(_) => Err(KqlError::not_supported(op.span, "the `parse` operator")),
+            OperatorKind::Parse(p) => self.parse_op(input, p, scope, depth),
             OperatorKind::As(_) => Err(KqlError::not_supported(op.span, "the `as` operator")),
         }
     }

@@ -668,7 +668,7 @@ impl Display for Operator {
                 Ok(())
             }
             OperatorKind::Parse(p) => {
-                f.write_str("parse")?;
+                f.write_str(if p.where_ { "parse-where" } else { "parse" })?;
                 params(f, &p.params)?;
                 write!(f, " {} with", p.source)?;
                 for part in &p.pattern {

@@ -177,6 +177,13 @@ impl DateTime {
         crate::time::parse_datetime(text)
     }
 
+    /// Parses text converted to a datetime (`todatetime()`, typed `parse` and `externaldata`
+    /// columns): the literal forms, and the US form `M/d/yyyy[ h:mm[:ss[.f]][ AM|PM]]` that
+    /// Kusto's documentation shows converted (`02/17/2016 08:40:01`).
+    pub fn parse_text(text: &str) -> Option<Self> {
+        crate::time::parse_datetime(text).or_else(|| crate::time::parse_us(text))
+    }
+
     fn to_chrono(self) -> Option<chrono::NaiveDateTime> {
         let since_epoch = self.ticks - Self::UNIX_EPOCH_TICKS;
         let secs = since_epoch.div_euclid(TICKS_PER_SECOND);

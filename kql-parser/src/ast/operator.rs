@@ -86,7 +86,7 @@ pub enum OperatorKind {
     Evaluate(Evaluate),
     /// `invoke f(args)`: `f` called with the input as its first argument.
     Invoke(Invoke),
-    /// `parse expr with * "lit" col:type ...`.
+    /// `parse expr with * "lit" col:type ...` (and `parse-where`).
     Parse(Parse),
     /// `as name`.
     As(As),
@@ -372,6 +372,8 @@ eq_ignoring_span!(MvExpandItem { column, to_type });
 /// `parse [params] expr with pattern`.
 #[derive(Clone, Debug)]
 pub struct Parse {
+    /// `parse-where`: rows that do not parse are dropped.
+    pub where_: bool,
     /// `kind=`, `flags=` parameters.
     pub params: Vec<OpParam>,
     /// The string parsed.
@@ -381,7 +383,7 @@ pub struct Parse {
     /// Where it was written.
     pub span: Span,
 }
-eq_ignoring_span!(Parse { params, source, pattern });
+eq_ignoring_span!(Parse { where_, params, source, pattern });
 
 /// One element of a `parse` pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -279,9 +279,11 @@ impl Builder<'_> {
         let mut params = Vec::new();
         let mut source = None;
         let mut pattern = Vec::new();
+        let mut where_ = false;
         for p in pair.clone().into_inner() {
             match p.as_rule() {
                 Rule::kw_parse | Rule::kw_with => {}
+                Rule::kw_parse_where => where_ = true,
                 Rule::parse_param => params.push(self.op_param(p)?),
                 Rule::expr => source = Some(self.expr(p)?),
                 Rule::star => pattern.push(ParsePart::Wildcard),
@@ -296,7 +298,7 @@ impl Builder<'_> {
             }
         }
         let source = source.ok_or_else(|| self.internal(&pair, "parse"))?;
-        Ok(Parse { params, source, pattern, span })
+        Ok(Parse { where_, params, source, pattern, span })
     }
 
     fn datatable(&self, pair: Pair<'_, Rule>) -> Result<Datatable> {

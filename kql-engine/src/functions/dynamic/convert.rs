@@ -166,7 +166,7 @@ pub fn to_bool(v: &Dyn) -> Option<bool> {
 /// A value as a `datetime` (nanoseconds since the Unix epoch): a string Kusto reads as one.
 pub fn to_datetime(v: &Dyn) -> Option<i64> {
     match v {
-        Dyn::String(s) => DateTime::parse(s.trim()).and_then(DateTime::unix_nanos),
+        Dyn::String(s) => DateTime::parse_text(s.trim()).and_then(DateTime::unix_nanos),
         _ => None,
     }
 }

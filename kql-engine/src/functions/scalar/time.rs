@@ -49,11 +49,9 @@ pub static FUNCTIONS: &[Def] = &[
 /// a `Z` or an offset, RFC 822 and RFC 850); other text is null.
 fn todatetime_of_string(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    Ok(times(
-        (0..c.rows).map(|i| {
-            kql_parser::ast::DateTime::parse(s.get(i)?.trim()).and_then(kql_parser::ast::DateTime::unix_nanos)
-        }),
-    ))
+    Ok(times((0..c.rows).map(|i| {
+        kql_parser::ast::DateTime::parse_text(s.get(i)?.trim()).and_then(kql_parser::ast::DateTime::unix_nanos)
+    })))
 }
 
 /// `totimespan(text)`: Kusto's timespan text (`[-][d.]hh:mm[:ss[.fffffff]]`) and the literal
