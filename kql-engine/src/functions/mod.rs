@@ -16,6 +16,7 @@ pub mod extract;
 pub mod has;
 pub mod pair;
 pub mod parse;
+pub mod parse_kv;
 pub(crate) mod re2;
 pub mod scalar;
 pub mod substring;

@@ -67,10 +67,29 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             _ => crate::functions::tostring::call(source),
         };
 
+        let captures = ParseUdf::call(regex, columns.len(), source);
+        self.extend_captures(input, captures, &columns, kind != Kind::Relaxed, p.where_, scope, depth)
+    }
+
+    /// The input extended with one column per field of the struct `captures` (each text
+    /// converted to its column's type). `strict`: a typed text that does not convert nulls
+    /// every column of the row; `drop_unmatched`: rows whose struct is null (or, strict, does
+    /// not convert) are dropped.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn extend_captures(
+        &self,
+        input: LogicalPlan,
+        captures: DfExpr,
+        columns: &[(&Ident, ScalarType)],
+        strict: bool,
+        drop_unmatched: bool,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
         // 1. the input, the struct of captures and each capture as a column
         let kept: Vec<DfExpr> = input.schema().iter().map(|(q, f)| col_of(q, f.name())).collect();
         let mut step = kept.clone();
-        step.push(ParseUdf::call(regex, columns.len(), source).alias(CAPTURES));
+        step.push(captures.alias(CAPTURES));
         let plan = build(LogicalPlanBuilder::from(input).project(step).map_err(df)?)?;
         let mut step: Vec<DfExpr> = plan.schema().iter().map(|(q, f)| col_of(q, f.name())).collect();
         for i in 0..columns.len() {
@@ -94,8 +113,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             };
             converted.push(value);
         }
-        let ok = (kind != Kind::Relaxed).then(|| converts.into_iter().reduce(DfExpr::and)).flatten();
-        if p.where_ {
+        let ok = strict.then(|| converts.into_iter().reduce(DfExpr::and)).flatten();
+        if drop_unmatched {
             let mut keep = col(CAPTURES).is_not_null();
             if let Some(ok) = &ok {
                 keep = keep.and(ok.clone());
@@ -234,4 +253,112 @@ fn pattern_regex(p: &Parse, kind: Kind, flags: Option<&str>) -> Result<regex::Re
     regex::RegexBuilder::new(&re)
         .build()
         .map_err(|e| KqlError::plan(p.span, format!("the parse pattern is not a valid regular expression: {e}")))
+}
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    /// `parse-kv expr as (key:type, ...) with (...)`: the keys' values found by
+    /// [`ParseKvUdf`](crate::functions::parse_kv::ParseKvUdf), each converted to its type (a
+    /// value that does not convert is null, a missing key null or `""`).
+    pub(super) fn parse_kv(
+        &self,
+        input: LogicalPlan,
+        p: &kql_parser::ast::ParseKv,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        use crate::functions::parse_kv::{KvMode, KvOptions, ParseKvUdf};
+        let mut pair = None;
+        let mut kv = None;
+        let mut greedy = false;
+        let mut regex = None;
+        let mut quotes = Vec::new();
+        let mut escapes = Vec::new();
+        for prop in &p.properties {
+            let text = || match &prop.value {
+                ParamValue::Literal(kql_parser::ast::Literal::String(s)) => Ok(s.clone()),
+                _ => Err(KqlError::plan(prop.span, format!("`{}` takes a string literal", prop.name))),
+            };
+            match prop.name.as_str() {
+                "pair_delimiter" => pair = Some(text()?),
+                "kv_delimiter" => kv = Some(text()?),
+                "regex" => regex = Some((text()?, prop.span)),
+                "quote" => {
+                    let q: Vec<char> = text()?.chars().collect();
+                    match q.as_slice() {
+                        [c] => quotes.push((*c, *c)),
+                        [o, c] => quotes.push((*o, *c)),
+                        _ => {
+                            return Err(KqlError::plan(
+                                prop.span,
+                                "`quote` is one character, or an opening and a closing one",
+                            ));
+                        }
+                    }
+                }
+                "escape" => match text()?.chars().collect::<Vec<_>>().as_slice() {
+                    [c] => escapes.push(*c),
+                    _ => return Err(KqlError::plan(prop.span, "`escape` is one character")),
+                },
+                "greedy" => {
+                    greedy = match &prop.value {
+                        ParamValue::Literal(kql_parser::ast::Literal::Bool(b)) => *b,
+                        _ => return Err(KqlError::plan(prop.span, "`greedy` takes true or false")),
+                    }
+                }
+                other => {
+                    return Err(KqlError::plan(
+                        prop.span,
+                        format!(
+                            "`{other}` is not a parameter of parse-kv; parameters: pair_delimiter, kv_delimiter, quote, \
+                             escape, greedy, regex"
+                        ),
+                    ));
+                }
+            }
+        }
+        let (mode, compiled) = match (pair, kv, regex) {
+            (None, None, Some((r, span))) => {
+                let re = regex::Regex::new(&crate::functions::re2::to_rust(&r))
+                    .map_err(|e| KqlError::plan(span, format!("invalid regular expression: {e}")))?;
+                if re.captures_len() != 3 {
+                    return Err(KqlError::plan(
+                        span,
+                        "the regex of parse-kv needs exactly two groups: the key and the value",
+                    ));
+                }
+                (KvMode::Regex(r), Some(re))
+            }
+            (Some(pair), Some(kv), None) if !pair.is_empty() && !kv.is_empty() => {
+                (KvMode::Delimited { pair, kv, greedy }, None)
+            }
+            (None, None, None) => (KvMode::Words, None),
+            _ => {
+                return Err(KqlError::plan(
+                    p.span,
+                    "parse-kv takes both `pair_delimiter` and `kv_delimiter` (non-empty), or `regex`, or neither",
+                ));
+            }
+        };
+        if greedy && !matches!(mode, KvMode::Delimited { .. }) {
+            return Err(KqlError::plan(p.span, "`greedy` needs `pair_delimiter` and `kv_delimiter`"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for k in &p.keys {
+            if !seen.insert(k.name.name.as_str()) {
+                return Err(KqlError::plan(k.name.span, format!("the key `{}` is listed twice", k.name.name)));
+            }
+        }
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+        let source = self.expr(&p.source, &ctx)?;
+        let source = match self.kql_type(&source, &ctx)? {
+            KqlType::String | KqlType::Null => source,
+            KqlType::Dynamic => super::dynamic::dynamic_text(source),
+            _ => crate::functions::tostring::call(source),
+        };
+        let keys: Vec<String> = p.keys.iter().map(|k| k.name.name.clone()).collect();
+        let captures = ParseKvUdf::call(KvOptions { mode, quotes, escapes }, keys, compiled, source);
+        let columns: Vec<(&Ident, ScalarType)> =
+            p.keys.iter().map(|k| (&k.name, k.ty.unwrap_or(ScalarType::String))).collect();
+        self.extend_captures(input, captures, &columns, false, false, scope, depth)
+    }
 }

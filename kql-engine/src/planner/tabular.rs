@@ -174,6 +174,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Serialize(cols) if cols.is_empty() => Ok(input),
             OperatorKind::Serialize(_) => Err(KqlError::not_supported(op.span, "`serialize` with new columns")),
             OperatorKind::Parse(p) => self.parse_op(input, p, scope, depth),
+            OperatorKind::ParseKv(p) => self.parse_kv(input, p, scope, depth),
             OperatorKind::As(_) => Err(KqlError::not_supported(op.span, "the `as` operator")),
         }
     }

@@ -686,6 +686,25 @@ impl Display for Operator {
                 }
                 Ok(())
             }
+            OperatorKind::ParseKv(p) => {
+                write!(f, "parse-kv {} as (", p.source)?;
+                for (i, k) in p.keys.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", k.name)?;
+                    if let Some(t) = k.ty {
+                        write!(f, ":{t}")?;
+                    }
+                }
+                f.write_char(')')?;
+                if !p.properties.is_empty() {
+                    f.write_str(" with (")?;
+                    comma_list(f, &p.properties)?;
+                    f.write_char(')')?;
+                }
+                Ok(())
+            }
             OperatorKind::As(a) => {
                 f.write_str("as")?;
                 params(f, &a.params)?;

@@ -88,6 +88,8 @@ pub enum OperatorKind {
     Invoke(Invoke),
     /// `parse expr with * "lit" col:type ...` (and `parse-where`).
     Parse(Parse),
+    /// `parse-kv expr as (key:type, ...) with (...)`.
+    ParseKv(ParseKv),
     /// `as name`.
     As(As),
     /// `getschema`.
@@ -399,6 +401,29 @@ pub enum ParsePart {
         /// Its type (default `string`).
         ty: Option<ScalarType>,
     },
+}
+
+/// `parse-kv expr as (key[:type], ...) [with (prop = value, ...)]`.
+#[derive(Clone, Debug)]
+pub struct ParseKv {
+    /// The text parsed.
+    pub source: Expr,
+    /// The keys extracted, each a new column.
+    pub keys: Vec<KvKey>,
+    /// `pair_delimiter`, `kv_delimiter`, `quote`, `escape`, `greedy`, `regex`, as written.
+    pub properties: Vec<OpParam>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(ParseKv { source, keys, properties });
+
+/// One key of [`ParseKv`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvKey {
+    /// The key, and the column's name.
+    pub name: Ident,
+    /// The column's type (default `string`).
+    pub ty: Option<ScalarType>,
 }
 
 /// `as [params] name`.

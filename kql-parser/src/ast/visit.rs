@@ -169,5 +169,6 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         OperatorKind::Evaluate(e) => e.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Invoke(i) => i.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
+        OperatorKind::ParseKv(p) => walk_expr(v, &p.source),
     }
 }

@@ -4,9 +4,10 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, MvApply, MvExpand, MvExpandItem,
-    NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParsePart,
-    Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MvApply, MvExpand, MvExpandItem,
+    NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParseKv,
+    ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union,
+    UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -105,6 +106,27 @@ impl Builder<'_> {
                 OperatorKind::Invoke(Invoke { function, args, span })
             }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
+            Rule::parse_kv_op => {
+                let mut source = None;
+                let mut keys = Vec::new();
+                let mut properties = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::kw_as | Rule::kw_with => {}
+                        Rule::expr => source = Some(self.expr(p)?),
+                        Rule::parse_column => {
+                            let mut c = p.clone().into_inner();
+                            let name = self.name(self.expect(&p, &mut c, Rule::name)?)?;
+                            let ty = c.next().map(|t| self.type_name(&t)).transpose()?;
+                            keys.push(KvKey { name, ty });
+                        }
+                        Rule::external_prop => properties.push(self.op_param(p)?),
+                        _ => return Err(self.internal(&p, "parse-kv")),
+                    }
+                }
+                let source = source.ok_or_else(|| self.internal(&pair, "parse-kv"))?;
+                OperatorKind::ParseKv(ParseKv { source, keys, properties, span })
+            }
             Rule::as_op => {
                 let mut params = Vec::new();
                 let mut name = None;
