@@ -100,6 +100,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 keys.push((l, r));
             }
         }
+        // A KQL string is never null: string keys read a null as "" on both sides, so a row an
+        // earlier outer join left empty meets "" here.
+        let left = non_null_strings(left, keys.iter().map(|(l, _)| l.as_str()))?;
+        let right = non_null_strings(right, keys.iter().map(|(_, r)| r.as_str()))?;
         let left_names = column_names(left.schema());
         let right_names = column_names(right.schema());
         // innerunique: one (arbitrary) left row per key.
@@ -118,9 +122,23 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .join_detailed(r, join_type, (lk, rk), None, NullEquality::NullEqualsNull)
             .and_then(LogicalPlanBuilder::build)
             .map_err(df)?;
-        // Output columns.
-        let left_col = |n: &str| DfExpr::Column(Column::new(Some(side(LEFT)), n));
-        let right_col = |n: &str| DfExpr::Column(Column::new(Some(side(RIGHT)), n));
+        // Output columns; the strings of a side an outer join may leave empty read "" there.
+        let (left_empty, right_empty) = match join_type {
+            JoinType::Left => (false, true),
+            JoinType::Right => (true, false),
+            JoinType::Full => (true, true),
+            _ => (false, false),
+        };
+        let joined_schema = std::sync::Arc::clone(joined.schema());
+        let column = |q: &str, n: &str, empty: bool| {
+            let c = DfExpr::Column(Column::new(Some(side(q)), n));
+            let is_string = joined_schema
+                .field_with_qualified_name(&side(q), n)
+                .is_ok_and(|f| super::KqlType::of(f.data_type()) == super::KqlType::String);
+            if empty && is_string { super::non_null_string_expr(c) } else { c }
+        };
+        let left_col = |n: &str| column(LEFT, n, left_empty);
+        let right_col = |n: &str| column(RIGHT, n, right_empty);
         let mut exprs = Vec::new();
         match join_type {
             JoinType::LeftSemi | JoinType::LeftAnti => exprs.extend(left_names.iter().map(|n| left_col(n).alias(n))),
@@ -140,4 +158,26 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         LogicalPlanBuilder::from(joined).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
     }
+}
+
+/// `plan` with the named string columns read as `""` where null.
+fn non_null_strings<'a>(plan: LogicalPlan, names: impl Iterator<Item = &'a str>) -> Result<LogicalPlan> {
+    let names: Vec<&str> = names.collect();
+    let schema = std::sync::Arc::clone(plan.schema());
+    let nullable_string = |f: &datafusion::arrow::datatypes::Field| {
+        f.is_nullable()
+            && super::KqlType::of(f.data_type()) == super::KqlType::String
+            && names.contains(&f.name().as_str())
+    };
+    if !schema.fields().iter().any(|f| nullable_string(f)) {
+        return Ok(plan);
+    }
+    let exprs: Vec<DfExpr> = schema
+        .iter()
+        .map(|(q, f)| {
+            let c = DfExpr::Column(Column::new(q.cloned(), f.name()));
+            if nullable_string(f) { super::non_null_string_expr(c).alias(f.name()) } else { c }
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
 }

@@ -303,12 +303,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         let mut inner = false;
         let mut source_column = None;
+        let mut fuzzy = false;
         for p in &u.params {
             match (p.name.as_str(), &p.value) {
                 ("kind", ParamValue::Name(k)) if k == "inner" => inner = true,
                 ("kind", ParamValue::Name(k)) if k == "outer" => inner = false,
                 ("withsource" | "with_source", ParamValue::Name(c)) => source_column = Some(c.clone()),
-                ("isfuzzy", _) => {}
+                ("isfuzzy", ParamValue::Literal(kql_parser::ast::Literal::Bool(b))) => fuzzy = *b,
+                (n, _) if n.starts_with("hint.") => {}
                 _ => return Err(unsupported_param(p, "union")),
             }
         }
@@ -320,13 +322,21 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             match t {
                 UnionTable::Expr(e) => {
                     let label = e.as_name().map_or_else(|| format!("union_arg{}", inputs.len()), str::to_owned);
+                    // isfuzzy=true: a table that does not exist is skipped, as Kusto does.
+                    if fuzzy
+                        && let Some(name) = e.as_name()
+                        && scope.get(name).is_none()
+                        && self.provider.get_table_source(name).is_none()
+                    {
+                        continue;
+                    }
                     inputs.push((label, self.tabular_at(e, scope, depth)?));
                 }
                 UnionTable::Pattern(p) => {
                     let mut names: Vec<String> =
                         self.provider.table_names().into_iter().filter(|n| p.matches(n)).collect();
                     names.sort();
-                    if names.is_empty() {
+                    if names.is_empty() && !fuzzy {
                         return Err(KqlError::plan(p.span, format!("no table matches `{}`", p.pattern)));
                     }
                     for n in names {
@@ -367,15 +377,44 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 })
                 .collect::<Result<_>>()?;
         }
+        // A string column some input lacks is "" there, not null (a KQL string is never null).
+        let all_names: Vec<Vec<String>> = inputs.iter().map(|(_, p)| column_names(p.schema())).collect();
         let mut it = inputs.into_iter().map(|(_, p)| p);
-        let first = it.next().ok_or_else(|| KqlError::plan(u.span, "union needs at least one table"))?;
+        let first = it.next().ok_or_else(|| {
+            KqlError::plan(
+                u.span,
+                if fuzzy { "none of the union's tables exists" } else { "union needs at least one table" },
+            )
+        })?;
         let mut builder = LogicalPlanBuilder::from(first);
         for p in it {
             builder = builder
                 .union_by_name(p)
                 .map_err(|e| KqlError::plan(u.span, format!("these tables cannot be combined: {e}")))?;
         }
-        builder.build().map_err(df)
+        let plan = builder.build().map_err(df)?;
+        let filled = |name: &str| all_names.iter().any(|names| !names.iter().any(|n| n == name));
+        let needs_fill = plan
+            .schema()
+            .fields()
+            .iter()
+            .any(|f| super::KqlType::of(f.data_type()) == super::KqlType::String && filled(f.name()));
+        if !needs_fill {
+            return Ok(plan);
+        }
+        let exprs: Vec<DfExpr> = plan
+            .schema()
+            .iter()
+            .map(|(q, f)| {
+                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+                if super::KqlType::of(f.data_type()) == super::KqlType::String && filled(f.name()) {
+                    super::non_null_string_expr(c).alias(f.name())
+                } else {
+                    c
+                }
+            })
+            .collect();
+        LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
     }
 
     /// `getschema`: one row per column.
@@ -387,7 +426,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .enumerate()
             .map(|(i, f)| {
                 let t = super::KqlType::of(f.data_type());
-                vec![lit(f.name().clone()), lit(i as i32), lit(f.data_type().to_string()), lit(t.name())]
+                vec![lit(f.name().clone()), lit(i as i32), lit(clr_type(t)), lit(t.name())]
             })
             .collect();
         if rows.is_empty() {
@@ -412,6 +451,22 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Some(ScalarValue::Int64(Some(n))) => Ok(n),
             _ => Err(KqlError::plan(e.span, format!("{what} must be a constant whole number"))),
         }
+    }
+}
+
+/// The .NET type name `getschema` reports in `DataType` for a KQL type.
+fn clr_type(t: super::KqlType) -> &'static str {
+    use super::KqlType as K;
+    match t {
+        K::Bool => "System.Boolean",
+        K::Int => "System.Int32",
+        K::Long => "System.Int64",
+        K::Real => "System.Double",
+        K::Decimal => "System.Data.SqlTypes.SqlDecimal",
+        K::String => "System.String",
+        K::DateTime => "System.DateTime",
+        K::TimeSpan => "System.TimeSpan",
+        K::Dynamic | K::Null | K::Other => "System.Object",
     }
 }
 
