@@ -231,6 +231,15 @@ pub(crate) fn unsupported(name: &Ident) -> KqlError {
             ),
         );
     }
+    if let Some(twin) = super::tuples::tuple_twin(n) {
+        return KqlError::plan(
+            name.span,
+            format!(
+                "`{n}()` returns several columns: use it alone in `extend` or `project` (`extend (a, b) = {n}(...)`), \
+                 or `{twin}()` for one bag"
+            ),
+        );
+    }
     if NOT_YET.contains(&n) || AGGREGATES_NOT_YET.contains(&n) {
         return KqlError::not_supported(name.span, format!("the function `{n}()`"));
     }

@@ -65,11 +65,42 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         scope: &Scope,
         depth: usize,
     ) -> Result<LogicalPlan> {
+        // Functions returning several columns (`(a, b) = series_fit_line(s)`) are extended
+        // first; the projection then names their columns where they were written.
+        let mut input = input;
+        let mut tuple_columns: std::collections::HashMap<usize, Vec<String>> = std::collections::HashMap::new();
+        for (i, c) in cols.iter().enumerate() {
+            if let Some(tuple) = super::tuples::tuple_call(&c.expr) {
+                let before = column_names(input.schema());
+                let mut tuple_namer = Namer::with_used(before.iter().map(String::as_str));
+                input = self.extend_tuple(input, c, tuple, scope, depth, &mut tuple_namer)?;
+                let named: Vec<&str> = c.names.iter().map(|n| n.name.as_str()).collect();
+                let mut new = column_names(input.schema())
+                    .into_iter()
+                    .filter(|n| !before.contains(n) && !named.contains(&n.as_str()));
+                let names: Vec<String> = (0..tuple.0.fields.len())
+                    .filter_map(|k| c.names.get(k).map(|n| n.name.clone()).or_else(|| new.next()))
+                    .collect();
+                tuple_columns.insert(i, names);
+            }
+        }
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let mut namer = Namer::default();
         let mut seen = std::collections::HashSet::new();
         let mut exprs = Vec::with_capacity(cols.len());
-        for c in cols {
+        for (i, c) in cols.iter().enumerate() {
+            if let Some(names) = tuple_columns.get(&i) {
+                for n in names {
+                    if !seen.insert(n.clone()) {
+                        return Err(KqlError::plan(
+                            c.span,
+                            format!("`{n}` is projected twice; give one of them another name"),
+                        ));
+                    }
+                    exprs.push(col(n));
+                }
+                continue;
+            }
             let name = self.output_name(c, &mut namer)?;
             if !seen.insert(name.clone()) {
                 return Err(KqlError::plan(
@@ -80,7 +111,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             exprs.push(self.expr(&c.expr, &ctx)?.alias(name));
         }
         // Row functions (`prev`, `row_number`, ...) run in window nodes below the projection.
-        let mut input = input;
         if exprs.iter().any(super::rows::has_window) {
             let mut rewritten = Vec::with_capacity(exprs.len());
             for e in exprs {

@@ -131,7 +131,25 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Range(r) => self.range(r, scope)?,
             Source::ExternalData(e) => self.externaldata(e, scope)?,
         };
+        // `as name` binds the rows so far for the operators after it.
+        let mut named = std::borrow::Cow::Borrowed(scope);
         for op in &p.operators {
+            if let OperatorKind::As(a) = &op.kind {
+                for param in &a.params {
+                    if !param.name.starts_with("hint.") {
+                        return Err(unsupported_param(param, "as"));
+                    }
+                }
+                named = std::borrow::Cow::Owned(named.with(&a.name.name, Binding::Tabular(plan.clone())));
+                continue;
+            }
+            let scope: &Scope = &named;
+            // `| as T | union withsource=S ...` labels the piped rows `T`.
+            let previous = p.operators.iter().take_while(|o| !std::ptr::eq(*o, op)).last();
+            if let (OperatorKind::Union(u), Some(OperatorKind::As(a))) = (&op.kind, previous.map(|o| &o.kind)) {
+                plan = self.union_labeled(Some((a.name.name.clone(), plan)), u, scope, depth)?;
+                continue;
+            }
             // DataFusion's own checks (type coercion in a builder) know nothing of KQL spans:
             // their errors are placed on the operator that caused them.
             plan = self.operator(plan, op, scope, depth).map_err(|e| match e {
@@ -172,10 +190,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Invoke(i) => self.invoke(input, i, scope, depth),
             OperatorKind::GetSchema => self.getschema(&input),
             OperatorKind::Serialize(cols) if cols.is_empty() => Ok(input),
-            OperatorKind::Serialize(_) => Err(KqlError::not_supported(op.span, "`serialize` with new columns")),
+            // The row functions of the new columns run in the input's order.
+            OperatorKind::Serialize(cols) => self.extend(input, cols, scope, depth),
             OperatorKind::Parse(p) => self.parse_op(input, p, scope, depth),
             OperatorKind::ParseKv(p) => self.parse_kv(input, p, scope, depth),
-            OperatorKind::As(_) => Err(KqlError::not_supported(op.span, "the `as` operator")),
+            // Bound by the pipeline (see `pipeline`); alone it passes its input through.
+            OperatorKind::As(_) => Ok(input),
         }
     }
 
@@ -301,6 +321,17 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         scope: &Scope,
         depth: usize,
     ) -> Result<LogicalPlan> {
+        self.union_labeled(input.map(|p| ("union_arg0".to_owned(), p)), u, scope, depth)
+    }
+
+    /// `union`, the piped input (if any) with its `withsource` label.
+    fn union_labeled(
+        &self,
+        input: Option<(String, LogicalPlan)>,
+        u: &Union,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
         let mut inner = false;
         let mut source_column = None;
         let mut fuzzy = false;
@@ -315,13 +346,23 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
         }
         let mut inputs: Vec<(String, LogicalPlan)> = Vec::new();
-        if let Some(plan) = input {
-            inputs.push(("union_arg0".to_owned(), plan));
+        if let Some(labeled) = input {
+            inputs.push(labeled);
         }
         for t in &u.tables {
             match t {
                 UnionTable::Expr(e) => {
-                    let label = e.as_name().map_or_else(|| format!("union_arg{}", inputs.len()), str::to_owned);
+                    // A name, or a pipeline that ends with `as Name`, labels its rows.
+                    let named_by_as = match &e.kind {
+                        ExprKind::Tabular(p) => match p.operators.last().map(|o| &o.kind) {
+                            Some(OperatorKind::As(a)) => Some(a.name.name.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    let label = named_by_as
+                        .or_else(|| e.as_name().map(str::to_owned))
+                        .unwrap_or_else(|| format!("union_arg{}", inputs.len()));
                     // isfuzzy=true: a table that does not exist is skipped, as Kusto does.
                     if fuzzy
                         && let Some(name) = e.as_name()

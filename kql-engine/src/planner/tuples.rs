@@ -19,7 +19,7 @@ use crate::error::{KqlError, Result};
 pub(crate) struct Tuple {
     name: &'static str,
     twin: &'static str,
-    fields: &'static [(&'static str, KqlType)],
+    pub(crate) fields: &'static [(&'static str, KqlType)],
 }
 
 const TUPLES: &[Tuple] = &[
@@ -51,6 +51,12 @@ const TUPLES: &[Tuple] = &[
 ];
 
 /// The tuple function `e` calls, with its arguments.
+/// The single-bag function of a function that returns several columns (`series_stats` →
+/// `series_stats_dynamic`).
+pub(crate) fn tuple_twin(name: &str) -> Option<&'static str> {
+    TUPLES.iter().find(|t| t.name == name).map(|t| t.twin)
+}
+
 pub(crate) fn tuple_call(e: &Expr) -> Option<(&'static Tuple, &[Arg])> {
     let ExprKind::Call { name, args } = &e.kind else { return None };
     TUPLES.iter().find(|t| t.name == name.name).map(|t| (t, args.as_slice()))
