@@ -34,7 +34,8 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let rt = args.lake.runtime()?;
     rt.block_on(interruptible(async {
         let ctx = args.lake.context().await?;
-        let plans = ctx.plans(&q.text).await.map_err(|e| query_error(&e, &q))?;
+        let plans =
+            ctx.plans_with_parameters(&q.text, &args.lake.parameters()).await.map_err(|e| query_error(&e, &q))?;
         println!("ok: {} statement(s), {} result(s) plan against the tables", parsed.statements.len(), plans.len());
         Ok::<(), Failure>(())
     }))

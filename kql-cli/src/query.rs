@@ -39,13 +39,18 @@ pub(crate) fn run(args: &Args) -> CliResult {
     rt.block_on(interruptible(async {
         let ctx = args.lake.context_for(args.file.as_deref()).await?;
         let sink = Sink::create(args.output.as_deref())?;
-        run_query(&ctx, &q, ResultWriter::new(args.format, sink)).await
+        run_query(&ctx, &q, &args.lake.parameters(), ResultWriter::new(args.format, sink)).await
     }))
 }
 
 /// Plans every statement, then streams each result into the writer.
-pub(crate) async fn run_query(ctx: &KqlContext, q: &QueryText, mut writer: ResultWriter) -> CliResult {
-    let frames = ctx.kql_all(&q.text).await.map_err(|e| query_error(&e, q))?;
+pub(crate) async fn run_query(
+    ctx: &KqlContext,
+    q: &QueryText,
+    parameters: &kql_engine::QueryParameters,
+    mut writer: ResultWriter,
+) -> CliResult {
+    let frames = ctx.kql_all_with_parameters(&q.text, parameters).await.map_err(|e| query_error(&e, q))?;
     for df in frames {
         writer.begin(std::sync::Arc::clone(df.schema().inner()))?;
         let mut stream = df.execute_stream().await.map_err(|e| run_error(&e.into()))?;

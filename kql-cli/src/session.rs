@@ -34,6 +34,10 @@ pub(crate) struct LakeArgs {
     /// Threads to run queries on (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
+    /// A value for the query's `declare query_parameters` (repeatable), as text converted to
+    /// the declared type: `--param since=2024-06-01 --param host=web01`.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub(crate) params: Vec<(String, String)>,
     /// Let `externaldata` fetch `http(s)://` sources (30 s timeout, 256 MiB at most each).
     #[arg(long)]
     pub(crate) allow_network: bool,
@@ -97,6 +101,11 @@ impl LakeArgs {
         Ok(ctx)
     }
 
+    /// The `--param` values.
+    pub(crate) fn parameters(&self) -> kql_engine::QueryParameters {
+        self.params.iter().cloned().collect()
+    }
+
     /// Whether tables are given at all (a lake, tables, or documented schemas to plan against).
     pub(crate) fn has_tables(&self) -> bool {
         self.lake.is_some() || !self.tables.is_empty() || self.schemas.is_some()
@@ -116,6 +125,14 @@ pub(crate) fn runtime(threads: Option<u16>) -> CliResult<tokio::runtime::Runtime
         b.worker_threads(usize::from(n));
     }
     b.build().map_err(|e| Failure::query(format!("kql: cannot start the runtime: {e}")))
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    if name.is_empty() {
+        return Err(format!("`{s}` has no parameter name"));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 fn parse_table(s: &str) -> Result<(String, PathBuf), String> {

@@ -39,6 +39,8 @@ Type KQL; end it with `;` or an empty line to run it. Commands:
 
 struct Shell {
     ctx: KqlContext,
+    /// `--param` values for `declare query_parameters`.
+    parameters: kql_engine::QueryParameters,
     format: Format,
     timing: bool,
 }
@@ -60,7 +62,7 @@ pub(crate) fn run(args: &Args) -> CliResult {
             ctx.table_names().len()
         );
     }
-    let mut shell = Shell { ctx, format: Format::Table, timing: interactive };
+    let mut shell = Shell { ctx, parameters: args.lake.parameters(), format: Format::Table, timing: interactive };
     let mut buffer = String::new();
     loop {
         let prompt = if buffer.is_empty() { "kql> " } else { "...> " };
@@ -108,7 +110,8 @@ impl Shell {
         let q = QueryText { name: "query".into(), text: text.to_owned() };
         let started = Instant::now();
         let result = interruptible(async {
-            let frames = self.ctx.kql_all(&q.text).await.map_err(|e| query_error(&e, &q))?;
+            let frames =
+                self.ctx.kql_all_with_parameters(&q.text, &self.parameters).await.map_err(|e| query_error(&e, &q))?;
             let mut rows = 0;
             let mut writer = ResultWriter::new(self.format, Sink::create(None)?);
             for df in frames {

@@ -411,3 +411,18 @@ fn externaldata_mirror_and_paths_relative_to_the_query_file() {
         .failure()
         .stderr(predicate::str::contains("is not a folder"));
 }
+
+#[test]
+fn query_parameters_come_from_param() {
+    let q = "declare query_parameters(n:long = 1, who:string); range x from 1 to 3 step 1 | where x > n | extend who";
+    assert_eq!(
+        stdout(kql().args(["query", "--format", "csv", "--param", "n=2", "--param", "who=a=b", q])),
+        "x,who\n3,a=b\n"
+    );
+    kql()
+        .args(["query", q])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("`who` has no value and no default").and(predicate::str::contains("--param")));
+    kql().args(["query", "--param", "novalue", "print 1"]).assert().failure().code(2);
+}

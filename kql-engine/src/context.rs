@@ -21,6 +21,9 @@ use kql_parser::ast::{Expr, ExprKind, Literal, NamePattern};
 use crate::error::{KqlError, Result};
 use crate::planner::{DataRequest, KqlContextProvider, KqlToRel, KqlType, PlannerOptions};
 
+/// Values of a query's `declare query_parameters`, by name, as text.
+pub type QueryParameters = std::collections::BTreeMap<String, String>;
+
 /// How many times planning may stop to read data it needs (one table or bag each).
 const MAX_DATA_ROUNDS: usize = 256;
 use crate::schemas::DocumentedSchemas;
@@ -354,10 +357,22 @@ impl KqlContext {
     /// # Errors
     /// A [`KqlError`] locating the problem in `kql`.
     pub async fn plans(&self, kql: &str) -> Result<Vec<LogicalPlan>> {
+        self.plans_with_parameters(kql, &QueryParameters::new()).await
+    }
+
+    /// Plans every result statement, with values for the query's `declare query_parameters`
+    /// (text, converted to each declared type by the `to*` rules; names not declared are
+    /// ignored, as Kusto does).
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql` (a parameter with neither a value nor a
+    /// default, or a value that is not of its type, among them).
+    pub async fn plans_with_parameters(&self, kql: &str, parameters: &QueryParameters) -> Result<Vec<LogicalPlan>> {
         let query = kql_parser::parse(kql)?;
         let tables = self.resolve(&query).await?;
         let now = self.now.unwrap_or_else(wall_clock);
         let mut options = PlannerOptions::at(now);
+        options.parameters.clone_from(parameters);
         let lakes = self.lakes.lock().map(|l| l.clone()).unwrap_or_default();
         options.externaldata = Arc::new(self.externaldata.with_lakes(&lakes));
         // Planning may need data: the bags a `bag_unpack` without an output schema unpacks, the
@@ -450,8 +465,41 @@ impl KqlContext {
     /// # Errors
     /// A [`KqlError`] locating the problem in `kql`.
     pub async fn kql_all(&self, kql: &str) -> Result<Vec<DataFrame>> {
+        self.kql_all_with_parameters(kql, &QueryParameters::new()).await
+    }
+
+    /// [`Self::kql`] with values for the query's `declare query_parameters`.
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: &kql_engine::KqlContext) -> Result<(), kql_engine::KqlError> {
+    /// let params = [("threshold".to_owned(), "5".to_owned())].into_iter().collect();
+    /// let df = ctx
+    ///     .kql_with_parameters("declare query_parameters(threshold:long = 10); T | where n > threshold", &params)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn kql_with_parameters(&self, kql: &str, parameters: &QueryParameters) -> Result<DataFrame> {
+        let mut plans = self.plans_with_parameters(kql, parameters).await?;
+        let plan =
+            plans.pop().ok_or_else(|| KqlError::Internal("a parsed query always has a result statement".into()))?;
+        Ok(DataFrame::new(self.session.state(), plan))
+    }
+
+    /// [`Self::kql_all`] with values for the query's `declare query_parameters`.
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn kql_all_with_parameters(&self, kql: &str, parameters: &QueryParameters) -> Result<Vec<DataFrame>> {
         let state = self.session.state();
-        Ok(self.plans(kql).await?.into_iter().map(|p| DataFrame::new(state.clone(), p)).collect())
+        Ok(self
+            .plans_with_parameters(kql, parameters)
+            .await?
+            .into_iter()
+            .map(|p| DataFrame::new(state.clone(), p))
+            .collect())
     }
 
     /// Looks up every table the query may name (tables are found asynchronously, planning is

@@ -39,7 +39,7 @@ mod scan;
 pub mod schemas;
 pub mod settings;
 
-pub use context::{KqlContext, KqlContextBuilder, SessionContextExt, kql_session_config};
+pub use context::{KqlContext, KqlContextBuilder, QueryParameters, SessionContextExt, kql_session_config};
 pub use error::{KqlError, Located, Result, closest_names};
 pub use externaldata::ExternalDataOptions;
 pub use kql_parser::{LineCol, ParseError, Span};

@@ -100,14 +100,22 @@ impl Connection {
 
     /// Plans `kql` and returns the result of its last statement (it runs when read). Parse
     /// and planning errors are raised here, with the line and column.
-    fn query(&self, py: Python<'_>, kql: &str) -> PyResult<QueryResult> {
-        let df = wait(py, self.ctx.kql(kql))?.map_err(|e| query_error(py, &e, kql))?;
+    #[pyo3(signature = (kql, parameters=kql_engine::QueryParameters::new()))]
+    fn query(&self, py: Python<'_>, kql: &str, parameters: kql_engine::QueryParameters) -> PyResult<QueryResult> {
+        let df = wait(py, self.ctx.kql_with_parameters(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
         Ok(QueryResult::new(df, kql))
     }
 
     /// Every result of a batch of `;`-separated statements, in order.
-    fn query_all(&self, py: Python<'_>, kql: &str) -> PyResult<Vec<QueryResult>> {
-        let frames = wait(py, self.ctx.kql_all(kql))?.map_err(|e| query_error(py, &e, kql))?;
+    #[pyo3(signature = (kql, parameters=kql_engine::QueryParameters::new()))]
+    fn query_all(
+        &self,
+        py: Python<'_>,
+        kql: &str,
+        parameters: kql_engine::QueryParameters,
+    ) -> PyResult<Vec<QueryResult>> {
+        let frames =
+            wait(py, self.ctx.kql_all_with_parameters(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
         Ok(frames.into_iter().map(|df| QueryResult::new(df, kql)).collect())
     }
 

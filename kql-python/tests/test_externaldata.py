@@ -37,3 +37,33 @@ def test_mirror_serves_urls_and_the_network_is_off_by_default(tmp_path: Path) ->
         assert con.query(q).to_arrow().to_pylist() == [{"Count": 2}]
     with pytest.raises(ValueError, match="not a folder"):
         kql.connect(externaldata_mirror=tmp_path / "missing")
+
+
+def test_query_parameters(tmp_path: Path) -> None:
+    import datetime as dt
+
+    q = (
+        "declare query_parameters(n:long = 1, since:datetime, span:timespan = 1h, ok:bool = false);"
+        " range x from 1 to 3 step 1 | where x > n | project x, since, span, ok"
+    )
+    with kql.connect() as con:
+        rows = (
+            con.query(
+                q,
+                parameters={
+                    "n": 2,
+                    "since": dt.datetime(2024, 6, 1, 12, 0),
+                    "span": dt.timedelta(days=1, hours=2),
+                    "ok": True,
+                },
+            )
+            .to_arrow()
+            .to_pylist()
+        )
+        assert len(rows) == 1 and rows[0]["x"] == 3 and rows[0]["ok"] is True
+        assert rows[0]["since"] == dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+        assert rows[0]["span"] == dt.timedelta(days=1, hours=2)
+        with pytest.raises(kql.PlanError, match="has no value"):
+            con.query(q)
+        with pytest.raises(TypeError, match="query parameter 'n'"):
+            con.query(q, parameters={"n": [1]})  # type: ignore[dict-item]

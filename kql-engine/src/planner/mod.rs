@@ -129,6 +129,8 @@ pub struct PlannerOptions {
     /// the requests [`KqlToRel::take_data_request`] gives); `None` when there were more than
     /// [`MAX_TABLE_VALUES`].
     pub values: BTreeMap<ValuesKey, Option<Arc<Vec<ScalarValue>>>>,
+    /// The values of `declare query_parameters`, as text (converted to each declared type).
+    pub parameters: BTreeMap<String, String>,
     /// What `externaldata` may read (by default: nothing but files under no folder).
     pub externaldata: std::sync::Arc<crate::externaldata::ExternalDataOptions>,
 }
@@ -136,7 +138,13 @@ pub struct PlannerOptions {
 impl PlannerOptions {
     /// Options with the clock at `now` (nanoseconds since the Unix epoch).
     pub fn at(now: i64) -> Self {
-        Self { now, unpacked: Unpacked::new(), values: BTreeMap::new(), externaldata: Arc::default() }
+        Self {
+            now,
+            unpacked: Unpacked::new(),
+            values: BTreeMap::new(),
+            parameters: BTreeMap::new(),
+            externaldata: Arc::default(),
+        }
     }
 }
 

@@ -74,10 +74,61 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             match s {
                 Statement::Let(l) => scope = planner.bind_let(&scope, l, 0)?,
                 Statement::Set(_) => {}
+                Statement::Declare(d) => {
+                    for p in &d.params {
+                        let value = planner.query_parameter(p, &scope)?;
+                        if scope.get(&p.name.name).is_some() {
+                            return Err(KqlError::plan(p.name.span, format!("`{}` is already declared", p.name.name)));
+                        }
+                        scope = scope.with(&p.name.name, Binding::Scalar(value));
+                    }
+                }
                 Statement::Expr(e) => results.push(planner.tabular(e, &scope)?),
             }
         }
         Ok(results)
+    }
+
+    /// A declared query parameter's value: the caller's text converted to its type (by the
+    /// `to*` rules), else its default.
+    fn query_parameter(&self, p: &kql_parser::ast::QueryParam, scope: &Scope) -> Result<DfExpr> {
+        use kql_parser::ast::{Arg, Expr, ExprKind, Ident, Literal, ScalarType};
+        let empty = DFSchema::empty();
+        let ctx = super::expr::ExprCtx { schema: &empty, scope, depth: 0, filter: false };
+        let Some(text) = self.options.parameters.get(&p.name.name) else {
+            return match &p.default {
+                Some(d) => {
+                    let v = fold(self.expr(d, &ctx)?);
+                    Ok(fold(datafusion::logical_expr::cast(v, super::types::arrow_type(p.ty))))
+                }
+                None => Err(KqlError::plan(
+                    p.name.span,
+                    format!(
+                        "the query parameter `{}` has no value and no default: give one (`kql query --param {}=VALUE`, \
+                         `parameters=` in Python, `KqlContext::kql_with_parameters` in Rust)",
+                        p.name.name, p.name.name
+                    ),
+                )),
+            };
+        };
+        let span = p.name.span;
+        let literal = Expr { kind: ExprKind::Literal(Literal::String(text.clone())), span };
+        let value = match super::external::conversion(p.ty) {
+            None => return Ok(datafusion::logical_expr::lit(text.clone())),
+            Some(function) => {
+                let args = vec![Arg { name: None, value: literal, span }];
+                let call =
+                    Expr { kind: ExprKind::Call { name: Ident { name: function.to_owned(), span }, args }, span };
+                fold(self.expr(&call, &ctx)?)
+            }
+        };
+        match super::statement::as_literal(&value) {
+            Some(v) if !v.is_null() || p.ty == ScalarType::Dynamic => Ok(value),
+            _ => Err(KqlError::plan(
+                span,
+                format!("the query parameter `{}` is a {}; `{text}` is not one", p.name.name, p.ty),
+            )),
+        }
     }
 
     fn bind_let(&self, scope: &Scope, l: &LetStatement, depth: usize) -> Result<Scope> {
@@ -215,6 +266,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             match s {
                 Statement::Let(l) => inner = self.bind_let(&inner, l, depth + 1)?,
                 Statement::Set(s) => return Err(KqlError::not_supported(s.span, "`set` inside a function")),
+                Statement::Declare(d) => {
+                    return Err(KqlError::plan(d.span, "`declare query_parameters` belongs at the top of the query"));
+                }
                 Statement::Expr(e) => result = Some(self.value(e, &inner, schema, depth + 1)?),
             }
         }

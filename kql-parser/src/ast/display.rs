@@ -68,6 +68,19 @@ impl Display for Statement {
         match self {
             Self::Let(l) => write!(f, "{l}"),
             Self::Set(s) => write!(f, "{s}"),
+            Self::Declare(d) => {
+                f.write_str("declare query_parameters(")?;
+                for (i, p) in d.params.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}:{}", p.name, p.ty)?;
+                    if let Some(v) = &p.default {
+                        write!(f, " = {v}")?;
+                    }
+                }
+                f.write_char(')')
+            }
             Self::Expr(e) => write_top_level(f, e),
         }
     }

@@ -23,7 +23,10 @@ pub use operator::{
     ParseKv, ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union,
     UnionTable,
 };
-pub use statement::{FunctionDecl, LetStatement, LetValue, Param, ParamType, Query, SetStatement, Statement};
+pub use statement::{
+    DeclareStatement, FunctionDecl, LetStatement, LetValue, Param, ParamType, Query, QueryParam, SetStatement,
+    Statement,
+};
 
 /// Implements `PartialEq` for a span-carrying struct: every field but `span` is compared.
 ///

@@ -30,6 +30,8 @@ pub enum Statement {
     Let(LetStatement),
     /// `set name [= value]`
     Set(SetStatement),
+    /// `declare query_parameters(name:type [= default], ...)`
+    Declare(DeclareStatement),
     /// A tabular expression statement (its result is a query result).
     Expr(Expr),
 }
@@ -40,10 +42,35 @@ impl Statement {
         match self {
             Self::Let(l) => l.span,
             Self::Set(s) => s.span,
+            Self::Declare(d) => d.span,
             Self::Expr(e) => e.span,
         }
     }
 }
+
+/// `declare query_parameters(name:type [= default], ...)`: values the caller supplies.
+#[derive(Clone, Debug)]
+pub struct DeclareStatement {
+    /// The parameters, in written order.
+    pub params: Vec<QueryParam>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(DeclareStatement { params });
+
+/// One query parameter.
+#[derive(Clone, Debug)]
+pub struct QueryParam {
+    /// Its name, bound as a scalar for the rest of the query.
+    pub name: Ident,
+    /// Its type.
+    pub ty: ScalarType,
+    /// The value when the caller gives none.
+    pub default: Option<Expr>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(QueryParam { name, ty, default });
 
 /// `let name = value`.
 #[derive(Clone, Debug)]

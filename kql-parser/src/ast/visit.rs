@@ -62,6 +62,7 @@ pub fn walk_statement(v: &mut impl Visitor, statement: &Statement) {
                 walk_expr(v, e);
             }
         }
+        Statement::Declare(d) => d.params.iter().filter_map(|p| p.default.as_ref()).for_each(|e| walk_expr(v, e)),
         Statement::Expr(e) => walk_expr(v, e),
     }
 }

@@ -11,8 +11,8 @@ use pest::iterators::{Pair, Pairs};
 
 use crate::Span;
 use crate::ast::{
-    Expr, ExprKind, FunctionDecl, Ident, LetStatement, LetValue, Param, ParamType, Query, ScalarType, SetStatement,
-    Statement,
+    DeclareStatement, Expr, ExprKind, FunctionDecl, Ident, LetStatement, LetValue, Param, ParamType, Query, QueryParam,
+    ScalarType, SetStatement, Statement,
 };
 use crate::error::ParseError;
 use crate::grammar::Rule;
@@ -139,6 +139,7 @@ impl<'i> Builder<'i> {
                 Rule::semi | Rule::EOI => {}
                 Rule::let_stmt => out.push(Statement::Let(self.let_stmt(p)?)),
                 Rule::set_stmt => out.push(Statement::Set(self.set_stmt(p)?)),
+                Rule::declare_stmt => out.push(Statement::Declare(self.declare_stmt(p)?)),
                 Rule::pipeline => out.push(Statement::Expr(self.pipeline(p)?)),
                 _ => return Err(self.internal(&p, "a statement")),
             }
@@ -202,6 +203,20 @@ impl<'i> Builder<'i> {
         };
         let default = inner.next().map(|e| self.expr(e)).transpose()?;
         Ok(Param { name, ty, default, span })
+    }
+
+    fn declare_stmt(&self, pair: Pair<'_, Rule>) -> Result<DeclareStatement> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        for p in pair.clone().into_inner().filter(|p| p.as_rule() == Rule::query_param) {
+            let pspan = span_of(&p);
+            let mut inner = p.clone().into_inner();
+            let name = self.name(self.expect(&p, &mut inner, Rule::name)?)?;
+            let ty = self.type_name(&self.expect(&p, &mut inner, Rule::type_name)?)?;
+            let default = inner.next().map(|e| self.expr(e)).transpose()?;
+            params.push(QueryParam { name, ty, default, span: pspan });
+        }
+        Ok(DeclareStatement { params, span })
     }
 
     fn set_stmt(&self, pair: Pair<'_, Rule>) -> Result<SetStatement> {

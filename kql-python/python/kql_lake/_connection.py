@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +22,42 @@ def _now_text(now: str | _dt.datetime | None) -> str | None:
             now = now.replace(tzinfo=_dt.timezone.utc)
         return now.isoformat()
     raise TypeError(f"now must be an RFC 3339 string or a datetime, not {type(now).__name__}")
+
+
+ParameterValue = str | bool | int | float | _dt.datetime | _dt.timedelta
+
+
+def _parameter_text(name: str, value: ParameterValue) -> str:
+    """A query parameter's value as the text the engine converts to the declared type."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        ticks = (value.days * 86_400 + value.seconds) * 10_000_000 + value.microseconds * 10
+        sign = "-" if ticks < 0 else ""
+        ticks = abs(ticks)
+        days, rest = divmod(ticks, 864_000_000_000)
+        hours, rest = divmod(rest, 36_000_000_000)
+        minutes, rest = divmod(rest, 600_000_000)
+        seconds, fraction = divmod(rest, 10_000_000)
+        return f"{sign}{days}.{hours:02}:{minutes:02}:{seconds:02}.{fraction:07}"
+    raise TypeError(
+        f"query parameter {name!r}: a str, bool, int, float, datetime or timedelta,"
+        f" not {type(value).__name__}"
+    )
+
+
+def _parameters(parameters: Mapping[str, ParameterValue] | None) -> dict[str, str]:
+    if parameters is None:
+        return {}
+    return {name: _parameter_text(name, value) for name, value in parameters.items()}
 
 
 def _paths(value: StrPath | Sequence[StrPath] | None) -> list[str]:
@@ -72,19 +108,24 @@ class Connection:
             externaldata_dirs=[os.fspath(d) for d in externaldata_dirs],
         )
 
-    def query(self, kql: str) -> _native.QueryResult:
+    def query(self, kql: str, parameters: Mapping[str, ParameterValue] | None = None) -> _native.QueryResult:
         """Plans ``kql`` and returns the result of its last statement.
+
+        ``parameters`` gives values for the query's ``declare query_parameters(...)``
+        (converted to each declared type; a naive datetime is UTC).
 
         Parse and planning errors (:class:`ParseError`, :class:`PlanError`,
         :class:`NotSupportedError`) are raised here; the query runs when the result is read
         (``to_arrow()``, ``to_polars()``, ``to_pandas()``, iteration, ``pyarrow.table(res)``).
         """
-        return self._native.query(kql)
+        return self._native.query(kql, _parameters(parameters))
 
-    def query_all(self, kql: str) -> list[_native.QueryResult]:
+    def query_all(
+        self, kql: str, parameters: Mapping[str, ParameterValue] | None = None
+    ) -> list[_native.QueryResult]:
         """Every result of a batch of ``;``-separated statements, in order (Kusto's result
         sets)."""
-        return self._native.query_all(kql)
+        return self._native.query_all(kql, _parameters(parameters))
 
     def explain(self, kql: str, analyze: bool = False) -> str:
         """The optimized logical plan and the physical plan of ``kql``; with ``analyze=True``
