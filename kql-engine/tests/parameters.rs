@@ -3,8 +3,6 @@
 
 #![allow(unused_crate_dependencies)] // dev-dependencies are shared by all test targets
 
-mod common;
-
 use kql_engine::{KqlContext, QueryParameters};
 use serde_json::json;
 
