@@ -228,6 +228,17 @@ impl ResultWriter {
         Ok(())
     }
 
+    /// A line of text between results (block headers), in the table format only: machine
+    /// formats stay parseable.
+    pub(crate) fn note(&mut self, text: &str) -> CliResult<()> {
+        if self.format == Format::Table {
+            let sink = self.sink()?;
+            sink.write_all(text.as_bytes()).map_err(write_error)?;
+            sink.write_all(b"\n").map_err(write_error)?;
+        }
+        Ok(())
+    }
+
     /// Ends the current result.
     pub(crate) fn end(&mut self) -> CliResult<()> {
         match self.format {

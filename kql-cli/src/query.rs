@@ -28,6 +28,10 @@ pub(crate) struct Args {
     /// Write to this file instead of standard output (it appears only when complete).
     #[arg(short = 'o', long, value_name = "PATH")]
     pub(crate) output: Option<PathBuf>,
+    /// Run each blank-line-separated block of the text as its own query (as Kusto Explorer
+    /// does), reporting each result or error; the exit status is 1 when any block fails.
+    #[arg(long)]
+    pub(crate) blocks: bool,
 }
 
 pub(crate) fn run(args: &Args) -> CliResult {
@@ -39,7 +43,11 @@ pub(crate) fn run(args: &Args) -> CliResult {
     rt.block_on(interruptible(async {
         let ctx = args.lake.context_for(args.file.as_deref()).await?;
         let sink = Sink::create(args.output.as_deref())?;
-        run_query(&ctx, &q, &args.lake.parameters(), ResultWriter::new(args.format, sink)).await
+        let writer = ResultWriter::new(args.format, sink);
+        if args.blocks {
+            return run_blocks(&ctx, &q, &args.lake.parameters(), writer).await;
+        }
+        run_query(&ctx, &q, &args.lake.parameters(), writer).await
     }))
 }
 
@@ -60,6 +68,54 @@ pub(crate) async fn run_query(
         writer.end()?;
     }
     writer.finish()
+}
+
+/// `--blocks`: each block planned and run on its own; errors are reported (with the file's own
+/// line numbers) and the next block runs.
+async fn run_blocks(
+    ctx: &KqlContext,
+    q: &QueryText,
+    parameters: &kql_engine::QueryParameters,
+    mut writer: ResultWriter,
+) -> CliResult {
+    let blocks = input::blocks(&q.text);
+    let mut failed = 0;
+    for (i, (line, text)) in blocks.iter().enumerate() {
+        writer.note(&format!("== block {} (line {line}) ==", i + 1))?;
+        // Padded so errors point at the file's lines.
+        let block = QueryText { name: q.name.clone(), text: format!("{}{text}", "\n".repeat(line - 1)) };
+        let frames = match ctx.kql_all_with_parameters(&block.text, parameters).await {
+            Ok(frames) => frames,
+            Err(e) => {
+                eprintln!("{}", query_error(&e, &block).message);
+                failed += 1;
+                continue;
+            }
+        };
+        for df in frames {
+            // Collected first, so a block that fails while running writes nothing half-way.
+            let schema = std::sync::Arc::clone(df.schema().inner());
+            match df.collect().await {
+                Ok(batches) => {
+                    writer.begin(schema)?;
+                    for b in &batches {
+                        writer.batch(b)?;
+                    }
+                    writer.end()?;
+                }
+                Err(e) => {
+                    eprintln!("{}", run_error(&e.into()).message);
+                    failed += 1;
+                    break;
+                }
+            }
+        }
+    }
+    writer.finish()?;
+    if failed > 0 {
+        return Err(Failure::query(format!("kql: {failed} of {} blocks failed", blocks.len())));
+    }
+    Ok(())
 }
 
 /// A planning error drawn against the query, with colours on a terminal.

@@ -426,3 +426,17 @@ fn query_parameters_come_from_param() {
         .stderr(predicate::str::contains("`who` has no value and no default").and(predicate::str::contains("--param")));
     kql().args(["query", "--param", "novalue", "print 1"]).assert().failure().code(2);
 }
+
+#[test]
+fn blocks_run_each_blank_line_separated_query() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hunts.kql");
+    std::fs::write(&file, "// first\nprint a = 1\n\n// broken\nprint b =\n\nprint c = ```x\n\ny```\n").expect("write");
+    let out = kql().args(["query", "--blocks", "--format", "csv", "-f"]).arg(&file).assert().failure().code(1);
+    let output = out.get_output();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "a\n1\n\nc\n\"x\n\ny\"\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("hunts.kql:5:") && stderr.contains("1 of 3 blocks failed"), "{stderr}");
+    // Without --blocks the text is one query, as in Kusto.
+    kql().args(["query", "-f"]).arg(&file).assert().failure().stderr(predicate::str::contains("hunts.kql:5:"));
+}
