@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::logical_expr::simplify::SimplifyContext;
-use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan};
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use kql_parser::ast::{
     Arg, Expr, ExprKind, FunctionDecl, LetStatement, LetValue, Literal, ParamType, Query, Statement,
 };
 
 use super::scope::{Binding, FunctionBinding};
+use super::tabular::df;
 use super::{KqlContextProvider, KqlToRel, PlannerOptions, Scope};
 use crate::error::{KqlError, Result};
 
@@ -45,6 +46,36 @@ fn query_now(q: &Query) -> Result<Option<i64>> {
     Ok(now)
 }
 
+/// `set truncationmaxrecords = N` (each result keeps its first N rows) unless `set
+/// notruncation` is also given; without either there is no limit (a local engine has no
+/// service to protect, so Kusto's default of 500,000 rows is not imposed).
+fn truncation(q: &Query) -> Result<Option<usize>> {
+    let mut limit = None;
+    let mut off = false;
+    for s in &q.statements {
+        let Statement::Set(set) = s else { continue };
+        match set.name.name.as_str() {
+            "notruncation" => {
+                off = !matches!(set.value.as_ref().map(|v| &v.kind), Some(ExprKind::Literal(Literal::Bool(false))))
+            }
+            "truncationmaxrecords" => {
+                let value = set.value.as_ref().map(|v| (&v.kind, v.span));
+                match value {
+                    Some((ExprKind::Literal(Literal::Long(n)), _)) if *n >= 0 => {
+                        limit = Some(usize::try_from(*n).unwrap_or(usize::MAX));
+                    }
+                    Some((_, span)) => {
+                        return Err(KqlError::plan(span, "truncationmaxrecords must be a whole number of rows"));
+                    }
+                    None => return Err(KqlError::plan(set.span, "`set truncationmaxrecords` needs a number")),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(if off { None } else { limit })
+}
+
 /// What a `let` value or function body turned out to be.
 pub(crate) enum Value {
     Scalar(DfExpr),
@@ -53,6 +84,17 @@ pub(crate) enum Value {
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(super) fn query(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
+        let plans = self.query_with_clock(q)?;
+        match truncation(q)? {
+            None => Ok(plans),
+            Some(n) => plans
+                .into_iter()
+                .map(|p| LogicalPlanBuilder::from(p).limit(0, Some(n)).and_then(LogicalPlanBuilder::build).map_err(df))
+                .collect(),
+        }
+    }
+
+    fn query_with_clock(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
         match query_now(q)? {
             Some(now) => {
                 let with_clock = KqlToRel::new(self.provider, PlannerOptions { now, ..self.options.clone() });
