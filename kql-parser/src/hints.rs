@@ -7,7 +7,6 @@ use crate::error::Expected;
 const UNSUPPORTED_OPERATORS: &[&str] = &[
     "render",
     "evaluate",
-    "make-series",
     "top-nested",
     "top-hitters",
     "sample",

@@ -19,6 +19,7 @@ pub mod parse;
 pub mod parse_kv;
 pub(crate) mod re2;
 pub mod scalar;
+pub mod series_layout;
 pub mod substring;
 pub mod term;
 pub mod tostring;

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `statement.rs` | the query: `let`, `set`, result statements, user functions |
 //! | `tabular.rs` | tabular expressions and sources (tables, `datatable`, `print`, `union`, `range`) |
+//! | `make_series.rs` | `make-series`: summarize per bin, gather per key, lay out as arrays |
 //! | `parse.rs` | `parse` and `parse-where`: the pattern as one regex, captures converted |
 //! | `external.rs` | `externaldata`: properties, access to each source, conversion of text cells |
 //! | `operators.rs` | `where`, `project*`, `extend`, `take`, `top`, `sort`, `count`, `distinct`, ... |
@@ -28,6 +29,7 @@ mod expr;
 mod external;
 mod join;
 mod library;
+mod make_series;
 mod mv;
 mod names;
 mod operators;

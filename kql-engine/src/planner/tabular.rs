@@ -194,6 +194,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Serialize(cols) => self.extend(input, cols, scope, depth),
             OperatorKind::Parse(p) => self.parse_op(input, p, scope, depth),
             OperatorKind::ParseKv(p) => self.parse_kv(input, p, scope, depth),
+            OperatorKind::MakeSeries(m) => self.make_series(input, m, scope, depth),
             // Bound by the pipeline (see `pipeline`); alone it passes its input through.
             OperatorKind::As(_) => Ok(input),
         }

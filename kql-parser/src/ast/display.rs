@@ -699,6 +699,36 @@ impl Display for Operator {
                 }
                 Ok(())
             }
+            OperatorKind::MakeSeries(m) => {
+                f.write_str("make-series")?;
+                params(f, &m.params)?;
+                for (i, a) in m.aggregates.iter().enumerate() {
+                    f.write_str(if i == 0 { " " } else { ", " })?;
+                    write!(f, "{}", a.aggregate)?;
+                    if let Some(d) = &a.default {
+                        write!(f, " default = {d}")?;
+                    }
+                }
+                write!(f, " on {}", m.axis)?;
+                if m.range_syntax {
+                    if let (Some(a), Some(b)) = (&m.from, &m.to) {
+                        write!(f, " in range({a}, {b}, {})", m.step)?;
+                    }
+                } else if let Some(e) = &m.from {
+                    write!(f, " from {e}")?;
+                }
+                if !m.range_syntax {
+                    if let Some(e) = &m.to {
+                        write!(f, " to {e}")?;
+                    }
+                    write!(f, " step {}", m.step)?;
+                }
+                if !m.by.is_empty() {
+                    f.write_str(" by ")?;
+                    comma_list(f, &m.by)?;
+                }
+                Ok(())
+            }
             OperatorKind::ParseKv(p) => {
                 write!(f, "parse-kv {} as (", p.source)?;
                 for (i, k) in p.keys.iter().enumerate() {

@@ -90,6 +90,8 @@ pub enum OperatorKind {
     Parse(Parse),
     /// `parse-kv expr as (key:type, ...) with (...)`.
     ParseKv(ParseKv),
+    /// `make-series aggs on axis from a to b step s by keys`.
+    MakeSeries(Box<MakeSeries>),
     /// `as name`.
     As(As),
     /// `getschema`.
@@ -416,6 +418,39 @@ pub struct ParseKv {
     pub span: Span,
 }
 eq_ignoring_span!(ParseKv { source, keys, properties });
+
+/// `make-series [params] aggregates on axis [from a] [to b] step s [by keys]`.
+#[derive(Clone, Debug)]
+pub struct MakeSeries {
+    /// `kind=nonempty`, `hint.*`.
+    pub params: Vec<OpParam>,
+    /// The aggregates, each with its `default =` value.
+    pub aggregates: Vec<SeriesAggregate>,
+    /// The axis expression (usually a datetime column).
+    pub axis: Expr,
+    /// `from`: the first bin.
+    pub from: Option<Expr>,
+    /// `to`: the end of the axis (not included).
+    pub to: Option<Expr>,
+    /// `step`: the bin size.
+    pub step: Expr,
+    /// `by` keys.
+    pub by: Vec<NamedExpr>,
+    /// Written as `on axis in range(from, to, step)`: `to` is included and bins are `bin()`'s.
+    pub range_syntax: bool,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(MakeSeries { params, aggregates, axis, from, to, step, by, range_syntax });
+
+/// One aggregate of [`MakeSeries`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesAggregate {
+    /// The aggregate, maybe named.
+    pub aggregate: NamedExpr,
+    /// The value of bins without rows (default 0).
+    pub default: Option<Expr>,
+}
 
 /// One key of [`ParseKv`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -171,5 +171,17 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         OperatorKind::Invoke(i) => i.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
         OperatorKind::ParseKv(p) => walk_expr(v, &p.source),
+        OperatorKind::MakeSeries(m) => {
+            for a in &m.aggregates {
+                walk_expr(v, &a.aggregate.expr);
+                if let Some(d) = &a.default {
+                    walk_expr(v, d);
+                }
+            }
+            walk_expr(v, &m.axis);
+            m.from.iter().chain(m.to.iter()).for_each(|e| walk_expr(v, e));
+            walk_expr(v, &m.step);
+            m.by.iter().for_each(|b| walk_expr(v, &b.expr));
+        }
     }
 }

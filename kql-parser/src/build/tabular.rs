@@ -4,10 +4,10 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MvApply, MvExpand, MvExpandItem,
-    NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse, ParseKv,
-    ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SortKey, SortOrder, Source, Summarize, Top, Union,
-    UnionTable,
+    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MakeSeries, MvApply, MvExpand,
+    MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse,
+    ParseKv, ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SeriesAggregate, SortKey, SortOrder, Source,
+    Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -106,6 +106,59 @@ impl Builder<'_> {
                 OperatorKind::Invoke(Invoke { function, args, span })
             }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
+            Rule::make_series_op => {
+                let mut m = MakeSeries {
+                    params: Vec::new(),
+                    aggregates: Vec::new(),
+                    axis: crate::ast::Expr { kind: crate::ast::ExprKind::Star, span },
+                    from: None,
+                    to: None,
+                    step: crate::ast::Expr { kind: crate::ast::ExprKind::Star, span },
+                    by: Vec::new(),
+                    range_syntax: false,
+                    span,
+                };
+                let mut exprs = 0;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::kw_on | Rule::kw_from | Rule::kw_to | Rule::kw_step => {}
+                        Rule::join_param => m.params.push(self.op_param(p)?),
+                        Rule::make_series_agg => {
+                            let mut parts = p.clone().into_inner();
+                            let aggregate = self.named_expr(self.expect(&p, &mut parts, Rule::named_expr)?)?;
+                            let default =
+                                parts.find(|x| x.as_rule() == Rule::expr).map(|e| self.expr(e)).transpose()?;
+                            m.aggregates.push(SeriesAggregate { aggregate, default });
+                        }
+                        Rule::ms_from => m.from = Some(self.expr(self.next(&p, &mut p.clone().into_inner())?)?),
+                        Rule::ms_to => m.to = Some(self.expr(self.next(&p, &mut p.clone().into_inner())?)?),
+                        Rule::expr => {
+                            if exprs == 0 {
+                                m.axis = self.expr(p)?;
+                            } else {
+                                m.step = self.expr(p)?;
+                            }
+                            exprs += 1;
+                        }
+                        Rule::summarize_by => m.by = self.named_exprs(p.into_inner().skip(1))?,
+                        Rule::ms_range => {
+                            m.range_syntax = true;
+                            for r in p.clone().into_inner() {
+                                match r.as_rule() {
+                                    Rule::ms_from => {
+                                        m.from = Some(self.expr(self.next(&r, &mut r.clone().into_inner())?)?);
+                                    }
+                                    Rule::ms_to => m.to = Some(self.expr(self.next(&r, &mut r.clone().into_inner())?)?),
+                                    Rule::expr => m.step = self.expr(r)?,
+                                    _ => {}
+                                }
+                            }
+                        }
+                        _ => return Err(self.internal(&p, "make-series")),
+                    }
+                }
+                OperatorKind::MakeSeries(Box::new(m))
+            }
             Rule::parse_kv_op => {
                 let mut source = None;
                 let mut keys = Vec::new();
