@@ -6,6 +6,7 @@
 // Unit tests see the dev-dependencies meant for the end-to-end tests.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+mod chart;
 mod check;
 mod demo;
 mod explain;

@@ -228,6 +228,11 @@ impl ResultWriter {
         Ok(())
     }
 
+    /// Whether notes for a person are shown: a table on a terminal.
+    pub(crate) fn shows_notes(&self) -> bool {
+        self.format == Format::Table && self.terminal
+    }
+
     /// A line of text between results (block headers), in the table format only: machine
     /// formats stay parseable.
     pub(crate) fn note(&mut self, text: &str) -> CliResult<()> {

@@ -1,7 +1,7 @@
 //! `kql query`: run a query and write its results.
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use futures::StreamExt as _;
 use kql_engine::KqlContext;
@@ -42,6 +42,16 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let rt = args.lake.runtime()?;
     rt.block_on(interruptible(async {
         let ctx = args.lake.context_for(args.file.as_deref()).await?;
+        if let Some(kind) = args.output.as_deref().and_then(chart_kind) {
+            return write_chart(
+                &ctx,
+                &q,
+                &args.lake.parameters(),
+                args.output.as_deref().unwrap_or(Path::new("")),
+                kind,
+            )
+            .await;
+        }
         let sink = Sink::create(args.output.as_deref())?;
         let writer = ResultWriter::new(args.format, sink);
         if args.blocks {
@@ -58,16 +68,66 @@ pub(crate) async fn run_query(
     parameters: &kql_engine::QueryParameters,
     mut writer: ResultWriter,
 ) -> CliResult {
-    let frames = ctx.kql_all_with_parameters(&q.text, parameters).await.map_err(|e| query_error(&e, q))?;
-    for df in frames {
-        writer.begin(std::sync::Arc::clone(df.schema().inner()))?;
-        let mut stream = df.execute_stream().await.map_err(|e| run_error(&e.into()))?;
+    let results = ctx.results(&q.text, parameters).await.map_err(|e| query_error(&e, q))?;
+    for result in results {
+        let schema = std::sync::Arc::clone(result.frame.schema().inner());
+        writer.begin(std::sync::Arc::clone(&schema))?;
+        let mut stream = result.frame.execute_stream().await.map_err(|e| run_error(&e.into()))?;
         while let Some(batch) = stream.next().await {
             writer.batch(&batch.map_err(|e| run_error(&e.into()))?)?;
         }
         writer.end()?;
+        // On a terminal, a rendered result says what chart it would draw.
+        if let Some(v) = &result.visualization
+            && writer.shows_notes()
+        {
+            writer.note(&crate::chart::describe(v, &schema))?;
+        }
     }
     writer.finish()
+}
+
+/// The chart format an output path asks for, by its extension.
+fn chart_kind(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "svg" => Some("svg"),
+        "html" | "htm" => Some("html"),
+        "png" => Some("png"),
+        _ => None,
+    }
+}
+
+/// `-o chart.svg` / `.html`: the chart of the last result that ends with `render`.
+async fn write_chart(
+    ctx: &KqlContext,
+    q: &QueryText,
+    parameters: &kql_engine::QueryParameters,
+    path: &Path,
+    kind: &str,
+) -> CliResult {
+    if kind == "png" {
+        return Err(Failure::usage("kql: PNG charts are not supported yet; write .svg or .html"));
+    }
+    let results = ctx.results(&q.text, parameters).await.map_err(|e| query_error(&e, q))?;
+    let Some(result) = results.into_iter().rev().find(|r| r.visualization.is_some()) else {
+        return Err(Failure::query(format!(
+            "kql: {} is a chart, but the query has no `render`; end it with `| render timechart` (or another \
+             visualization), or write the rows to a .csv, .json or .parquet file",
+            path.display()
+        )));
+    };
+    let schema = std::sync::Arc::clone(result.frame.schema().inner());
+    let batches = result.frame.collect().await.map_err(|e| run_error(&e.into()))?;
+    let v = result.visualization.as_ref().ok_or_else(|| Failure::query("kql: internal error: no visualization"))?;
+    let text = match kind {
+        "svg" => crate::chart::svg(v, &schema, &batches),
+        _ => crate::chart::html(v, &schema, &batches),
+    }
+    .map_err(|e| Failure::query(format!("kql: {e}")))?;
+    let mut sink = Sink::create(Some(path))?;
+    std::io::Write::write_all(&mut sink, text.as_bytes()).map_err(crate::output::write_error)?;
+    sink.commit()
 }
 
 /// `--blocks`: each block planned and run on its own; errors are reported (with the file's own

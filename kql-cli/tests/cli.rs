@@ -440,3 +440,47 @@ fn blocks_run_each_blank_line_separated_query() {
     // Without --blocks the text is one query, as in Kusto.
     kql().args(["query", "-f"]).arg(&file).assert().failure().stderr(predicate::str::contains("hunts.kql:5:"));
 }
+
+#[test]
+fn render_draws_charts_and_returns_the_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let q = "range t from datetime(2024-01-01) to datetime(2024-01-01T05:00) step 1h \
+             | extend Count = hourofday(t) * 2, Host = iff(hourofday(t) % 2 == 0, 'even-host', 'odd-host') \
+             | render timechart with (title='Hits per hour', ytitle='hits')";
+    // The data still comes out (render describes the result, it does not change it).
+    assert_eq!(stdout(kql().args(["query", "--format", "csv", q])).lines().count(), 7);
+    let svg = dir.path().join("chart.svg");
+    kql().args(["query", "-o"]).arg(&svg).arg(q).assert().success();
+    let text = std::fs::read_to_string(&svg).expect("the chart");
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"), "{text}");
+    assert!(text.contains("Hits per hour") && text.contains("hits"));
+    // One line per series (the string column splits them) and its legend entry.
+    assert_eq!(text.matches("stroke-width=\"2\"").count(), 4, "{text}");
+    assert!(text.contains("even-host") && text.contains("odd-host"));
+    let html = dir.path().join("chart.html");
+    kql()
+        .args(["query", "-o"])
+        .arg(&html)
+        .arg("datatable(k:string, v:long)['a', 3, 'b', 5] | render barchart")
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&html).expect("the page");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg") && page.matches("<rect").count() >= 3);
+    kql()
+        .args(["query", "-o"])
+        .arg(dir.path().join("x.svg"))
+        .arg("print 1")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no `render`"));
+    kql()
+        .args(["query", "print 1 | render frobchart"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown visualization `frobchart`"));
+    kql()
+        .args(["query", "print 1 | render table | where true"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("`render` must be the last operator"));
+}

@@ -21,6 +21,16 @@ use kql_parser::ast::{Expr, ExprKind, Literal, NamePattern};
 use crate::error::{KqlError, Result};
 use crate::planner::{DataRequest, KqlContextProvider, KqlToRel, KqlType, PlannerOptions};
 
+/// One result of a query: the rows to run, and how to draw them when the statement ends with
+/// `render`.
+#[derive(Debug)]
+pub struct KqlResult {
+    /// The result, ready to collect, stream or write.
+    pub frame: DataFrame,
+    /// The `render` of the statement, if any.
+    pub visualization: Option<crate::render::Visualization>,
+}
+
 /// Values of a query's `declare query_parameters`, by name, as text.
 pub type QueryParameters = std::collections::BTreeMap<String, String>;
 
@@ -368,6 +378,39 @@ impl KqlContext {
     /// A [`KqlError`] locating the problem in `kql` (a parameter with neither a value nor a
     /// default, or a value that is not of its type, among them).
     pub async fn plans_with_parameters(&self, kql: &str, parameters: &QueryParameters) -> Result<Vec<LogicalPlan>> {
+        Ok(self.planned(kql, parameters).await?.into_iter().map(|(p, _)| p).collect())
+    }
+
+    /// Every result of a query with its visualization (`render`), ready to run.
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: &kql_engine::KqlContext) -> Result<(), kql_engine::KqlError> {
+    /// for result in ctx.results("T | summarize count() by bin(Timestamp, 1h) | render timechart", &Default::default()).await? {
+    ///     if let Some(v) = &result.visualization {
+    ///         println!("draw a {}", v.kind);
+    ///     }
+    ///     let batches = result.frame.collect().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// A [`KqlError`] locating the problem in `kql`.
+    pub async fn results(&self, kql: &str, parameters: &QueryParameters) -> Result<Vec<KqlResult>> {
+        let state = self.session.state();
+        Ok(self
+            .planned(kql, parameters)
+            .await?
+            .into_iter()
+            .map(|(plan, visualization)| KqlResult { frame: DataFrame::new(state.clone(), plan), visualization })
+            .collect())
+    }
+
+    async fn planned(
+        &self,
+        kql: &str,
+        parameters: &QueryParameters,
+    ) -> Result<Vec<(LogicalPlan, Option<crate::render::Visualization>)>> {
         let query = kql_parser::parse(kql)?;
         let tables = self.resolve(&query).await?;
         let now = self.now.unwrap_or_else(wall_clock);
@@ -380,8 +423,8 @@ impl KqlContext {
         // round answers one request).
         for _ in 0..MAX_DATA_ROUNDS {
             let planner = KqlToRel::new(&tables, options.clone());
-            match planner.plan_query(&query) {
-                Ok(plans) => return plans.into_iter().map(finish).collect(),
+            match planner.plan_query_with_visualizations(&query) {
+                Ok(plans) => return plans.into_iter().map(|(p, v)| Ok((finish(p)?, v))).collect(),
                 Err(e) => match planner.take_data_request() {
                     Some(DataRequest::Slots { at, plan }) => {
                         let slots = self.slots_of(plan).await?;

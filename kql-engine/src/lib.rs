@@ -35,13 +35,15 @@ pub mod format;
 pub mod functions;
 mod lake;
 pub mod planner;
+pub mod render;
 mod scan;
 pub mod schemas;
 pub mod settings;
 
-pub use context::{KqlContext, KqlContextBuilder, QueryParameters, SessionContextExt, kql_session_config};
+pub use context::{KqlContext, KqlContextBuilder, KqlResult, QueryParameters, SessionContextExt, kql_session_config};
 pub use error::{KqlError, Located, Result, closest_names};
 pub use externaldata::ExternalDataOptions;
 pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{LakeTable, lake_tables};
+pub use render::Visualization;
 pub use schemas::DocumentedSchemas;

@@ -226,6 +226,17 @@ impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
     /// # Errors
     /// A located [`KqlError`] for unknown names, type errors and unsupported constructs.
     pub fn plan_query(&self, query: &kql_parser::ast::Query) -> Result<Vec<LogicalPlan>> {
+        Ok(self.query(query)?.into_iter().map(|(p, _)| p).collect())
+    }
+
+    /// [`Self::plan_query`], with each result's visualization when it ends with `render`.
+    ///
+    /// # Errors
+    /// As [`Self::plan_query`].
+    pub fn plan_query_with_visualizations(
+        &self,
+        query: &kql_parser::ast::Query,
+    ) -> Result<Vec<(LogicalPlan, Option<crate::render::Visualization>)>> {
         self.query(query)
     }
 }

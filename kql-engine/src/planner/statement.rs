@@ -76,6 +76,9 @@ fn truncation(q: &Query) -> Result<Option<usize>> {
     Ok(if off { None } else { limit })
 }
 
+/// A result statement's plan, and its visualization when it ends with `render`.
+pub(crate) type Planned = (LogicalPlan, Option<crate::render::Visualization>);
+
 /// What a `let` value or function body turned out to be.
 pub(crate) enum Value {
     Scalar(DfExpr),
@@ -83,18 +86,24 @@ pub(crate) enum Value {
 }
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
-    pub(super) fn query(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
+    pub(super) fn query(&self, q: &Query) -> Result<Vec<Planned>> {
         let plans = self.query_with_clock(q)?;
         match truncation(q)? {
             None => Ok(plans),
             Some(n) => plans
                 .into_iter()
-                .map(|p| LogicalPlanBuilder::from(p).limit(0, Some(n)).and_then(LogicalPlanBuilder::build).map_err(df))
+                .map(|(p, v)| {
+                    let p = LogicalPlanBuilder::from(p)
+                        .limit(0, Some(n))
+                        .and_then(LogicalPlanBuilder::build)
+                        .map_err(df)?;
+                    Ok((p, v))
+                })
                 .collect(),
         }
     }
 
-    fn query_with_clock(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
+    fn query_with_clock(&self, q: &Query) -> Result<Vec<Planned>> {
         match query_now(q)? {
             Some(now) => {
                 let with_clock = KqlToRel::new(self.provider, PlannerOptions { now, ..self.options.clone() });
@@ -108,7 +117,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
     }
 
-    fn statements(&self, q: &Query) -> Result<Vec<LogicalPlan>> {
+    fn statements(&self, q: &Query) -> Result<Vec<Planned>> {
         let planner = self;
         let mut scope = Scope::default();
         let mut results = Vec::new();
@@ -125,7 +134,20 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         scope = scope.with(&p.name.name, Binding::Scalar(value));
                     }
                 }
-                Statement::Expr(e) => results.push(planner.tabular(e, &scope)?),
+                Statement::Expr(e) => {
+                    let plan = planner.tabular(e, &scope)?;
+                    // A `render` ending the statement describes how to draw its result.
+                    let render = match &e.kind {
+                        kql_parser::ast::ExprKind::Tabular(p) => match p.operators.last().map(|o| &o.kind) {
+                            Some(kql_parser::ast::OperatorKind::Render(r)) => {
+                                Some(crate::render::visualization(r, plan.schema())?)
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    results.push((plan, render));
+                }
             }
         }
         Ok(results)

@@ -133,7 +133,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         };
         // `as name` binds the rows so far for the operators after it.
         let mut named = std::borrow::Cow::Borrowed(scope);
-        for op in &p.operators {
+        for (i, op) in p.operators.iter().enumerate() {
+            if let OperatorKind::Render(r) = &op.kind {
+                if i + 1 != p.operators.len() {
+                    return Err(KqlError::plan(r.span, "`render` must be the last operator of the query"));
+                }
+                continue;
+            }
             if let OperatorKind::As(a) = &op.kind {
                 for param in &a.params {
                     if !param.name.starts_with("hint.") {
@@ -195,6 +201,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Parse(p) => self.parse_op(input, p, scope, depth),
             OperatorKind::ParseKv(p) => self.parse_kv(input, p, scope, depth),
             OperatorKind::MakeSeries(m) => self.make_series(input, m, scope, depth),
+            // Handled by the pipeline: it describes the result, it does not change it.
+            OperatorKind::Render(_) => Ok(input),
             // Bound by the pipeline (see `pipeline`); alone it passes its input through.
             OperatorKind::As(_) => Ok(input),
         }

@@ -699,6 +699,24 @@ impl Display for Operator {
                 }
                 Ok(())
             }
+            OperatorKind::Render(r) => {
+                write!(f, "render {}", r.kind)?;
+                if !r.properties.is_empty() {
+                    f.write_str(" with (")?;
+                    for (i, p) in r.properties.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{} = ", p.name)?;
+                        match &p.value {
+                            RenderValue::Literal(l) => write!(f, "{l}")?,
+                            RenderValue::Names(names) => comma_list(f, names)?,
+                        }
+                    }
+                    f.write_char(')')?;
+                }
+                Ok(())
+            }
             OperatorKind::MakeSeries(m) => {
                 f.write_str("make-series")?;
                 params(f, &m.params)?;

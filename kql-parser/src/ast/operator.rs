@@ -92,6 +92,8 @@ pub enum OperatorKind {
     ParseKv(ParseKv),
     /// `make-series aggs on axis from a to b step s by keys`.
     MakeSeries(Box<MakeSeries>),
+    /// `render kind with (...)`: how to draw the result (the last operator).
+    Render(Render),
     /// `as name`.
     As(As),
     /// `getschema`.
@@ -442,6 +444,39 @@ pub struct MakeSeries {
     pub span: Span,
 }
 eq_ignoring_span!(MakeSeries { params, aggregates, axis, from, to, step, by, range_syntax });
+
+/// `render kind [with (prop = value, ...)]`.
+#[derive(Clone, Debug)]
+pub struct Render {
+    /// The visualization: `timechart`, `barchart`, ...
+    pub kind: Ident,
+    /// The properties, as written.
+    pub properties: Vec<RenderProperty>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Render { kind, properties });
+
+/// One `name = value` of [`Render`].
+#[derive(Clone, Debug)]
+pub struct RenderProperty {
+    /// The property name (`title`, `ycolumns`, ...).
+    pub name: Ident,
+    /// Its value.
+    pub value: RenderValue,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(RenderProperty { name, value });
+
+/// The value of a [`RenderProperty`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenderValue {
+    /// A literal: `"title"`, `10`, `true`.
+    Literal(Literal),
+    /// One or more names: `stacked`, `y1, y2`.
+    Names(Vec<Ident>),
+}
 
 /// One aggregate of [`MakeSeries`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -171,6 +171,7 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         OperatorKind::Invoke(i) => i.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
         OperatorKind::ParseKv(p) => walk_expr(v, &p.source),
+        OperatorKind::Render(_) => {}
         OperatorKind::MakeSeries(m) => {
             for a in &m.aggregates {
                 walk_expr(v, &a.aggregate.expr);

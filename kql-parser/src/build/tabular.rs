@@ -6,8 +6,8 @@ use super::{Builder, Result, span_of};
 use crate::ast::{
     As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MakeSeries, MvApply, MvExpand,
     MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse,
-    ParseKv, ParsePart, Pipeline, Print, Range, Rename, ReorderItem, SeriesAggregate, SortKey, SortOrder, Source,
-    Summarize, Top, Union, UnionTable,
+    ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue, ReorderItem,
+    SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -106,6 +106,28 @@ impl Builder<'_> {
                 OperatorKind::Invoke(Invoke { function, args, span })
             }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
+            Rule::render_op => {
+                let kind = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
+                let mut properties = Vec::new();
+                for p in inner.filter(|p| p.as_rule() == Rule::render_prop) {
+                    let pspan = span_of(&p);
+                    let mut parts = p.clone().into_inner();
+                    let name = self.name(self.expect(&p, &mut parts, Rule::name)?)?;
+                    let v = self.expect(&p, &mut parts, Rule::render_value)?;
+                    let items: Vec<_> = v.clone().into_inner().collect();
+                    let value = match items.first().map(Pair::as_rule) {
+                        Some(Rule::name) => {
+                            RenderValue::Names(items.into_iter().map(|n| self.name(n)).collect::<Result<_>>()?)
+                        }
+                        Some(_) => RenderValue::Literal(
+                            self.literal(items.into_iter().next().ok_or_else(|| self.internal(&v, "a value"))?)?,
+                        ),
+                        None => return Err(self.internal(&v, "a render value")),
+                    };
+                    properties.push(RenderProperty { name, value, span: pspan });
+                }
+                OperatorKind::Render(Render { kind, properties, span })
+            }
             Rule::make_series_op => {
                 let mut m = MakeSeries {
                     params: Vec::new(),
