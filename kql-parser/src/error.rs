@@ -159,6 +159,11 @@ impl Expected {
         for t in tokens {
             e.add_token(t);
         }
+        // After a name, `:` is only wanted by search's `Column:"term"`; where a statement or an
+        // operator could go on instead, listing it would mislead.
+        if e.end || e.operator || e.has_token(";") || e.has_token("|") {
+            e.tokens.remove("`:`");
+        }
         e
     }
 

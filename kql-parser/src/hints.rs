@@ -10,7 +10,6 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
     "top-hitters",
     "sample",
     "sample-distinct",
-    "search",
     "find",
     "fork",
     "facet",
@@ -158,7 +157,14 @@ pub(crate) fn improve(
         *help = Some("remove the last `,` in the list".to_owned());
         return;
     }
-    // 2. A tabular operator was expected.
+    // 2. A tabular operator was expected (or one with a `-` in its name was read in part:
+    // `top-nested` starts like `top`).
+    let whole_start = text[..pos].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+    let whole = word_at(text, whole_start);
+    if whole.contains('-') && UNSUPPORTED_OPERATORS.contains(&whole) && text[..whole_start].trim_end().ends_with('|') {
+        *message = format!("the tabular operator `{whole}` is not supported yet");
+        return;
+    }
     if expected.operator {
         let word = word_at(text, pos);
         if UNSUPPORTED_OPERATORS.contains(&word) {

@@ -7,6 +7,7 @@
 //! | `statement.rs` | the query: `let`, `set`, result statements, user functions |
 //! | `tabular.rs` | tabular expressions and sources (tables, `datatable`, `print`, `union`, `range`) |
 //! | `make_series.rs` | `make-series`: summarize per bin, gather per key, lay out as arrays |
+//! | `search.rs` | `search`: terms over every text column, several tables with `$table` |
 //! | `parse.rs` | `parse` and `parse-where`: the pattern as one regex, captures converted |
 //! | `external.rs` | `externaldata`: properties, access to each source, conversion of text cells |
 //! | `operators.rs` | `where`, `project*`, `extend`, `take`, `top`, `sort`, `count`, `distinct`, ... |
@@ -37,6 +38,7 @@ mod parse;
 mod range;
 mod rows;
 mod scope;
+mod search;
 mod session;
 mod statement;
 mod strings;

@@ -62,7 +62,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
     }
 
-    fn named_table(&self, name: &str, span: Span, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+    pub(crate) fn named_table(&self, name: &str, span: Span, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
         match scope.get(name) {
             Some(Binding::Tabular(plan)) => Ok(plan.clone()),
             Some(Binding::Scalar(_)) => Err(KqlError::plan(span, format!("`{name}` is a scalar, not a table"))),
@@ -130,6 +130,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Union(u) => self.union(None, u, scope, depth)?,
             Source::Range(r) => self.range(r, scope)?,
             Source::ExternalData(e) => self.externaldata(e, scope)?,
+            Source::Search(s) => self.search(None, s, scope, depth)?,
         };
         // `as name` binds the rows so far for the operators after it.
         let mut named = std::borrow::Cow::Borrowed(scope);
@@ -203,6 +204,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::MakeSeries(m) => self.make_series(input, m, scope, depth),
             // Handled by the pipeline: it describes the result, it does not change it.
             OperatorKind::Render(_) => Ok(input),
+            OperatorKind::Search(s) => self.search(Some(input), s, scope, depth),
             // Bound by the pipeline (see `pipeline`); alone it passes its input through.
             OperatorKind::As(_) => Ok(input),
         }
@@ -358,44 +360,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         if let Some(labeled) = input {
             inputs.push(labeled);
         }
-        for t in &u.tables {
-            match t {
-                UnionTable::Expr(e) => {
-                    // A name, or a pipeline that ends with `as Name`, labels its rows.
-                    let named_by_as = match &e.kind {
-                        ExprKind::Tabular(p) => match p.operators.last().map(|o| &o.kind) {
-                            Some(OperatorKind::As(a)) => Some(a.name.name.clone()),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
-                    let label = named_by_as
-                        .or_else(|| e.as_name().map(str::to_owned))
-                        .unwrap_or_else(|| format!("union_arg{}", inputs.len()));
-                    // isfuzzy=true: a table that does not exist is skipped, as Kusto does.
-                    if fuzzy
-                        && let Some(name) = e.as_name()
-                        && scope.get(name).is_none()
-                        && self.provider.get_table_source(name).is_none()
-                    {
-                        continue;
-                    }
-                    inputs.push((label, self.tabular_at(e, scope, depth)?));
-                }
-                UnionTable::Pattern(p) => {
-                    let mut names: Vec<String> =
-                        self.provider.table_names().into_iter().filter(|n| p.matches(n)).collect();
-                    names.sort();
-                    if names.is_empty() && !fuzzy {
-                        return Err(KqlError::plan(p.span, format!("no table matches `{}`", p.pattern)));
-                    }
-                    for n in names {
-                        let plan = self.named_table(&n, p.span, scope, depth)?;
-                        inputs.push((n, plan));
-                    }
-                }
-            }
-        }
+        inputs.extend(self.union_inputs(&u.tables, fuzzy, inputs.len(), scope, depth)?);
         if let Some(c) = &source_column {
             inputs = inputs
                 .into_iter()
@@ -465,6 +430,58 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             })
             .collect();
         LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+    }
+
+    /// The tables of a `union` or `search in (...)`, each with its label (its name, the name an
+    /// `as` gave it, or `union_argN`); `fuzzy` skips tables that do not exist.
+    pub(crate) fn union_inputs(
+        &self,
+        tables: &[UnionTable],
+        fuzzy: bool,
+        first_index: usize,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<Vec<(String, LogicalPlan)>> {
+        let mut inputs: Vec<(String, LogicalPlan)> = Vec::new();
+        for t in tables {
+            match t {
+                UnionTable::Expr(e) => {
+                    // A name, or a pipeline that ends with `as Name`, labels its rows.
+                    let named_by_as = match &e.kind {
+                        ExprKind::Tabular(p) => match p.operators.last().map(|o| &o.kind) {
+                            Some(OperatorKind::As(a)) => Some(a.name.name.clone()),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    let label = named_by_as
+                        .or_else(|| e.as_name().map(str::to_owned))
+                        .unwrap_or_else(|| format!("union_arg{}", first_index + inputs.len()));
+                    // isfuzzy=true: a table that does not exist is skipped, as Kusto does.
+                    if fuzzy
+                        && let Some(name) = e.as_name()
+                        && scope.get(name).is_none()
+                        && self.provider.get_table_source(name).is_none()
+                    {
+                        continue;
+                    }
+                    inputs.push((label, self.tabular_at(e, scope, depth)?));
+                }
+                UnionTable::Pattern(p) => {
+                    let mut names: Vec<String> =
+                        self.provider.table_names().into_iter().filter(|n| p.matches(n)).collect();
+                    names.sort();
+                    if names.is_empty() && !fuzzy {
+                        return Err(KqlError::plan(p.span, format!("no table matches `{}`", p.pattern)));
+                    }
+                    for n in names {
+                        let plan = self.named_table(&n, p.span, scope, depth)?;
+                        inputs.push((n, plan));
+                    }
+                }
+            }
+        }
+        Ok(inputs)
     }
 
     /// `getschema`: one row per column.

@@ -423,6 +423,7 @@ impl Display for Source {
                 Ok(())
             }
             Self::Union(u) => write!(f, "{u}"),
+            Self::Search(s) => write!(f, "{s}"),
             Self::Range(r) => write!(f, "range {} from {} to {} step {}", r.column, r.from, r.to, r.step),
             Self::ExternalData(e) => write!(f, "{e}"),
         }
@@ -526,6 +527,27 @@ impl Display for SortKey {
             Some(NullsOrder::Last) => f.write_str(" nulls last"),
             None => Ok(()),
         }
+    }
+}
+
+impl Display for Search {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("search")?;
+        params(f, &self.params)?;
+        if !self.tables.is_empty() {
+            f.write_str(" in (")?;
+            for (i, t) in self.tables.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match t {
+                    UnionTable::Expr(e) => write!(f, "{e}")?,
+                    UnionTable::Pattern(p) => write!(f, "{p}")?,
+                }
+            }
+            f.write_char(')')?;
+        }
+        write!(f, " {}", self.predicate)
     }
 }
 
@@ -699,6 +721,7 @@ impl Display for Operator {
                 }
                 Ok(())
             }
+            OperatorKind::Search(s) => write!(f, "{s}"),
             OperatorKind::Render(r) => {
                 write!(f, "render {}", r.kind)?;
                 if !r.properties.is_empty() {

@@ -31,6 +31,8 @@ pub enum Source {
     Range(Box<Range>),
     /// `externaldata(col:type, ...) [uri, ...] with (...)`
     ExternalData(Box<ExternalData>),
+    /// `search [in (T, ...)] predicate`
+    Search(Box<Search>),
 }
 
 /// One tabular operator after a `|`.
@@ -94,6 +96,8 @@ pub enum OperatorKind {
     MakeSeries(Box<MakeSeries>),
     /// `render kind with (...)`: how to draw the result (the last operator).
     Render(Render),
+    /// `search predicate` over the piped rows.
+    Search(Box<Search>),
     /// `as name`.
     As(As),
     /// `getschema`.
@@ -444,6 +448,21 @@ pub struct MakeSeries {
     pub span: Span,
 }
 eq_ignoring_span!(MakeSeries { params, aggregates, axis, from, to, step, by, range_syntax });
+
+/// `search [kind=...] [in (T, ...)] predicate`: rows of one or several tables where the
+/// predicate holds; a bare string is a term looked for in every column.
+#[derive(Clone, Debug)]
+pub struct Search {
+    /// `kind=case_sensitive|case_insensitive`, `hint.*`.
+    pub params: Vec<OpParam>,
+    /// The tables of `in (...)` (none: the piped rows, or every table).
+    pub tables: Vec<UnionTable>,
+    /// The predicate.
+    pub predicate: Expr,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Search { params, tables, predicate });
 
 /// `render kind [with (prop = value, ...)]`.
 #[derive(Clone, Debug)]

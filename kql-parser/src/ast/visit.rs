@@ -104,6 +104,14 @@ pub fn walk_pipeline(v: &mut impl Visitor, pipeline: &Pipeline) {
         Source::Datatable(d) => d.values.iter().for_each(|e| walk_expr(v, e)),
         Source::Print(p) => p.columns.iter().for_each(|c| walk_expr(v, &c.expr)),
         Source::Union(u) => walk_union_tables(v, &u.tables),
+        Source::Search(s) => {
+            if s.tables.is_empty() {
+                // `search` with no `in (...)` reads every table.
+                v.visit_table_pattern(&NamePattern { pattern: "*".to_owned(), span: s.span });
+            }
+            walk_union_tables(v, &s.tables);
+            walk_expr(v, &s.predicate);
+        }
         Source::ExternalData(_) => {}
         Source::Range(r) => {
             walk_expr(v, &r.from);
@@ -172,6 +180,10 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
         OperatorKind::ParseKv(p) => walk_expr(v, &p.source),
         OperatorKind::Render(_) => {}
+        OperatorKind::Search(s) => {
+            walk_union_tables(v, &s.tables);
+            walk_expr(v, &s.predicate);
+        }
         OperatorKind::MakeSeries(m) => {
             for a in &m.aggregates {
                 walk_expr(v, &a.aggregate.expr);

@@ -264,6 +264,19 @@ impl Builder<'_> {
                     }
                 }
             }
+            Rule::column_term => {
+                // `Column:"term"` (search syntax) is `Column has "term"`.
+                let mut inner = pair.clone().into_inner();
+                let name = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
+                let term = self.expect(&pair, &mut inner, Rule::string_lit)?;
+                let right =
+                    Expr::new(ExprKind::Literal(crate::ast::Literal::String(self.string_lit(&term)?)), span_of(&term));
+                ExprKind::Binary {
+                    op: crate::ast::BinaryOp::String(crate::ast::StringOp::Has),
+                    left: Box::new(Expr::new(ExprKind::Name(name.name), name.span)),
+                    right: Box::new(right),
+                }
+            }
             Rule::typeof_expr => {
                 let mut inner = pair.clone().into_inner();
                 self.expect(&pair, &mut inner, Rule::kw_typeof)?;

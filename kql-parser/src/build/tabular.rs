@@ -6,7 +6,7 @@ use super::{Builder, Result, span_of};
 use crate::ast::{
     As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MakeSeries, MvApply, MvExpand,
     MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse,
-    ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue, ReorderItem,
+    ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue, ReorderItem, Search,
     SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
 };
 use crate::grammar::Rule;
@@ -25,6 +25,7 @@ impl Builder<'_> {
             Rule::union_source => Source::Union(Box::new(self.union(first)?)),
             Rule::range_source => Source::Range(Box::new(self.range(first)?)),
             Rule::externaldata => Source::ExternalData(Box::new(self.externaldata(first)?)),
+            Rule::search_source => Source::Search(Box::new(self.search(first)?)),
             _ => return Err(self.internal(&first, "the start of a pipeline")),
         };
         let operators =
@@ -106,6 +107,7 @@ impl Builder<'_> {
                 OperatorKind::Invoke(Invoke { function, args, span })
             }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
+            Rule::search_op => OperatorKind::Search(Box::new(self.search(pair)?)),
             Rule::render_op => {
                 let kind = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
                 let mut properties = Vec::new();
@@ -259,6 +261,37 @@ impl Builder<'_> {
         }
         let right = right.ok_or_else(|| self.internal(&pair, "join"))?;
         Ok(Join { params, right, on, span })
+    }
+
+    fn search(&self, pair: Pair<'_, Rule>) -> Result<Search> {
+        let span = span_of(&pair);
+        let whole = pair.clone();
+        let mut params = Vec::new();
+        let mut tables = Vec::new();
+        let mut predicate = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_search => {}
+                Rule::search_param => params.push(self.op_param(p)?),
+                Rule::search_in => {
+                    for t in p.into_inner() {
+                        match t.as_rule() {
+                            Rule::kw_in => {}
+                            Rule::table_pattern => tables.push(UnionTable::Pattern(NamePattern {
+                                pattern: t.as_str().to_owned(),
+                                span: span_of(&t),
+                            })),
+                            Rule::expr => tables.push(UnionTable::Expr(self.expr(t)?)),
+                            _ => return Err(self.internal(&t, "search")),
+                        }
+                    }
+                }
+                Rule::expr => predicate = Some(self.expr(p)?),
+                _ => return Err(self.internal(&p, "search")),
+            }
+        }
+        let predicate = predicate.ok_or_else(|| self.internal(&whole, "search"))?;
+        Ok(Search { params, tables, predicate, span })
     }
 
     fn union(&self, pair: Pair<'_, Rule>) -> Result<Union> {

@@ -1,0 +1,146 @@
+//! `search` (search-operator.md): the rows of the piped table, of the tables of `in (...)`, or
+//! of every table, where the predicate holds. A bare string in the predicate (alone or under
+//! `and`, `or`, `not`) is a term looked for in every string and `dynamic` column with `has`
+//! (`"x*"` is `hasprefix`, `"*x"` `hassuffix`, `"*x*"` `contains`); `Column:"x"` is
+//! `Column has "x"`; any other expression is a predicate as in `where`. `kind=case_sensitive`
+//! makes the terms case-sensitive. Over several tables, a table whose columns the predicate
+//! does not have gives no rows, and the result has a `$table` column naming each row's table.
+
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, lit};
+use kql_parser::ast::{Expr, ExprKind, Literal, LogicalOp, ParamValue, Search};
+
+use super::expr::ExprCtx;
+use super::tabular::{build, df};
+use super::types::KqlType;
+use super::{KqlContextProvider, KqlToRel, Scope};
+use crate::error::{KqlError, Result};
+use crate::functions::has::{HasUdf, MatchOp};
+use crate::functions::term::TermKind;
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    pub(super) fn search(
+        &self,
+        input: Option<LogicalPlan>,
+        s: &Search,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let mut case_sensitive = false;
+        for p in &s.params {
+            match (p.name.as_str(), &p.value) {
+                ("kind", ParamValue::Name(k)) if k == "case_sensitive" => case_sensitive = true,
+                ("kind", ParamValue::Name(k)) if k == "case_insensitive" => case_sensitive = false,
+                (n, _) if n.starts_with("hint.") => {}
+                _ => {
+                    return Err(KqlError::plan(
+                        p.span,
+                        format!("`{}` is not a parameter of search (kind=case_sensitive|case_insensitive)", p.name),
+                    ));
+                }
+            }
+        }
+        // One table searched: its rows as they are. Several: each labeled in `$table`.
+        let several = input.is_none();
+        let inputs: Vec<(String, LogicalPlan)> = match input {
+            Some(plan) => vec![(String::new(), plan)],
+            None if s.tables.is_empty() => {
+                let mut names = self.provider.table_names();
+                names.sort();
+                names
+                    .into_iter()
+                    .map(|n| Ok((n.clone(), self.named_table(&n, s.span, scope, depth)?)))
+                    .collect::<Result<_>>()?
+            }
+            None => self.union_inputs(&s.tables, false, 0, scope, depth)?,
+        };
+        let mut found = Vec::new();
+        for (label, plan) in inputs {
+            let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: true };
+            let predicate = match self.search_predicate(&s.predicate, case_sensitive, &ctx) {
+                Ok(p) => p,
+                // A table without the predicate's columns has nothing to find.
+                Err(KqlError::Plan(e)) if several && e.message.starts_with("unknown column") => continue,
+                Err(e) => return Err(e),
+            };
+            let mut plan = build(LogicalPlanBuilder::from(plan).filter(predicate).map_err(df)?)?;
+            if several {
+                let mut exprs = vec![lit(label.clone()).alias("$table")];
+                exprs.extend(plan.schema().columns().into_iter().map(DfExpr::Column));
+                plan = build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?;
+            }
+            found.push(plan);
+        }
+        let mut found = found.into_iter();
+        let Some(first) = found.next() else {
+            return Err(KqlError::plan(s.predicate.span, "no table searched has the columns this predicate names"));
+        };
+        let mut builder = LogicalPlanBuilder::from(first);
+        for p in found {
+            builder = builder
+                .union_by_name(p)
+                .map_err(|e| KqlError::plan(s.span, format!("these tables cannot be searched together: {e}")))?;
+        }
+        let plan = build(builder)?;
+        // Strings a table lacks are "" (a KQL string is never null).
+        let exprs: Vec<DfExpr> = plan
+            .schema()
+            .iter()
+            .map(|(q, f)| {
+                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+                if several && KqlType::of(f.data_type()) == KqlType::String {
+                    super::non_null_string_expr(c).alias(f.name())
+                } else {
+                    c
+                }
+            })
+            .collect();
+        build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)
+    }
+
+    /// The predicate, with bare strings as terms over every text column.
+    fn search_predicate(&self, e: &Expr, case_sensitive: bool, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        match &e.kind {
+            ExprKind::Literal(Literal::String(term)) => self.term_anywhere(term, e, case_sensitive, ctx),
+            ExprKind::Logical { op, operands } => {
+                let parts = operands
+                    .iter()
+                    .map(|o| self.search_predicate(o, case_sensitive, ctx))
+                    .collect::<Result<Vec<_>>>()?;
+                let combine = |a: DfExpr, b: DfExpr| if *op == LogicalOp::And { a.and(b) } else { a.or(b) };
+                parts.into_iter().reduce(combine).ok_or_else(|| KqlError::Internal("an empty and/or".into()))
+            }
+            ExprKind::Call { name, args } if name.name == "not" && args.len() == 1 => {
+                Ok(!self.search_predicate(&args[0].value, case_sensitive, ctx)?)
+            }
+            _ => self.expr(e, ctx),
+        }
+    }
+
+    /// `"term"`: some string or `dynamic` column has it.
+    fn term_anywhere(&self, term: &str, e: &Expr, case_sensitive: bool, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
+        let starts = term.starts_with('*');
+        let ends = term.len() > 1 && term.ends_with('*');
+        let core = term.trim_start_matches('*').trim_end_matches('*');
+        if core.contains('*') {
+            return Err(KqlError::not_supported(e.span, "a `*` inside a search term (only at its start or end)"));
+        }
+        let (kind, name) = match (starts, ends) {
+            (true, true) => (TermKind::Contains, if case_sensitive { "contains_cs" } else { "contains" }),
+            (false, true) => (TermKind::Prefix, if case_sensitive { "hasprefix_cs" } else { "hasprefix" }),
+            (true, false) => (TermKind::Suffix, if case_sensitive { "hassuffix_cs" } else { "hassuffix" }),
+            (false, false) => (TermKind::Has, if case_sensitive { "has_cs" } else { "has" }),
+        };
+        let op = MatchOp { kind, case_sensitive, negated: false, all: false, name };
+        let mut tests = Vec::new();
+        for (q, f) in ctx.schema.iter() {
+            let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+            let text = match KqlType::of(f.data_type()) {
+                KqlType::String => c,
+                KqlType::Dynamic => super::dynamic::dynamic_text(c),
+                _ => continue,
+            };
+            tests.push(HasUdf::call(op, text, vec![core.to_owned()]));
+        }
+        Ok(tests.into_iter().reduce(DfExpr::or).unwrap_or_else(|| lit(false)))
+    }
+}
