@@ -6,7 +6,6 @@ use crate::error::Expected;
 /// Tabular operators of KQL that this parser does not read yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
     "evaluate",
-    "top-nested",
     "top-hitters",
     "sample",
     "sample-distinct",

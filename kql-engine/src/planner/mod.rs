@@ -7,6 +7,7 @@
 //! | `statement.rs` | the query: `let`, `set`, result statements, user functions |
 //! | `tabular.rs` | tabular expressions and sources (tables, `datatable`, `print`, `union`, `range`) |
 //! | `make_series.rs` | `make-series`: summarize per bin, gather per key, lay out as arrays |
+//! | `top_nested.rs` | `top-nested`: per level, summarize, rank within the parent, keep N |
 //! | `search.rs` | `search`: terms over every text column, several tables with `$table` |
 //! | `parse.rs` | `parse` and `parse-where`: the pattern as one regex, captures converted |
 //! | `external.rs` | `externaldata`: properties, access to each source, conversion of text cells |
@@ -44,6 +45,7 @@ mod statement;
 mod strings;
 mod summarize;
 mod tabular;
+mod top_nested;
 mod tuples;
 mod types;
 

@@ -205,6 +205,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             // Handled by the pipeline: it describes the result, it does not change it.
             OperatorKind::Render(_) => Ok(input),
             OperatorKind::Search(s) => self.search(Some(input), s, scope, depth),
+            OperatorKind::TopNested(clauses) => self.top_nested(input, clauses, scope, depth),
             // Bound by the pipeline (see `pipeline`); alone it passes its input through.
             OperatorKind::As(_) => Ok(input),
         }

@@ -722,6 +722,25 @@ impl Display for Operator {
                 Ok(())
             }
             OperatorKind::Search(s) => write!(f, "{s}"),
+            OperatorKind::TopNested(clauses) => {
+                for (i, c) in clauses.iter().enumerate() {
+                    f.write_str(if i == 0 { "top-nested" } else { ", top-nested" })?;
+                    if let Some(n) = &c.count {
+                        write!(f, " {n}")?;
+                    }
+                    write!(f, " of {}", c.of)?;
+                    if let Some(o) = &c.others {
+                        write!(f, " with others = {o}")?;
+                    }
+                    write!(f, " by {}", c.by)?;
+                    match c.order {
+                        Some(SortOrder::Asc) => f.write_str(" asc")?,
+                        Some(SortOrder::Desc) => f.write_str(" desc")?,
+                        None => {}
+                    }
+                }
+                Ok(())
+            }
             OperatorKind::Render(r) => {
                 write!(f, "render {}", r.kind)?;
                 if !r.properties.is_empty() {

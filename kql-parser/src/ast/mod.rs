@@ -21,7 +21,8 @@ pub use operator::{
     As, ColumnDecl, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MakeSeries, MvApply,
     MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema,
     ParamValue, Parse, ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue,
-    ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+    ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, TopNestedClause, Union,
+    UnionTable,
 };
 pub use statement::{
     DeclareStatement, FunctionDecl, LetStatement, LetValue, Param, ParamType, Query, QueryParam, SetStatement,

@@ -98,6 +98,8 @@ pub enum OperatorKind {
     Render(Render),
     /// `search predicate` over the piped rows.
     Search(Box<Search>),
+    /// `top-nested N of expr by agg, top-nested ...`.
+    TopNested(Vec<TopNestedClause>),
     /// `as name`.
     As(As),
     /// `getschema`.
@@ -463,6 +465,24 @@ pub struct Search {
     pub span: Span,
 }
 eq_ignoring_span!(Search { params, tables, predicate });
+
+/// One level of `top-nested`.
+#[derive(Clone, Debug)]
+pub struct TopNestedClause {
+    /// How many values to keep per parent (all when absent).
+    pub count: Option<Expr>,
+    /// The value of this level.
+    pub of: NamedExpr,
+    /// `with others = v`: one more row aggregating the values not kept.
+    pub others: Option<Expr>,
+    /// The aggregation that ranks the values.
+    pub by: NamedExpr,
+    /// `asc` ranks the smallest first (default `desc`).
+    pub order: Option<SortOrder>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(TopNestedClause { count, of, others, by, order });
 
 /// `render kind [with (prop = value, ...)]`.
 #[derive(Clone, Debug)]

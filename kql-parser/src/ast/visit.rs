@@ -180,6 +180,13 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
         OperatorKind::ParseKv(p) => walk_expr(v, &p.source),
         OperatorKind::Render(_) => {}
+        OperatorKind::TopNested(clauses) => {
+            for c in clauses {
+                c.count.iter().chain(c.others.iter()).for_each(|e| walk_expr(v, e));
+                walk_expr(v, &c.of.expr);
+                walk_expr(v, &c.by.expr);
+            }
+        }
         OperatorKind::Search(s) => {
             walk_union_tables(v, &s.tables);
             walk_expr(v, &s.predicate);

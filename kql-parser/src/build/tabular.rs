@@ -7,7 +7,7 @@ use crate::ast::{
     As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MakeSeries, MvApply, MvExpand,
     MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse,
     ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue, ReorderItem, Search,
-    SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, Union, UnionTable,
+    SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, TopNestedClause, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -108,6 +108,30 @@ impl Builder<'_> {
             }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
             Rule::search_op => OperatorKind::Search(Box::new(self.search(pair)?)),
+            Rule::top_nested_op => {
+                let mut clauses = Vec::new();
+                for c in inner.filter(|p| p.as_rule() == Rule::tn_clause) {
+                    let cspan = span_of(&c);
+                    let (mut count, mut of, mut others, mut by, mut order) = (None, None, None, None, None);
+                    let mut after_with = false;
+                    for p in c.clone().into_inner() {
+                        match p.as_rule() {
+                            Rule::kw_of | Rule::kw_by | Rule::kw_others => {}
+                            Rule::kw_with => after_with = true,
+                            Rule::expr if of.is_none() => count = Some(self.expr(p)?),
+                            Rule::expr if after_with => others = Some(self.expr(p)?),
+                            Rule::named_expr => of = Some(self.named_expr(p)?),
+                            Rule::tn_agg => by = Some(self.named_expr(self.next(&p, &mut p.clone().into_inner())?)?),
+                            Rule::sort_order => order = Some(self.sort_order(&p)?),
+                            _ => return Err(self.internal(&p, "top-nested")),
+                        }
+                    }
+                    let of = of.ok_or_else(|| self.internal(&c, "top-nested"))?;
+                    let by = by.ok_or_else(|| self.internal(&c, "top-nested"))?;
+                    clauses.push(TopNestedClause { count, of, others, by, order, span: cspan });
+                }
+                OperatorKind::TopNested(clauses)
+            }
             Rule::render_op => {
                 let kind = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
                 let mut properties = Vec::new();
