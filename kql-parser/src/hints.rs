@@ -7,8 +7,6 @@ use crate::error::Expected;
 const UNSUPPORTED_OPERATORS: &[&str] = &[
     "evaluate",
     "top-hitters",
-    "sample",
-    "sample-distinct",
     "find",
     "fork",
     "facet",

@@ -206,6 +206,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Render(_) => Ok(input),
             OperatorKind::Search(s) => self.search(Some(input), s, scope, depth),
             OperatorKind::TopNested(clauses) => self.top_nested(input, clauses, scope, depth),
+            OperatorKind::Sample(n) => self.sample(input, n, None, scope, depth),
+            OperatorKind::SampleDistinct { count, of } => self.sample(input, count, Some(of), scope, depth),
             // Bound by the pipeline (see `pipeline`); alone it passes its input through.
             OperatorKind::As(_) => Ok(input),
         }
@@ -505,6 +507,46 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let exprs: Vec<DfExpr> =
             plan.schema().columns().into_iter().zip(names).map(|(c, n)| DfExpr::Column(c).alias(n)).collect();
         LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+    }
+
+    /// `sample N` (N rows at random) and `sample-distinct N of x` (N distinct values of x at
+    /// random): ordered by a random number, the first N kept.
+    fn sample(
+        &self,
+        input: LogicalPlan,
+        n: &Expr,
+        of: Option<&Expr>,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let what = if of.is_some() { "the count of sample-distinct" } else { "the count of sample" };
+        let count = self.constant_long(n, scope, what)?;
+        let count = usize::try_from(count).map_err(|_| KqlError::plan(n.span, format!("{what} is negative")))?;
+        let plan = match of {
+            None => input,
+            Some(e) => {
+                let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+                let value = self.expr(e, &ctx)?;
+                let name = self.output_name(
+                    &kql_parser::ast::NamedExpr { names: Vec::new(), expr: e.clone(), span: e.span },
+                    &mut super::names::Namer::default(),
+                )?;
+                let projected = build(LogicalPlanBuilder::from(input).project(vec![value.alias(name)]).map_err(df)?)?;
+                build(LogicalPlanBuilder::from(projected).distinct().map_err(df)?)?
+            }
+        };
+        // The random key is a column of its own, so the sort keeps a column when a later
+        // operator (`count`) needs none of the input's.
+        let columns: Vec<DfExpr> = plan.schema().columns().into_iter().map(DfExpr::Column).collect();
+        let mut with_key = columns.clone();
+        with_key.push(datafusion::functions::math::expr_fn::random().alias("__kql_sample"));
+        let keyed = build(LogicalPlanBuilder::from(plan).project(with_key).map_err(df)?)?;
+        let sorted = build(
+            LogicalPlanBuilder::from(keyed)
+                .sort_with_limit(vec![super::col("__kql_sample").sort(true, false)], Some(count))
+                .map_err(df)?,
+        )?;
+        build(LogicalPlanBuilder::from(sorted).project(columns).map_err(df)?)
     }
 
     /// A constant `long` (take counts, limits).

@@ -722,6 +722,8 @@ impl Display for Operator {
                 Ok(())
             }
             OperatorKind::Search(s) => write!(f, "{s}"),
+            OperatorKind::Sample(n) => write!(f, "sample {n}"),
+            OperatorKind::SampleDistinct { count, of } => write!(f, "sample-distinct {count} of {of}"),
             OperatorKind::TopNested(clauses) => {
                 for (i, c) in clauses.iter().enumerate() {
                     f.write_str(if i == 0 { "top-nested" } else { ", top-nested" })?;

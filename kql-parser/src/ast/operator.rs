@@ -100,6 +100,15 @@ pub enum OperatorKind {
     Search(Box<Search>),
     /// `top-nested N of expr by agg, top-nested ...`.
     TopNested(Vec<TopNestedClause>),
+    /// `sample N`: N rows picked at random.
+    Sample(Expr),
+    /// `sample-distinct N of expr`: N distinct values picked at random.
+    SampleDistinct {
+        /// How many values.
+        count: Expr,
+        /// The value.
+        of: Expr,
+    },
     /// `as name`.
     As(As),
     /// `getschema`.

@@ -180,6 +180,11 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         OperatorKind::Parse(p) => walk_expr(v, &p.source),
         OperatorKind::ParseKv(p) => walk_expr(v, &p.source),
         OperatorKind::Render(_) => {}
+        OperatorKind::Sample(n) => walk_expr(v, n),
+        OperatorKind::SampleDistinct { count, of } => {
+            walk_expr(v, count);
+            walk_expr(v, of);
+        }
         OperatorKind::TopNested(clauses) => {
             for c in clauses {
                 c.count.iter().chain(c.others.iter()).for_each(|e| walk_expr(v, e));

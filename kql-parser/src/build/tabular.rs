@@ -108,6 +108,15 @@ impl Builder<'_> {
             }
             Rule::parse_op => OperatorKind::Parse(self.parse_op(pair)?),
             Rule::search_op => OperatorKind::Search(Box::new(self.search(pair)?)),
+            Rule::sample_op => OperatorKind::Sample(
+                self.expr(inner.find(|p| p.as_rule() == Rule::expr).ok_or_else(|| self.internal(&pair, "sample"))?)?,
+            ),
+            Rule::sample_distinct_op => {
+                let mut exprs = inner.filter(|p| p.as_rule() == Rule::expr);
+                let count = self.expr(exprs.next().ok_or_else(|| self.internal(&pair, "sample-distinct"))?)?;
+                let of = self.expr(exprs.next().ok_or_else(|| self.internal(&pair, "sample-distinct"))?)?;
+                OperatorKind::SampleDistinct { count, of }
+            }
             Rule::top_nested_op => {
                 let mut clauses = Vec::new();
                 for c in inner.filter(|p| p.as_rule() == Rule::tn_clause) {
