@@ -102,8 +102,9 @@ impl Connection {
     /// and planning errors are raised here, with the line and column.
     #[pyo3(signature = (kql, parameters=kql_engine::QueryParameters::new()))]
     fn query(&self, py: Python<'_>, kql: &str, parameters: kql_engine::QueryParameters) -> PyResult<QueryResult> {
-        let df = wait(py, self.ctx.kql_with_parameters(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
-        Ok(QueryResult::new(df, kql))
+        let mut results = wait(py, self.ctx.results(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
+        let last = results.pop().ok_or_else(|| PyValueError::new_err("the query has no result statement"))?;
+        Ok(QueryResult::new(last.frame, kql, last.visualization.as_ref()))
     }
 
     /// Every result of a batch of `;`-separated statements, in order.
@@ -114,9 +115,8 @@ impl Connection {
         kql: &str,
         parameters: kql_engine::QueryParameters,
     ) -> PyResult<Vec<QueryResult>> {
-        let frames =
-            wait(py, self.ctx.kql_all_with_parameters(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
-        Ok(frames.into_iter().map(|df| QueryResult::new(df, kql)).collect())
+        let results = wait(py, self.ctx.results(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
+        Ok(results.into_iter().map(|r| QueryResult::new(r.frame, kql, r.visualization.as_ref())).collect())
     }
 
     /// The plans of `kql` as text; with `analyze=True` the query runs and each operator shows

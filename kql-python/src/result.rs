@@ -36,13 +36,16 @@ pub struct QueryResult {
     query: String,
     schema: SchemaRef,
     collected: Mutex<Option<Arc<Vec<RecordBatch>>>>,
+    /// The statement's `render`, as Kusto's visualization JSON.
+    visualization: Option<String>,
 }
 
 impl QueryResult {
     /// A result of `df`, planned from `query`.
-    pub(crate) fn new(df: DataFrame, query: &str) -> Self {
+    pub(crate) fn new(df: DataFrame, query: &str, visualization: Option<&kql_engine::Visualization>) -> Self {
         let schema = declared_schema(df.schema().inner());
-        Self { df, query: query.to_owned(), schema, collected: Mutex::new(None) }
+        let visualization = visualization.map(|v| v.to_kusto_json().to_string());
+        Self { df, query: query.to_owned(), schema, collected: Mutex::new(None), visualization }
     }
 
     fn kept(&self) -> Option<Arc<Vec<RecordBatch>>> {
@@ -101,6 +104,16 @@ impl QueryResult {
     #[getter]
     fn query(&self) -> &str {
         &self.query
+    }
+
+    /// The statement's `render` as Kusto describes it (`{"Visualization": "timechart",
+    /// "Title": ..., "YColumns": ...}`), or `None` when the statement does not end with one.
+    #[getter]
+    fn visualization<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.visualization {
+            None => Ok(None),
+            Some(text) => Ok(Some(py.import("json")?.call_method1("loads", (text.as_str(),))?)),
+        }
     }
 
     /// Runs the query (once; later calls reuse the rows) and returns a `pyarrow.Table`. The

@@ -67,3 +67,17 @@ def test_query_parameters(tmp_path: Path) -> None:
             con.query(q)
         with pytest.raises(TypeError, match="query parameter 'n'"):
             con.query(q, parameters={"n": [1]})  # type: ignore[dict-item]
+
+
+def test_render_gives_the_visualization() -> None:
+    with kql.connect() as con:
+        res = con.query(
+            "range x from 1 to 3 step 1 | extend y = x * 2"
+            " | render timechart with (title='Doubling', ycolumns=y)"
+        )
+        v = res.visualization
+        assert v is not None
+        assert v["Visualization"] == "timechart"
+        assert v["Title"] == "Doubling" and v["YColumns"] == "y"
+        assert res.to_arrow().num_rows == 3
+        assert con.query("print 1").visualization is None

@@ -55,6 +55,10 @@ class QueryResult:
     @property
     def query(self) -> str:
         """The KQL text this result comes from."""
+    @property
+    def visualization(self) -> dict[str, Any] | None:
+        """The statement's ``render`` as Kusto describes it (``{"Visualization": "timechart",
+        "Title": ..., ...}``), or None."""
     def to_arrow(self) -> pyarrow.Table:
         """Runs the query (once; later reads reuse the rows) as a ``pyarrow.Table``."""
     def to_polars(self) -> polars.DataFrame:
