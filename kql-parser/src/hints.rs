@@ -7,7 +7,6 @@ use crate::error::Expected;
 const UNSUPPORTED_OPERATORS: &[&str] = &[
     "evaluate",
     "top-hitters",
-    "find",
     "fork",
     "facet",
     "mv-apply",

@@ -144,3 +144,147 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         Ok(tests.into_iter().reduce(DfExpr::or).unwrap_or_else(|| lit(false)))
     }
 }
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    /// `find [withsource=C] [in (T, ...)] where predicate project c[:type], ..., pack_all()`
+    /// (find-operator.md): the rows of each table where the predicate holds (a column the
+    /// predicate names that a table lacks is null there, as in a union), with the source column (`source_` unless named) and
+    /// the projected columns (null where a table lacks one; `""` for strings), `pack_all()`
+    /// packing each row's columns into a bag.
+    pub(super) fn find(&self, f: &kql_parser::ast::Find, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        use kql_parser::ast::FindColumn;
+        let mut source = "source_".to_owned();
+        for p in &f.params {
+            match (p.name.as_str(), &p.value) {
+                ("withsource" | "with_source", ParamValue::Name(n)) => source.clone_from(n),
+                (n, _) if n.starts_with("hint.") => {}
+                _ => return Err(KqlError::plan(p.span, format!("`{}` is not a parameter of find", p.name))),
+            }
+        }
+        let Some(columns) = &f.project else {
+            return Err(KqlError::not_supported(
+                f.span,
+                "find without `project` (Kusto's project-smart); list the columns: `find ... where ... project a, b`",
+            ));
+        };
+        let inputs: Vec<(String, LogicalPlan)> = if f.tables.is_empty() {
+            let mut names = self.provider.table_names();
+            names.sort();
+            names
+                .into_iter()
+                .map(|n| Ok((n.clone(), self.named_table(&n, f.span, scope, depth)?)))
+                .collect::<Result<_>>()?
+        } else {
+            self.union_inputs(&f.tables, false, 0, scope, depth)?
+        };
+        // Each projected column's type: declared, or the first table's that has it.
+        let mut types = Vec::new();
+        for c in columns {
+            if let FindColumn::Column { name, ty } = c {
+                let t = match ty {
+                    Some(t) => super::types::arrow_type(*t),
+                    None => inputs
+                        .iter()
+                        .find_map(|(_, p)| {
+                            p.schema().field_with_unqualified_name(&name.name).ok().map(|f| f.data_type().clone())
+                        })
+                        .ok_or_else(|| {
+                            super::unknown_column(name.span, &name.name, &datafusion::common::DFSchema::empty(), &[])
+                        })?,
+                };
+                types.push((name, t));
+            }
+        }
+        // Columns the predicate names that some tables lack are null there (as in a union).
+        let mut referenced = Vec::new();
+        {
+            use kql_parser::ast::visit::{Visitor, walk_expr};
+            struct Names<'a>(&'a mut Vec<String>);
+            impl Visitor for Names<'_> {
+                fn visit_expr(&mut self, e: &Expr) {
+                    if let ExprKind::Name(n) = &e.kind {
+                        self.0.push(n.clone());
+                    }
+                }
+            }
+            walk_expr(&mut Names(&mut referenced), &f.predicate);
+        }
+        let shared: Vec<(String, datafusion::arrow::datatypes::DataType)> = referenced
+            .iter()
+            .filter_map(|n| {
+                inputs.iter().find_map(|(_, p)| {
+                    p.schema().field_with_unqualified_name(n).ok().map(|fl| (n.clone(), fl.data_type().clone()))
+                })
+            })
+            .collect();
+        let mut found = Vec::new();
+        for (label, plan) in inputs {
+            let missing: Vec<&(String, datafusion::arrow::datatypes::DataType)> =
+                shared.iter().filter(|(n, _)| plan.schema().field_with_unqualified_name(n).is_err()).collect();
+            let plan = if missing.is_empty() {
+                plan
+            } else {
+                let mut exprs: Vec<DfExpr> = plan.schema().columns().into_iter().map(DfExpr::Column).collect();
+                for (n, t) in missing {
+                    let null = lit(datafusion::common::ScalarValue::try_from(t).map_err(df)?);
+                    let null = if KqlType::of(t) == KqlType::String { super::non_null_string_expr(null) } else { null };
+                    exprs.push(null.alias(n.as_str()));
+                }
+                build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?
+            };
+            let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: true };
+            let predicate = self.expr(&f.predicate, &ctx)?;
+            let plan = build(LogicalPlanBuilder::from(plan).filter(predicate).map_err(df)?)?;
+            let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: false };
+            let mut exprs = vec![lit(label.clone()).alias(source.as_str())];
+            let mut typed = types.iter();
+            for c in columns {
+                match c {
+                    FindColumn::Column { .. } => {
+                        let Some((name, t)) = typed.next() else { continue };
+                        let value = if plan.schema().field_with_unqualified_name(&name.name).is_ok() {
+                            datafusion::logical_expr::cast(super::col(&name.name), t.clone())
+                        } else {
+                            lit(datafusion::common::ScalarValue::try_from(t).map_err(df)?)
+                        };
+                        exprs.push(value.alias(name.name.as_str()));
+                    }
+                    FindColumn::PackAll => {
+                        let span = &f.span;
+                        let call = Expr {
+                            kind: ExprKind::Call {
+                                name: kql_parser::ast::Ident { name: "pack_all".into(), span: *span },
+                                args: Vec::new(),
+                            },
+                            span: *span,
+                        };
+                        exprs.push(self.expr(&call, &ctx)?.alias("pack_"));
+                    }
+                }
+            }
+            found.push(build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?);
+        }
+        let mut found = found.into_iter();
+        let Some(first) = found.next() else {
+            return Err(KqlError::plan(f.predicate.span, "no table has the columns this predicate names"));
+        };
+        let mut builder = LogicalPlanBuilder::from(first);
+        for p in found {
+            builder = builder.union(p).map_err(df)?;
+        }
+        let plan = build(builder)?;
+        let exprs: Vec<DfExpr> = plan
+            .schema()
+            .iter()
+            .map(|(q, f)| {
+                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+                if KqlType::of(f.data_type()) == KqlType::String {
+                    super::non_null_string_expr(c).alias(f.name())
+                } else {
+                    c
+                }
+            })
+            .collect();
+        build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)
+    }
+}

@@ -131,6 +131,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Range(r) => self.range(r, scope)?,
             Source::ExternalData(e) => self.externaldata(e, scope)?,
             Source::Search(s) => self.search(None, s, scope, depth)?,
+            Source::Find(f) => self.find(f, scope, depth)?,
         };
         // `as name` binds the rows so far for the operators after it.
         let mut named = std::borrow::Cow::Borrowed(scope);

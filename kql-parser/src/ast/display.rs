@@ -424,6 +424,38 @@ impl Display for Source {
             }
             Self::Union(u) => write!(f, "{u}"),
             Self::Search(s) => write!(f, "{s}"),
+            Self::Find(x) => {
+                f.write_str("find")?;
+                params(f, &x.params)?;
+                if !x.tables.is_empty() {
+                    f.write_str(" in (")?;
+                    for (i, t) in x.tables.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        match t {
+                            UnionTable::Expr(e) => write!(f, "{e}")?,
+                            UnionTable::Pattern(p) => write!(f, "{p}")?,
+                        }
+                    }
+                    f.write_char(')')?;
+                }
+                write!(f, " where {}", x.predicate)?;
+                if let Some(cols) = &x.project {
+                    f.write_str(" project ")?;
+                    for (i, c) in cols.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        match c {
+                            FindColumn::Column { name, ty: Some(t) } => write!(f, "{name}:{t}")?,
+                            FindColumn::Column { name, ty: None } => write!(f, "{name}")?,
+                            FindColumn::PackAll => f.write_str("pack_all()")?,
+                        }
+                    }
+                }
+                Ok(())
+            }
             Self::Range(r) => write!(f, "range {} from {} to {} step {}", r.column, r.from, r.to, r.step),
             Self::ExternalData(e) => write!(f, "{e}"),
         }

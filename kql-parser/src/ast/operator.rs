@@ -33,6 +33,8 @@ pub enum Source {
     ExternalData(Box<ExternalData>),
     /// `search [in (T, ...)] predicate`
     Search(Box<Search>),
+    /// `find [in (T, ...)] where predicate [project ...]`
+    Find(Box<Find>),
 }
 
 /// One tabular operator after a `|`.
@@ -492,6 +494,36 @@ pub struct TopNestedClause {
     pub span: Span,
 }
 eq_ignoring_span!(TopNestedClause { count, of, others, by, order });
+
+/// `find [withsource=C] [in (T, ...)] where predicate [project c[:type], ..., pack_all()]`.
+#[derive(Clone, Debug)]
+pub struct Find {
+    /// `withsource=`, `hint.*`.
+    pub params: Vec<OpParam>,
+    /// The tables of `in (...)` (none: every table).
+    pub tables: Vec<UnionTable>,
+    /// The predicate.
+    pub predicate: Expr,
+    /// `project c[:type], ...` (none: Kusto's `project-smart`).
+    pub project: Option<Vec<FindColumn>>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Find { params, tables, predicate, project });
+
+/// One column of `find ... project`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FindColumn {
+    /// `name` or `name:type`.
+    Column {
+        /// The column.
+        name: Ident,
+        /// Its type, when the tables may lack it.
+        ty: Option<ScalarType>,
+    },
+    /// `pack_all()`: the row's other columns as a bag.
+    PackAll,
+}
 
 /// `render kind [with (prop = value, ...)]`.
 #[derive(Clone, Debug)]

@@ -104,6 +104,13 @@ pub fn walk_pipeline(v: &mut impl Visitor, pipeline: &Pipeline) {
         Source::Datatable(d) => d.values.iter().for_each(|e| walk_expr(v, e)),
         Source::Print(p) => p.columns.iter().for_each(|c| walk_expr(v, &c.expr)),
         Source::Union(u) => walk_union_tables(v, &u.tables),
+        Source::Find(f) => {
+            if f.tables.is_empty() {
+                v.visit_table_pattern(&NamePattern { pattern: "*".to_owned(), span: f.span });
+            }
+            walk_union_tables(v, &f.tables);
+            walk_expr(v, &f.predicate);
+        }
         Source::Search(s) => {
             if s.tables.is_empty() {
                 // `search` with no `in (...)` reads every table.

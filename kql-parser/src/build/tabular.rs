@@ -4,10 +4,11 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Invoke, Join, KvKey, MakeSeries, MvApply, MvExpand,
-    MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema, ParamValue, Parse,
-    ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue, ReorderItem, Search,
-    SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, TopNestedClause, Union, UnionTable,
+    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, Invoke, Join, KvKey, MakeSeries,
+    MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema,
+    ParamValue, Parse, ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue,
+    ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, TopNestedClause, Union,
+    UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -26,6 +27,7 @@ impl Builder<'_> {
             Rule::range_source => Source::Range(Box::new(self.range(first)?)),
             Rule::externaldata => Source::ExternalData(Box::new(self.externaldata(first)?)),
             Rule::search_source => Source::Search(Box::new(self.search(first)?)),
+            Rule::find_source => Source::Find(Box::new(self.find(first)?)),
             _ => return Err(self.internal(&first, "the start of a pipeline")),
         };
         let operators =
@@ -325,6 +327,53 @@ impl Builder<'_> {
         }
         let predicate = predicate.ok_or_else(|| self.internal(&whole, "search"))?;
         Ok(Search { params, tables, predicate, span })
+    }
+
+    fn find(&self, pair: Pair<'_, Rule>) -> Result<Find> {
+        let span = span_of(&pair);
+        let whole = pair.clone();
+        let mut params = Vec::new();
+        let mut tables = Vec::new();
+        let mut predicate = None;
+        let mut project = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_find | Rule::kw_where => {}
+                Rule::union_param => params.push(self.op_param(p)?),
+                Rule::search_in => {
+                    for t in p.into_inner() {
+                        match t.as_rule() {
+                            Rule::kw_in => {}
+                            Rule::table_pattern => tables.push(UnionTable::Pattern(NamePattern {
+                                pattern: t.as_str().to_owned(),
+                                span: span_of(&t),
+                            })),
+                            Rule::expr => tables.push(UnionTable::Expr(self.expr(t)?)),
+                            _ => return Err(self.internal(&t, "find")),
+                        }
+                    }
+                }
+                Rule::expr => predicate = Some(self.expr(p)?),
+                Rule::find_project => {
+                    let mut cols = Vec::new();
+                    for c in p.into_inner().filter(|c| c.as_rule() == Rule::find_column) {
+                        let text = c.as_str();
+                        let mut inner = c.clone().into_inner();
+                        let name = self.name(self.expect(&c, &mut inner, Rule::name)?)?;
+                        if text.trim_end().ends_with(')') && name.name == "pack_all" {
+                            cols.push(FindColumn::PackAll);
+                        } else {
+                            let ty = inner.next().map(|t| self.type_name(&t)).transpose()?;
+                            cols.push(FindColumn::Column { name, ty });
+                        }
+                    }
+                    project = Some(cols);
+                }
+                _ => return Err(self.internal(&p, "find")),
+            }
+        }
+        let predicate = predicate.ok_or_else(|| self.internal(&whole, "find"))?;
+        Ok(Find { params, tables, predicate, project, span })
     }
 
     fn union(&self, pair: Pair<'_, Rule>) -> Result<Union> {
