@@ -265,15 +265,20 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         collected: &mut Collected,
     ) -> Result<String> {
         let arity = |lo: usize, hi: usize| super::check_arity(fname, span, args.len(), lo, hi);
+        // A missing argument is an error, whatever arity check a branch does first.
+        let nth = |i: usize| -> Result<&Arg> {
+            args.get(i).ok_or_else(|| KqlError::plan(span, format!("`{fname}` needs at least {} argument(s)", i + 1)))
+        };
         let arg = |i: usize| -> Result<DfExpr> {
-            if contains_aggregate(&args[i].value) {
-                return Err(KqlError::plan(args[i].value.span, "aggregations cannot be nested"));
+            let a = nth(i)?;
+            if contains_aggregate(&a.value) {
+                return Err(KqlError::plan(a.value.span, "aggregations cannot be nested"));
             }
-            self.expr(&args[i].value, ctx)
+            self.expr(&a.value, ctx)
         };
         let predicate = |i: usize| -> Result<DfExpr> {
             let p = arg(i)?;
-            self.expect_bool(&p, args[i].value.span, fname, ctx)?;
+            self.expect_bool(&p, nth(i)?.value.span, fname, ctx)?;
             Ok(p)
         };
         // String values: null is "" (so it groups, counts and collects as "").
