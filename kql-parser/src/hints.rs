@@ -155,7 +155,9 @@ pub(crate) fn improve(
     }
     // 2. A tabular operator was expected (or one with a `-` in its name was read in part:
     // `top-nested` starts like `top`).
-    let whole_start = text[..pos].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+    let whole_start = text[..pos]
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8));
     let whole = word_at(text, whole_start);
     if whole.contains('-') && UNSUPPORTED_OPERATORS.contains(&whole) && text[..whole_start].trim_end().ends_with('|') {
         *message = format!("the tabular operator `{whole}` is not supported yet");

@@ -536,6 +536,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 build(LogicalPlanBuilder::from(projected).distinct().map_err(df)?)?
             }
         };
+        if count == 0 {
+            return build(LogicalPlanBuilder::from(plan).limit(0, Some(0)).map_err(df)?);
+        }
         // The random key is a column of its own, so the sort keeps a column when a later
         // operator (`count`) needs none of the input's.
         let columns: Vec<DfExpr> = plan.schema().columns().into_iter().map(DfExpr::Column).collect();
