@@ -241,13 +241,7 @@ impl Data {
         v: &Visualization,
     ) -> Result<(), String> {
         let ((x0, x1), (y0, y1)) = self.bounds();
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(draw_error)?;
+        let mut chart = axes(root, title, x0..x1, y0..y1)?;
         let x_time = self.x_time;
         let format_x = move |x: &f64| {
             if x_time {
@@ -281,7 +275,7 @@ impl Data {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
             }
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(draw_error)
+        legend(&mut chart)
     }
 
     fn bars<DB: DrawingBackend>(
@@ -293,13 +287,7 @@ impl Data {
         let ((_, _), (y0, y1)) = self.bounds();
         let n = self.categories.len().max(1);
         let groups = self.series.len().max(1);
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 22))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..n as f64, y0..y1)
-            .map_err(draw_error)?;
+        let mut chart = axes(root, title, 0f64..n as f64, y0..y1)?;
         let categories = self.categories.clone();
         let label = move |x: &f64| {
             let k = x.floor() as usize;
@@ -333,7 +321,7 @@ impl Data {
                 .label(s.name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(draw_error)
+        legend(&mut chart)
     }
 
     fn pie<DB: DrawingBackend>(
@@ -359,6 +347,30 @@ impl Data {
         pie.label_style(("sans-serif", 18).into_font());
         root.draw(&pie).map_err(draw_error)
     }
+}
+
+type Chart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// A titled chart with numeric axes over these ranges.
+fn axes<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, DB>, String> {
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x, y)
+        .map_err(draw_error)
+}
+
+/// The series' legend, boxed at the top right.
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Result<(), String> {
+    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(draw_error)
 }
 
 /// The numbers of a column (any numeric type), null where null.

@@ -499,8 +499,7 @@ impl KqlContext {
     /// # Errors
     /// A [`KqlError`] locating the problem in `kql`.
     pub async fn kql(&self, kql: &str) -> Result<DataFrame> {
-        let plan = self.plan(kql).await?;
-        Ok(DataFrame::new(self.session.state(), plan))
+        self.kql_with_parameters(kql, &QueryParameters::new()).await
     }
 
     /// Every result of a batch (`;`-separated tabular statements), in order.
@@ -525,10 +524,8 @@ impl KqlContext {
     /// # Errors
     /// A [`KqlError`] locating the problem in `kql`.
     pub async fn kql_with_parameters(&self, kql: &str, parameters: &QueryParameters) -> Result<DataFrame> {
-        let mut plans = self.plans_with_parameters(kql, parameters).await?;
-        let plan =
-            plans.pop().ok_or_else(|| KqlError::Internal("a parsed query always has a result statement".into()))?;
-        Ok(DataFrame::new(self.session.state(), plan))
+        let mut frames = self.kql_all_with_parameters(kql, parameters).await?;
+        frames.pop().ok_or_else(|| KqlError::Internal("a parsed query always has a result statement".into()))
     }
 
     /// [`Self::kql_all`] with values for the query's `declare query_parameters`.

@@ -68,13 +68,6 @@ impl ScalarUDFImpl for ParseUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [text] = args.args.as_slice() else {
-            return exec_err!("parse takes one string");
-        };
-        let rows = args.number_rows;
-        let text = cast(&text.to_array(rows)?, &DataType::Utf8)?;
-        let text = text.as_string::<i32>();
-        let mut builders: Vec<StringBuilder> = (0..self.groups).map(|_| StringBuilder::new()).collect();
         // Each field's group index in the regex (the user's own groups come in between).
         let index: Vec<Option<usize>> = (0..self.groups)
             .map(|g| {
@@ -82,22 +75,42 @@ impl ScalarUDFImpl for ParseUdf {
                 self.regex.capture_names().position(|n| n == Some(name.as_str()))
             })
             .collect();
-        let mut matched = Vec::with_capacity(rows);
         let mut locations = self.regex.capture_locations();
-        for i in 0..rows {
-            let value = if text.is_valid(i) { text.value(i) } else { "" };
+        struct_of_texts(&self.fields, &args, "parse", |value, builders| {
             let hit = self.regex.captures_read(&mut locations, value).is_some();
-            matched.push(hit);
             for (g, b) in builders.iter_mut().enumerate() {
-                let span = if hit { index[g].and_then(|k| locations.get(k)) } else { None };
-                match span {
+                match index[g].filter(|_| hit).and_then(|k| locations.get(k)) {
                     Some((s, e)) => b.append_value(&value[s..e]),
                     None => b.append_null(),
                 }
             }
-        }
-        let arrays: Vec<ArrayRef> = builders.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
-        let out = StructArray::try_new(self.fields.clone(), arrays, Some(NullBuffer::from(matched)))?;
-        Ok(ColumnarValue::Array(Arc::new(out)))
+            hit
+        })
     }
+}
+
+/// A struct with one UTF-8 field per `fields` from the one string argument: `row` reads each
+/// text (null is `""`), appends one value per field, and says whether the row is there (a row it
+/// rejects is a null struct).
+pub(crate) fn struct_of_texts(
+    fields: &Fields,
+    args: &ScalarFunctionArgs,
+    name: &str,
+    mut row: impl FnMut(&str, &mut [StringBuilder]) -> bool,
+) -> Result<ColumnarValue> {
+    let [text] = args.args.as_slice() else {
+        return exec_err!("{name} takes one string");
+    };
+    let rows = args.number_rows;
+    let text = cast(&text.to_array(rows)?, &DataType::Utf8)?;
+    let text = text.as_string::<i32>();
+    let mut builders: Vec<StringBuilder> = fields.iter().map(|_| StringBuilder::new()).collect();
+    let mut present = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let value = if text.is_valid(i) { text.value(i) } else { "" };
+        present.push(row(value, &mut builders));
+    }
+    let arrays: Vec<ArrayRef> = builders.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+    let out = StructArray::try_new(fields.clone(), arrays, Some(NullBuffer::from(present)))?;
+    Ok(ColumnarValue::Array(Arc::new(out)))
 }

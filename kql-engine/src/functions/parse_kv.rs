@@ -14,12 +14,9 @@
 //! first appearance of a key wins.
 
 use std::hash::Hash;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray as _, StringBuilder, StructArray};
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -142,21 +139,12 @@ impl ScalarUDFImpl for ParseKvUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [text] = args.args.as_slice() else {
-            return exec_err!("parse-kv takes one string");
-        };
-        let rows = args.number_rows;
-        let text = cast(&text.to_array(rows)?, &DataType::Utf8)?;
-        let text = text.as_string::<i32>();
-        let mut builders: Vec<StringBuilder> = self.keys.iter().map(|_| StringBuilder::new()).collect();
-        for i in 0..rows {
-            let value = if text.is_valid(i) { text.value(i) } else { "" };
+        super::parse::struct_of_texts(&self.fields, &args, "parse-kv", |value, builders| {
             for (b, v) in builders.iter_mut().zip(self.extract(value)) {
                 b.append_option(v);
             }
-        }
-        let arrays: Vec<ArrayRef> = builders.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
-        Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(self.fields.clone(), arrays, None)?)))
+            true
+        })
     }
 }
 

@@ -284,11 +284,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let n = self.constant_long(&t.count, scope, "the number of rows of `top`")?.max(0);
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let key = self.sort_expr(&t.key, &ctx)?;
-        if n == 0 {
-            // DataFusion's top-k needs k > 0.
-            return build(LogicalPlanBuilder::from(input).limit(0, Some(0)).map_err(df)?);
-        }
-        build(LogicalPlanBuilder::from(input).sort_with_limit(vec![key], Some(n as usize)).map_err(df)?)
+        super::tabular::first_sorted(input, vec![key], n as usize)
     }
 
     pub(crate) fn sort(

@@ -21,7 +21,6 @@ use kql_parser::ast::{Ident, ParamValue, Parse, ParsePart, ScalarType};
 use super::expr::ExprCtx;
 use super::external::{conversion, converted_call};
 use super::tabular::{build, df};
-use super::types::KqlType;
 use super::{KqlContextProvider, KqlToRel, Scope, col};
 use crate::error::{KqlError, Result};
 use crate::functions::parse::ParseUdf;
@@ -60,12 +59,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 
         // The parsed text: any type is read as its `tostring`.
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
-        let source = self.expr(&p.source, &ctx)?;
-        let source = match self.kql_type(&source, &ctx)? {
-            KqlType::String | KqlType::Null => source,
-            KqlType::Dynamic => super::dynamic::dynamic_text(source),
-            _ => crate::functions::tostring::call(source),
-        };
+        let source = self.as_text(self.expr(&p.source, &ctx)?, &ctx)?;
 
         let captures = ParseUdf::call(regex, columns.len(), source);
         self.extend_captures(input, captures, &columns, kind != Kind::Relaxed, p.where_, scope, depth)
@@ -349,12 +343,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
         }
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
-        let source = self.expr(&p.source, &ctx)?;
-        let source = match self.kql_type(&source, &ctx)? {
-            KqlType::String | KqlType::Null => source,
-            KqlType::Dynamic => super::dynamic::dynamic_text(source),
-            _ => crate::functions::tostring::call(source),
-        };
+        let source = self.as_text(self.expr(&p.source, &ctx)?, &ctx)?;
         let keys: Vec<String> = p.keys.iter().map(|k| k.name.name.clone()).collect();
         let captures = ParseKvUdf::call(KvOptions { mode, quotes, escapes }, keys, compiled, source);
         let columns: Vec<(&Ident, ScalarType)> =

@@ -70,31 +70,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             found.push(plan);
         }
-        let mut found = found.into_iter();
-        let Some(first) = found.next() else {
-            return Err(KqlError::plan(s.predicate.span, "no table searched has the columns this predicate names"));
-        };
-        let mut builder = LogicalPlanBuilder::from(first);
-        for p in found {
-            builder = builder
-                .union_by_name(p)
-                .map_err(|e| KqlError::plan(s.span, format!("these tables cannot be searched together: {e}")))?;
-        }
-        let plan = build(builder)?;
-        // Strings a table lacks are "" (a KQL string is never null).
-        let exprs: Vec<DfExpr> = plan
-            .schema()
-            .iter()
-            .map(|(q, f)| {
-                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
-                if several && KqlType::of(f.data_type()) == KqlType::String {
-                    super::non_null_string_expr(c).alias(f.name())
-                } else {
-                    c
-                }
-            })
-            .collect();
-        build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)
+        super::tabular::union_filled(found, s.span, "no table searched has the columns this predicate names")
     }
 
     /// The predicate, with bare strings as terms over every text column.
@@ -244,6 +220,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         let Some((name, t)) = typed.next() else { continue };
                         let value = if plan.schema().field_with_unqualified_name(&name.name).is_ok() {
                             datafusion::logical_expr::cast(super::col(&name.name), t.clone())
+                        } else if KqlType::of(t) == KqlType::String {
+                            lit("")
                         } else {
                             lit(datafusion::common::ScalarValue::try_from(t).map_err(df)?)
                         };
@@ -264,27 +242,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             found.push(build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)?);
         }
-        let mut found = found.into_iter();
-        let Some(first) = found.next() else {
-            return Err(KqlError::plan(f.predicate.span, "no table has the columns this predicate names"));
-        };
-        let mut builder = LogicalPlanBuilder::from(first);
-        for p in found {
-            builder = builder.union(p).map_err(df)?;
-        }
-        let plan = build(builder)?;
-        let exprs: Vec<DfExpr> = plan
-            .schema()
-            .iter()
-            .map(|(q, f)| {
-                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
-                if KqlType::of(f.data_type()) == KqlType::String {
-                    super::non_null_string_expr(c).alias(f.name())
-                } else {
-                    c
-                }
-            })
-            .collect();
-        build(LogicalPlanBuilder::from(plan).project(exprs).map_err(df)?)
+        super::tabular::union_filled(found, f.span, "no table has the columns this predicate names")
     }
 }

@@ -396,44 +396,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 })
                 .collect::<Result<_>>()?;
         }
-        // A string column some input lacks is "" there, not null (a KQL string is never null).
-        let all_names: Vec<Vec<String>> = inputs.iter().map(|(_, p)| column_names(p.schema())).collect();
-        let mut it = inputs.into_iter().map(|(_, p)| p);
-        let first = it.next().ok_or_else(|| {
-            KqlError::plan(
-                u.span,
-                if fuzzy { "none of the union's tables exists" } else { "union needs at least one table" },
-            )
-        })?;
-        let mut builder = LogicalPlanBuilder::from(first);
-        for p in it {
-            builder = builder
-                .union_by_name(p)
-                .map_err(|e| KqlError::plan(u.span, format!("these tables cannot be combined: {e}")))?;
-        }
-        let plan = builder.build().map_err(df)?;
-        let filled = |name: &str| all_names.iter().any(|names| !names.iter().any(|n| n == name));
-        let needs_fill = plan
-            .schema()
-            .fields()
-            .iter()
-            .any(|f| super::KqlType::of(f.data_type()) == super::KqlType::String && filled(f.name()));
-        if !needs_fill {
-            return Ok(plan);
-        }
-        let exprs: Vec<DfExpr> = plan
-            .schema()
-            .iter()
-            .map(|(q, f)| {
-                let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
-                if super::KqlType::of(f.data_type()) == super::KqlType::String && filled(f.name()) {
-                    super::non_null_string_expr(c).alias(f.name())
-                } else {
-                    c
-                }
-            })
-            .collect();
-        LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+        let empty = if fuzzy { "none of the union's tables exists" } else { "union needs at least one table" };
+        union_filled(inputs.into_iter().map(|(_, p)| p).collect(), u.span, empty)
     }
 
     /// The tables of a `union` or `search in (...)`, each with its label (its name, the name an
@@ -536,20 +500,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 build(LogicalPlanBuilder::from(projected).distinct().map_err(df)?)?
             }
         };
-        if count == 0 {
-            return build(LogicalPlanBuilder::from(plan).limit(0, Some(0)).map_err(df)?);
-        }
         // The random key is a column of its own, so the sort keeps a column when a later
         // operator (`count`) needs none of the input's.
         let columns: Vec<DfExpr> = plan.schema().columns().into_iter().map(DfExpr::Column).collect();
         let mut with_key = columns.clone();
         with_key.push(datafusion::functions::math::expr_fn::random().alias("__kql_sample"));
         let keyed = build(LogicalPlanBuilder::from(plan).project(with_key).map_err(df)?)?;
-        let sorted = build(
-            LogicalPlanBuilder::from(keyed)
-                .sort_with_limit(vec![super::col("__kql_sample").sort(true, false)], Some(count))
-                .map_err(df)?,
-        )?;
+        let sorted = first_sorted(keyed, vec![super::col("__kql_sample").sort(true, false)], count)?;
         build(LogicalPlanBuilder::from(sorted).project(columns).map_err(df)?)
     }
 
@@ -566,6 +523,50 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             _ => Err(KqlError::plan(e.span, format!("{what} must be a constant whole number"))),
         }
     }
+}
+
+/// The first `n` rows in the order of `keys` (`top`, `sample`); no rows for `n == 0`, which
+/// DataFusion's top-k does not take.
+pub(crate) fn first_sorted(
+    plan: LogicalPlan,
+    keys: Vec<datafusion::logical_expr::SortExpr>,
+    n: usize,
+) -> Result<LogicalPlan> {
+    if n == 0 {
+        return build(LogicalPlanBuilder::from(plan).limit(0, Some(0)).map_err(df)?);
+    }
+    build(LogicalPlanBuilder::from(plan).sort_with_limit(keys, Some(n)).map_err(df)?)
+}
+
+/// `plans` stacked by column name (`union` semantics); a string column some plan lacks is `""`
+/// there, not null (a KQL string is never null). `empty` is the error when there is no plan.
+pub(crate) fn union_filled(plans: Vec<LogicalPlan>, span: Span, empty: &str) -> Result<LogicalPlan> {
+    let all_names: Vec<Vec<String>> = plans.iter().map(|p| column_names(p.schema())).collect();
+    let mut it = plans.into_iter();
+    let first = it.next().ok_or_else(|| KqlError::plan(span, empty))?;
+    let mut builder = LogicalPlanBuilder::from(first);
+    for p in it {
+        builder = builder
+            .union_by_name(p)
+            .map_err(|e| KqlError::plan(span, format!("these tables cannot be combined: {e}")))?;
+    }
+    let plan = builder.build().map_err(df)?;
+    let fill = |f: &datafusion::arrow::datatypes::Field| {
+        super::KqlType::of(f.data_type()) == super::KqlType::String
+            && all_names.iter().any(|names| !names.iter().any(|n| n == f.name()))
+    };
+    if !plan.schema().fields().iter().any(|f| fill(f)) {
+        return Ok(plan);
+    }
+    let exprs: Vec<DfExpr> = plan
+        .schema()
+        .iter()
+        .map(|(q, f)| {
+            let c = DfExpr::Column(datafusion::common::Column::new(q.cloned(), f.name()));
+            if fill(f) { super::non_null_string_expr(c).alias(f.name()) } else { c }
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
 }
 
 /// The .NET type name `getschema` reports in `DataType` for a KQL type.

@@ -332,7 +332,7 @@ impl Display for Arg {
     }
 }
 
-fn comma_list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
+pub(super) fn comma_list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             f.write_str(", ")?;
@@ -424,38 +424,7 @@ impl Display for Source {
             }
             Self::Union(u) => write!(f, "{u}"),
             Self::Search(s) => write!(f, "{s}"),
-            Self::Find(x) => {
-                f.write_str("find")?;
-                params(f, &x.params)?;
-                if !x.tables.is_empty() {
-                    f.write_str(" in (")?;
-                    for (i, t) in x.tables.iter().enumerate() {
-                        if i > 0 {
-                            f.write_str(", ")?;
-                        }
-                        match t {
-                            UnionTable::Expr(e) => write!(f, "{e}")?,
-                            UnionTable::Pattern(p) => write!(f, "{p}")?,
-                        }
-                    }
-                    f.write_char(')')?;
-                }
-                write!(f, " where {}", x.predicate)?;
-                if let Some(cols) = &x.project {
-                    f.write_str(" project ")?;
-                    for (i, c) in cols.iter().enumerate() {
-                        if i > 0 {
-                            f.write_str(", ")?;
-                        }
-                        match c {
-                            FindColumn::Column { name, ty: Some(t) } => write!(f, "{name}:{t}")?,
-                            FindColumn::Column { name, ty: None } => write!(f, "{name}")?,
-                            FindColumn::PackAll => f.write_str("pack_all()")?,
-                        }
-                    }
-                }
-                Ok(())
-            }
+            Self::Find(x) => write!(f, "{x}"),
             Self::Range(r) => write!(f, "range {} from {} to {} step {}", r.column, r.from, r.to, r.step),
             Self::ExternalData(e) => write!(f, "{e}"),
         }
@@ -469,27 +438,6 @@ impl Display for Datatable {
         f.write_str(") [")?;
         comma_list(f, &self.values)?;
         f.write_char(']')
-    }
-}
-
-impl Display for ExternalData {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("externaldata(")?;
-        comma_list(f, &self.columns)?;
-        f.write_str(") [")?;
-        for (i, u) in self.uris.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{}", Literal::String(u.value.clone()))?;
-        }
-        f.write_char(']')?;
-        if !self.properties.is_empty() {
-            f.write_str(" with (")?;
-            comma_list(f, &self.properties)?;
-            f.write_char(')')?;
-        }
-        Ok(())
     }
 }
 
@@ -524,7 +472,7 @@ impl Display for OpParam {
     }
 }
 
-fn params(f: &mut Formatter<'_>, ps: &[OpParam]) -> fmt::Result {
+pub(super) fn params(f: &mut Formatter<'_>, ps: &[OpParam]) -> fmt::Result {
     for p in ps {
         write!(f, " {p}")?;
     }
@@ -562,42 +510,12 @@ impl Display for SortKey {
     }
 }
 
-impl Display for Search {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("search")?;
-        params(f, &self.params)?;
-        if !self.tables.is_empty() {
-            f.write_str(" in (")?;
-            for (i, t) in self.tables.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                match t {
-                    UnionTable::Expr(e) => write!(f, "{e}")?,
-                    UnionTable::Pattern(p) => write!(f, "{p}")?,
-                }
-            }
-            f.write_char(')')?;
-        }
-        write!(f, " {}", self.predicate)
-    }
-}
-
 impl Display for Union {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str("union")?;
         params(f, &self.params)?;
         f.write_char(' ')?;
-        for (i, t) in self.tables.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            match t {
-                UnionTable::Expr(e) => write!(f, "{e}")?,
-                UnionTable::Pattern(p) => write!(f, "{p}")?,
-            }
-        }
-        Ok(())
+        comma_list(f, &self.tables)
     }
 }
 
@@ -756,92 +674,10 @@ impl Display for Operator {
             OperatorKind::Search(s) => write!(f, "{s}"),
             OperatorKind::Sample(n) => write!(f, "sample {n}"),
             OperatorKind::SampleDistinct { count, of } => write!(f, "sample-distinct {count} of {of}"),
-            OperatorKind::TopNested(clauses) => {
-                for (i, c) in clauses.iter().enumerate() {
-                    f.write_str(if i == 0 { "top-nested" } else { ", top-nested" })?;
-                    if let Some(n) = &c.count {
-                        write!(f, " {n}")?;
-                    }
-                    write!(f, " of {}", c.of)?;
-                    if let Some(o) = &c.others {
-                        write!(f, " with others = {o}")?;
-                    }
-                    write!(f, " by {}", c.by)?;
-                    match c.order {
-                        Some(SortOrder::Asc) => f.write_str(" asc")?,
-                        Some(SortOrder::Desc) => f.write_str(" desc")?,
-                        None => {}
-                    }
-                }
-                Ok(())
-            }
-            OperatorKind::Render(r) => {
-                write!(f, "render {}", r.kind)?;
-                if !r.properties.is_empty() {
-                    f.write_str(" with (")?;
-                    for (i, p) in r.properties.iter().enumerate() {
-                        if i > 0 {
-                            f.write_str(", ")?;
-                        }
-                        write!(f, "{} = ", p.name)?;
-                        match &p.value {
-                            RenderValue::Literal(l) => write!(f, "{l}")?,
-                            RenderValue::Names(names) => comma_list(f, names)?,
-                        }
-                    }
-                    f.write_char(')')?;
-                }
-                Ok(())
-            }
-            OperatorKind::MakeSeries(m) => {
-                f.write_str("make-series")?;
-                params(f, &m.params)?;
-                for (i, a) in m.aggregates.iter().enumerate() {
-                    f.write_str(if i == 0 { " " } else { ", " })?;
-                    write!(f, "{}", a.aggregate)?;
-                    if let Some(d) = &a.default {
-                        write!(f, " default = {d}")?;
-                    }
-                }
-                write!(f, " on {}", m.axis)?;
-                if m.range_syntax {
-                    if let (Some(a), Some(b)) = (&m.from, &m.to) {
-                        write!(f, " in range({a}, {b}, {})", m.step)?;
-                    }
-                } else if let Some(e) = &m.from {
-                    write!(f, " from {e}")?;
-                }
-                if !m.range_syntax {
-                    if let Some(e) = &m.to {
-                        write!(f, " to {e}")?;
-                    }
-                    write!(f, " step {}", m.step)?;
-                }
-                if !m.by.is_empty() {
-                    f.write_str(" by ")?;
-                    comma_list(f, &m.by)?;
-                }
-                Ok(())
-            }
-            OperatorKind::ParseKv(p) => {
-                write!(f, "parse-kv {} as (", p.source)?;
-                for (i, k) in p.keys.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{}", k.name)?;
-                    if let Some(t) = k.ty {
-                        write!(f, ":{t}")?;
-                    }
-                }
-                f.write_char(')')?;
-                if !p.properties.is_empty() {
-                    f.write_str(" with (")?;
-                    comma_list(f, &p.properties)?;
-                    f.write_char(')')?;
-                }
-                Ok(())
-            }
+            OperatorKind::TopNested(clauses) => comma_list(f, clauses),
+            OperatorKind::Render(r) => write!(f, "{r}"),
+            OperatorKind::MakeSeries(m) => write!(f, "{m}"),
+            OperatorKind::ParseKv(p) => write!(f, "{p}"),
             OperatorKind::As(a) => {
                 f.write_str("as")?;
                 params(f, &a.params)?;

@@ -9,6 +9,7 @@
 //! `Display` on every node prints canonical KQL that parses back to an equal tree.
 
 mod display;
+mod display_ops;
 mod expr;
 mod literal;
 mod operator;

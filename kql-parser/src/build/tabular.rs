@@ -309,16 +309,8 @@ impl Builder<'_> {
                 Rule::kw_search => {}
                 Rule::search_param => params.push(self.op_param(p)?),
                 Rule::search_in => {
-                    for t in p.into_inner() {
-                        match t.as_rule() {
-                            Rule::kw_in => {}
-                            Rule::table_pattern => tables.push(UnionTable::Pattern(NamePattern {
-                                pattern: t.as_str().to_owned(),
-                                span: span_of(&t),
-                            })),
-                            Rule::expr => tables.push(UnionTable::Expr(self.expr(t)?)),
-                            _ => return Err(self.internal(&t, "search")),
-                        }
+                    for t in p.into_inner().filter(|t| t.as_rule() != Rule::kw_in) {
+                        tables.push(self.union_table(t)?);
                     }
                 }
                 Rule::expr => predicate = Some(self.expr(p)?),
@@ -341,16 +333,8 @@ impl Builder<'_> {
                 Rule::kw_find | Rule::kw_where => {}
                 Rule::union_param => params.push(self.op_param(p)?),
                 Rule::search_in => {
-                    for t in p.into_inner() {
-                        match t.as_rule() {
-                            Rule::kw_in => {}
-                            Rule::table_pattern => tables.push(UnionTable::Pattern(NamePattern {
-                                pattern: t.as_str().to_owned(),
-                                span: span_of(&t),
-                            })),
-                            Rule::expr => tables.push(UnionTable::Expr(self.expr(t)?)),
-                            _ => return Err(self.internal(&t, "find")),
-                        }
+                    for t in p.into_inner().filter(|t| t.as_rule() != Rule::kw_in) {
+                        tables.push(self.union_table(t)?);
                     }
                 }
                 Rule::expr => predicate = Some(self.expr(p)?),
@@ -376,6 +360,17 @@ impl Builder<'_> {
         Ok(Find { params, tables, predicate, project, span })
     }
 
+    /// A table of `union`, `search in (...)` or `find in (...)`: an expression or a name pattern.
+    fn union_table(&self, p: Pair<'_, Rule>) -> Result<UnionTable> {
+        match p.as_rule() {
+            Rule::table_pattern => {
+                Ok(UnionTable::Pattern(NamePattern { pattern: p.as_str().to_owned(), span: span_of(&p) }))
+            }
+            Rule::expr => Ok(UnionTable::Expr(self.expr(p)?)),
+            _ => Err(self.internal(&p, "a table")),
+        }
+    }
+
     fn union(&self, pair: Pair<'_, Rule>) -> Result<Union> {
         let span = span_of(&pair);
         let mut params = Vec::new();
@@ -384,10 +379,7 @@ impl Builder<'_> {
             match p.as_rule() {
                 Rule::kw_union => {}
                 Rule::union_param => params.push(self.op_param(p)?),
-                Rule::table_pattern => {
-                    tables.push(UnionTable::Pattern(NamePattern { pattern: p.as_str().to_owned(), span: span_of(&p) }))
-                }
-                Rule::expr => tables.push(UnionTable::Expr(self.expr(p)?)),
+                Rule::table_pattern | Rule::expr => tables.push(self.union_table(p)?),
                 _ => return Err(self.internal(&p, "union")),
             }
         }
