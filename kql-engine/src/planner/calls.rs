@@ -89,9 +89,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 Value::Tabular(_) => Err(KqlError::plan(span, format!("`{}` returns a table, not a value", name.name))),
             };
         }
-        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            return Err(KqlError::not_supported(a.span, format!("named arguments for `{}`", name.name)));
-        }
+        // A built-in function takes `name = value` arguments by position: Kusto does not match
+        // their names to its parameters (KL `Signature.AllowsNamedArguments`); the name only
+        // names the result (`names::arg_name`).
         let fname = name.name.as_str();
         // `hll_merge(h1, h2)` and `tdigest_merge(t1, t2)` are scalar functions too.
         let scalar_merge = matches!(fname, "hll_merge" | "tdigest_merge" | "merge_tdigest") && args.len() >= 2;
@@ -514,6 +514,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     ));
                 }
                 let planned = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
+                super::expr::check_rowwise_arguments(def.name, &planned, args)?;
                 functions::dynamic::rowwise::call(def, planned)
             }
             "getyear" | "getmonth" | "dayofmonth" | "hourofday" | "dayofyear" => {

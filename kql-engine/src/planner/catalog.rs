@@ -96,20 +96,11 @@ const NOT_YET: &[&str] = &[
     "hash_combine",
     "hash_many",
     "bin_auto",
-    "series_fir",
     "series_fft",
     "series_ifft",
-    "series_fit_2lines",
-    "series_fit_2lines_dynamic",
     "series_fit_poly",
-    "series_outliers",
-    "series_iir",
     "series_periods_detect",
     "series_periods_validate",
-    "series_seasonal",
-    "series_decompose",
-    "series_decompose_forecast",
-    "series_decompose_anomalies",
     "beta_cdf",
     "beta_inv",
     "beta_pdf",
@@ -212,7 +203,7 @@ pub(crate) fn known_names() -> Vec<&'static str> {
     names.extend(NOT_YET.iter().copied());
     names.extend(TABULAR_FUNCTIONS.iter().copied());
     names.extend(super::rows::ROW_FUNCTIONS.iter().copied());
-    names.extend(["series_stats", "series_fit_line"]);
+    names.extend(super::tuples::tuple_names());
     names.extend(AGGREGATES_NOT_YET.iter().copied());
     names.extend(SERVICE.iter().map(|(n, _)| *n));
     names.sort_unstable();
@@ -237,6 +228,14 @@ pub(crate) fn unsupported(name: &Ident) -> KqlError {
             format!(
                 "`{n}()` returns several columns: use it alone in `extend` or `project` (`extend (a, b) = {n}(...)`), \
                  or `{twin}()` for one bag"
+            ),
+        );
+    }
+    if super::tuples::is_tuple_function(n) {
+        return KqlError::plan(
+            name.span,
+            format!(
+                "`{n}()` returns several columns: use it alone in `extend` or `project` (`extend (a, b) = {n}(...)`)"
             ),
         );
     }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use kql_parser::ast::{Expr, ExprKind};
+use kql_parser::ast::{Arg, Expr, ExprKind};
 
 /// Functions whose result is named after their first argument (`tostring(x)` → `x`), from
 /// `Kusto.Language`'s `ResultNameKind.FirstArgument` (and `OnlyArgument`, one argument given).
@@ -106,10 +106,10 @@ pub(crate) fn passthrough(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(n) => Some(n.clone()),
         ExprKind::Call { name, args } if FIRST_ARGUMENT.contains(&name.name.as_str()) => {
-            args.first().and_then(|a| passthrough(&a.value))
+            args.first().and_then(arg_name)
         }
         ExprKind::Call { name, args } if ONLY_ARGUMENT.contains(&name.name.as_str()) && args.len() == 1 => {
-            passthrough(&args[0].value)
+            arg_name(&args[0])
         }
         ExprKind::Call { name, args } => {
             let n = name.name.as_str();
@@ -117,7 +117,7 @@ pub(crate) fn passthrough(e: &Expr) -> Option<String> {
                 return Some((*fixed).to_owned());
             }
             let (_, prefix) = NAME_AND_FIRST_ARGUMENT.iter().find(|(f, _)| *f == n)?;
-            let first = args.first().and_then(|a| passthrough(&a.value))?;
+            let first = args.first().and_then(arg_name)?;
             Some(format!("{prefix}_{first}"))
         }
         ExprKind::Member { base, member } if !matches!(&base.kind, ExprKind::Name(n) if n.starts_with('$')) => {
@@ -143,16 +143,26 @@ pub(crate) fn passthrough(e: &Expr) -> Option<String> {
     }
 }
 
+/// The name an argument passes through: a built-in function takes `name = value` arguments by
+/// position (KL `Signature.AllowsNamedArguments` is false for them) and the name is the
+/// argument's result name (`toint(Compliant = dcountif(...))` is `Compliant`).
+fn arg_name(a: &Arg) -> Option<String> {
+    match &a.name {
+        Some(n) => Some(n.name.clone()),
+        None => passthrough(&a.value),
+    }
+}
+
 /// The default name of an unnamed aggregate: `count_`, `sum_x`, `set_x`, `x` for `take_any(x)`.
 /// The first-argument chain is followed: `round(sum(y), 2)` is `sum_y`.
 pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
     let ExprKind::Call { name, args } = &e.kind else { return None };
-    let arg_name = || args.first().and_then(|a| passthrough(&a.value));
+    let first_name = || args.first().and_then(arg_name);
     let prefix = match name.name.as_str() {
         "count" => return Some("count_".into()),
         "countif" => return Some("countif_".into()),
         "take_any" | "take_anyif" | "anyif" | "arg_max" | "arg_min" => {
-            return arg_name().or_else(|| Some(String::new()));
+            return first_name().or_else(|| Some(String::new()));
         }
         "any" => "any",
         "make_set" | "make_set_if" | "makeset" => "set",
@@ -166,11 +176,16 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
         "percentile" | "percentilew" => {
             let at = if name.name == "percentilew" { 2 } else { 1 };
             let p = args.get(at).map(|a| percent_suffix(&a.value)).unwrap_or_default();
-            return Some(format!("percentile_{}_{p}", arg_name().unwrap_or_default()));
+            return Some(format!("percentile_{}_{p}", first_name().unwrap_or_default()));
         }
-        _ => return args.first().and_then(|a| aggregate_name(&a.value)),
+        _ => {
+            return args.first().and_then(|a| match &a.name {
+                Some(n) => Some(n.name.clone()),
+                None => aggregate_name(&a.value),
+            });
+        }
     };
-    Some(format!("{prefix}_{}", arg_name().unwrap_or_default()))
+    Some(format!("{prefix}_{}", first_name().unwrap_or_default()))
 }
 
 /// A percentile as it appears in a column name: `95`, `99_5` for 99.5.

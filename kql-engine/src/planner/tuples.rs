@@ -19,6 +19,9 @@ use crate::error::{KqlError, Result};
 pub(crate) struct Tuple {
     name: &'static str,
     twin: &'static str,
+    /// Whether a query can call the twin (Kusto has `series_fit_line_dynamic`, but no one-bag
+    /// form of `series_decompose`).
+    public_twin: bool,
     pub(crate) fields: &'static [(&'static str, KqlType)],
 }
 
@@ -26,6 +29,7 @@ const TUPLES: &[Tuple] = &[
     Tuple {
         name: "series_stats",
         twin: "series_stats_dynamic",
+        public_twin: true,
         fields: &[
             ("min", KqlType::Real),
             ("min_idx", KqlType::Long),
@@ -39,6 +43,7 @@ const TUPLES: &[Tuple] = &[
     Tuple {
         name: "series_fit_line",
         twin: "series_fit_line_dynamic",
+        public_twin: true,
         fields: &[
             ("rsquare", KqlType::Real),
             ("slope", KqlType::Real),
@@ -48,18 +53,62 @@ const TUPLES: &[Tuple] = &[
             ("line_fit", KqlType::Dynamic),
         ],
     },
+    Tuple {
+        name: "series_fit_2lines",
+        twin: "series_fit_2lines_dynamic",
+        public_twin: true,
+        fields: &[
+            ("rsquare", KqlType::Real),
+            ("split_idx", KqlType::Long),
+            ("variance", KqlType::Real),
+            ("rvariance", KqlType::Real),
+            ("line_fit", KqlType::Dynamic),
+            ("right_rsquare", KqlType::Real),
+            ("right_slope", KqlType::Real),
+            ("right_interception", KqlType::Real),
+            ("right_variance", KqlType::Real),
+            ("right_rvariance", KqlType::Real),
+            ("left_rsquare", KqlType::Real),
+            ("left_slope", KqlType::Real),
+            ("left_interception", KqlType::Real),
+            ("left_variance", KqlType::Real),
+            ("left_rvariance", KqlType::Real),
+        ],
+    },
+    Tuple {
+        name: "series_decompose",
+        twin: "series_decompose_bag",
+        public_twin: false,
+        fields: &[
+            ("baseline", KqlType::Dynamic),
+            ("seasonal", KqlType::Dynamic),
+            ("trend", KqlType::Dynamic),
+            ("residual", KqlType::Dynamic),
+        ],
+    },
+    Tuple {
+        name: "series_decompose_anomalies",
+        twin: "series_decompose_anomalies_bag",
+        public_twin: false,
+        fields: &[("ad_flag", KqlType::Dynamic), ("ad_score", KqlType::Dynamic), ("baseline", KqlType::Dynamic)],
+    },
 ];
 
 /// The tuple function `e` calls, with its arguments.
 /// The single-bag function of a function that returns several columns (`series_stats` →
 /// `series_stats_dynamic`).
 pub(crate) fn tuple_twin(name: &str) -> Option<&'static str> {
-    TUPLES.iter().find(|t| t.name == name).map(|t| t.twin)
+    TUPLES.iter().find(|t| t.name == name && t.public_twin).map(|t| t.twin)
 }
 
 pub(crate) fn tuple_call(e: &Expr) -> Option<(&'static Tuple, &[Arg])> {
     let ExprKind::Call { name, args } = &e.kind else { return None };
     TUPLES.iter().find(|t| t.name == name.name).map(|t| (t, args.as_slice()))
+}
+
+/// The names of the tuple functions.
+pub(crate) fn tuple_names() -> impl Iterator<Item = &'static str> {
+    TUPLES.iter().map(|t| t.name)
 }
 
 /// Whether `name` is a tuple function.
@@ -78,7 +127,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         depth: usize,
         namer: &mut Namer,
     ) -> Result<LogicalPlan> {
-        let def = crate::functions::dynamic::rowwise::lookup(tuple.twin)
+        let def = crate::functions::dynamic::rowwise::lookup_any(tuple.twin)
             .ok_or_else(|| KqlError::Internal(format!("{} is registered", tuple.twin)))?;
         super::check_arity(tuple.name, c.expr.span, args.len(), def.min, def.max)?;
         if c.names.len() > tuple.fields.len() {
@@ -86,6 +135,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: false };
         let planned = args.iter().map(|a| self.expr(&a.value, &ctx)).collect::<Result<Vec<_>>>()?;
+        super::expr::check_rowwise_arguments(tuple.name, &planned, args)?;
         let bag = crate::functions::dynamic::rowwise::call(def, planned);
         let input: Vec<DfExpr> = plan
             .schema()

@@ -13,7 +13,7 @@ impl Builder<'_> {
         let text = pair.as_str();
         Ok(match pair.as_rule() {
             Rule::string_lit => Literal::String(self.string_lit(&pair)?),
-            Rule::bool_lit => Literal::Bool(text == "true"),
+            Rule::bool_lit => Literal::Bool(text.eq_ignore_ascii_case("true")),
             Rule::long_lit => Literal::Long(text.parse().map_err(|_| {
                 self.error(span, format!("the number `{text}` is too large for a long (64-bit) value"))
             })?),

@@ -20,6 +20,7 @@ use indexmap::IndexMap;
 use self::arrays::*;
 use self::bags::*;
 use self::series::*;
+use self::series_analysis::*;
 use self::sketches::*;
 use super::convert::{to_bool, to_long, to_real};
 use super::jsonpath;
@@ -27,6 +28,7 @@ use super::jsonpath;
 mod arrays;
 mod bags;
 mod series;
+mod series_analysis;
 mod sketches;
 use crate::dynamic::arrow::to_dyn;
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows, Step, is_dynamic_type};
@@ -167,7 +169,32 @@ pub static REGISTRY: &[Def] = &[
     def("series_fill_backward", 1, 2, Out::Dynamic, series_fill_backward),
     def("series_fill_const", 1, 3, Out::Dynamic, series_fill_const),
     def("series_fill_linear", 1, 4, Out::Dynamic, series_fill_linear),
+    // series analysis
+    def("series_outliers", 1, 5, Out::Dynamic, series_outliers),
+    def("series_seasonal", 1, 2, Out::Dynamic, series_seasonal),
+    def("series_decompose_forecast", 2, 5, Out::Dynamic, series_decompose_forecast),
+    def("series_fir", 2, 4, Out::Dynamic, series_fir),
+    def("series_iir", 3, 3, Out::Dynamic, series_iir),
+    def("series_fit_2lines_dynamic", 1, 1, Out::Dynamic, series_fit_2lines_dynamic),
 ];
+
+/// Functions the planner calls but a query cannot name: the one-bag forms of tuple functions
+/// that Kusto has no `_dynamic` twin for.
+static INTERNAL: &[Def] = &[
+    def("series_decompose_bag", 1, 5, Out::Dynamic, series_decompose_bag),
+    def("series_decompose_anomalies_bag", 1, 7, Out::Dynamic, series_decompose_anomalies_bag),
+];
+
+/// A registry entry or an internal function, by name (for the planner's tuple functions).
+pub fn lookup_any(name: &str) -> Option<&'static Def> {
+    lookup(name).or_else(|| INTERNAL.iter().find(|d| d.name == name))
+}
+
+/// A located reason to reject the constant arguments of `name` (`None` for the others):
+/// `(argument index, message)`.
+pub fn check_arguments(name: &str, args: &[Option<Dyn>]) -> Option<(usize, String)> {
+    series_analysis::check(name, args)
+}
 
 /// `pack_all(true)`: like `bag_pack`, without the pairs whose value is null or empty.
 static PACK_NONEMPTY: Def = def("pack_nonempty", 0, usize::MAX, Out::Dynamic, pack_nonempty);

@@ -13,7 +13,7 @@ use crate::dynamic::Dyn;
 use crate::functions::dynamic::convert::to_real;
 
 /// A number of a series (strings that hold numbers do not count).
-fn num(v: &Dyn) -> Option<f64> {
+pub(super) fn num(v: &Dyn) -> Option<f64> {
     match v {
         Dyn::Long(_) | Dyn::Real(_) => to_real(v),
         _ => None,
