@@ -90,11 +90,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     KqlType::Dynamic => super::dynamic::dynamic_text(e),
                     _ => return Err(wrong("a string or a number")),
                 },
-                Param::StrOrList => match t {
-                    KqlType::String | KqlType::Dynamic => e,
-                    KqlType::Null => cast(e, DataType::Utf8),
-                    _ => return Err(wrong("a string or a dynamic array")),
-                },
+                Param::StrOrList => {
+                    if let Some(check) = def.check {
+                        for item in constant_items(&e) {
+                            check(&item).map_err(|m| KqlError::plan(src.span, m))?;
+                        }
+                    }
+                    match t {
+                        KqlType::String | KqlType::Dynamic => e,
+                        KqlType::Null => cast(e, DataType::Utf8),
+                        _ => return Err(wrong("a string or a dynamic array")),
+                    }
+                }
                 Param::Text => match t {
                     KqlType::Null => cast(e, DataType::Utf8),
                     _ => self.as_text(e, ctx)?,
@@ -177,4 +184,21 @@ pub(crate) fn suggest(name: &str) -> Option<String> {
     let known = super::catalog::known_names();
     let found: Vec<String> = closest_names(name, known.iter().copied()).iter().map(|n| format!("{n}()")).collect();
     did_you_mean(&found.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The texts of a constant string or `dynamic` array argument (nothing for other arguments),
+/// for the checks of [`Param::StrOrList`] parameters.
+fn constant_items(e: &DfExpr) -> Vec<String> {
+    use datafusion::common::ScalarValue;
+    match super::statement::as_literal(&super::statement::fold(e.clone())) {
+        Some(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s))) => {
+            vec![s.clone()]
+        }
+        Some(ScalarValue::Binary(Some(bytes))) => match crate::dynamic::Dyn::parse(bytes) {
+            crate::dynamic::Dyn::Array(items) => items.iter().map(crate::dynamic::Dyn::to_text).collect(),
+            crate::dynamic::Dyn::Null => Vec::new(),
+            v => vec![v.to_text()],
+        },
+        _ => Vec::new(),
+    }
 }

@@ -21,8 +21,10 @@ pub mod hash;
 pub mod ip;
 pub mod math;
 pub mod regex;
+pub mod stats;
 pub mod text;
 pub mod time;
+pub mod useragent;
 pub mod xml;
 
 use std::hash::{Hash, Hasher};
@@ -201,6 +203,8 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         time::FUNCTIONS,
         xml::FUNCTIONS,
         geo::FUNCTIONS,
+        useragent::FUNCTIONS,
+        stats::FUNCTIONS,
     ]
     .into_iter()
     .flatten()

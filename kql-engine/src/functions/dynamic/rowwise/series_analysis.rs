@@ -77,7 +77,8 @@ pub(super) fn check(name: &str, args: &[Option<Dyn>]) -> Option<(usize, String)>
     };
     let percentile = |i: usize| {
         let p = number(i)?;
-        (!(2.0..=98.0).contains(&p)).then(|| (i, format!("a percentile of series_outliers must be in [2, 98], not {p}")))
+        (!(2.0..=98.0).contains(&p))
+            .then(|| (i, format!("a percentile of series_outliers must be in [2, 98], not {p}")))
     };
     match name {
         "series_outliers" => one_of(1, "the kind", &["tukey", "ctukey"])
@@ -89,9 +90,9 @@ pub(super) fn check(name: &str, args: &[Option<Dyn>]) -> Option<(usize, String)>
                 }
                 _ => None,
             }),
-        "series_decompose" | "series_decompose_bag" => seasonality(1)
-            .or_else(|| one_of(2, "the trend", TRENDS))
-            .or_else(|| not_negative(3, "the test points")),
+        "series_decompose" | "series_decompose_bag" => {
+            seasonality(1).or_else(|| one_of(2, "the trend", TRENDS)).or_else(|| not_negative(3, "the test points"))
+        }
         "series_decompose_anomalies" | "series_decompose_anomalies_bag" => seasonality(2)
             .or_else(|| one_of(3, "the trend", TRENDS))
             .or_else(|| not_negative(4, "the test points"))
@@ -235,8 +236,7 @@ fn decompose(y: &[Option<f64>], seasonality: i64, trend: Trend, test_points: usi
         Some(p) => seasonal(y, p, learn),
         None => vec![0.0; n],
     };
-    let deseasoned: Vec<(f64, f64)> =
-        (0..learn).filter_map(|i| y[i].map(|v| (i as f64, v - seasonal[i]))).collect();
+    let deseasoned: Vec<(f64, f64)> = (0..learn).filter_map(|i| y[i].map(|v| (i as f64, v - seasonal[i]))).collect();
     let trend: Vec<f64> = match trend {
         Trend::None => vec![0.0; n],
         Trend::Avg => {
@@ -418,7 +418,8 @@ pub(super) fn series_iir(args: &[Dyn]) -> Dyn {
     let Some(&a0) = a.first().filter(|a0| **a0 != 0.0) else { return Dyn::Null };
     let mut y: Vec<f64> = Vec::with_capacity(x.len());
     for i in 0..x.len() {
-        let forward: f64 = b.iter().enumerate().filter(|(k, _)| *k <= i).map(|(k, c)| c * x[i - k].unwrap_or(0.0)).sum();
+        let forward: f64 =
+            b.iter().enumerate().filter(|(k, _)| *k <= i).map(|(k, c)| c * x[i - k].unwrap_or(0.0)).sum();
         let feedback: f64 = a.iter().enumerate().skip(1).filter(|(k, _)| *k <= i).map(|(k, c)| c * y[i - k]).sum();
         y.push((forward - feedback) / a0);
     }
@@ -559,8 +560,12 @@ mod tests {
         assert_eq!(&d.seasonal[..7], &[3., 3., 3., 3., 3., 10., 10.]);
         // A line learned from the first 32 points continues over the last 8.
         let line: Vec<f64> = (0..40).map(|i| 2.0 * i as f64 + 1.0).collect();
-        let forecast =
-            numbers(&series_decompose_forecast(&[series(&line[..32].iter().copied().chain([0.0; 8]).collect::<Vec<_>>()), Dyn::Long(8), Dyn::Long(0), Dyn::String("linefit".into())]));
+        let forecast = numbers(&series_decompose_forecast(&[
+            series(&line[..32].iter().copied().chain([0.0; 8]).collect::<Vec<_>>()),
+            Dyn::Long(8),
+            Dyn::Long(0),
+            Dyn::String("linefit".into()),
+        ]));
         assert!(forecast.iter().zip(&line).all(|(f, v)| (f - v).abs() < 1e-9), "{forecast:?}");
         // The average trend of a flat series with a test point left out.
         let avg = decompose(&[Some(4.0), Some(6.0), Some(100.0)], 0, Trend::Avg, 1, 0.6);
