@@ -639,6 +639,37 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     None => arg(1)?,
                 }
             }
+            "bin_auto" => {
+                arity(1, 1)?;
+                // bin_auto(x) is bin_at(x, size, at) with the query's `set query_bin_auto_size`
+                // and `set query_bin_auto_at` (bin(x, size) when no fixed point is set).
+                let settings = self.bin_auto.borrow().clone();
+                let Some(size) = settings.size else {
+                    return Err(KqlError::plan(span, "bin_auto() needs the bin size of the query")
+                        .with_help("set it before the query: `set query_bin_auto_size = 1h;`"));
+                };
+                let mut call_args = vec![args[0].clone(), Arg { name: None, span: size.span, value: size }];
+                let target = match settings.at {
+                    Some(at) => {
+                        call_args.push(Arg { name: None, span: at.span, value: at });
+                        "bin_at"
+                    }
+                    None => "bin",
+                };
+                let target = Ident { name: target.to_owned(), span: name.span };
+                return self.call(&target, &call_args, span, ctx);
+            }
+            "iscolumnexists" => {
+                arity(1, 1)?;
+                let column = fold(arg(0)?);
+                let Some(column) = as_literal(&column).and_then(super::expr::string_of) else {
+                    return Err(KqlError::plan(
+                        args[0].value.span,
+                        "the column name of iscolumnexists() is a constant string",
+                    ));
+                };
+                lit(super::find_column(ctx.schema, column).is_some())
+            }
             _ => return self.library_call(name, args, span, ctx),
         })
     }

@@ -79,6 +79,8 @@ pub(crate) const PLANNER_FUNCTIONS: &[&str] = &[
     "ingestion_time",
     "column_ifexists",
     "columnifexists",
+    "iscolumnexists",
+    "bin_auto",
     "bin_at",
     "around",
     "assert",
@@ -90,11 +92,8 @@ pub(crate) const TABULAR_FUNCTIONS: &[&str] = &["materialize", "table"];
 /// Kusto functions the engine does not run yet.
 const NOT_YET: &[&str] = &[
     "datetime_to_locale_string",
-    "zlib_compress_to_base64_string",
-    "gzip_compress_to_base64_string",
     "hash_combine",
     "hash_many",
-    "bin_auto",
     "series_fft",
     "series_ifft",
     "series_fit_poly",
@@ -146,8 +145,6 @@ const NOT_YET: &[&str] = &[
     "convert_speed",
     "convert_temperature",
     "convert_volume",
-    "row_rank",
-    "iscolumnexists",
 ];
 
 /// Functions of the Kusto cluster or of the Defender / Sentinel services: they read what only

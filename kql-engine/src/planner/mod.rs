@@ -205,6 +205,15 @@ pub struct KqlToRel<'a, P: KqlContextProvider> {
     /// A question planning could not answer without the data (the slots `bag_unpack` makes
     /// columns of).
     pending: std::cell::RefCell<Option<DataRequest>>,
+    /// `set query_bin_auto_size` and `set query_bin_auto_at` of the query, for `bin_auto()`.
+    bin_auto: std::cell::RefCell<BinAuto>,
+}
+
+/// The query properties `bin_auto()` reads: the bin size and the fixed point.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BinAuto {
+    pub(crate) size: Option<kql_parser::ast::Expr>,
+    pub(crate) at: Option<kql_parser::ast::Expr>,
 }
 
 impl<P: KqlContextProvider> std::fmt::Debug for KqlToRel<'_, P> {
@@ -216,7 +225,7 @@ impl<P: KqlContextProvider> std::fmt::Debug for KqlToRel<'_, P> {
 impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
     /// A planner over `provider`.
     pub fn new(provider: &'a P, options: PlannerOptions) -> Self {
-        Self { provider, options, pending: std::cell::RefCell::new(None) }
+        Self { provider, options, pending: std::cell::RefCell::new(None), bin_auto: Default::default() }
     }
 
     /// After planning failed because it needs data (`bag_unpack` without an output schema, a

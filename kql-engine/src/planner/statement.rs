@@ -119,6 +119,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 
     fn statements(&self, q: &Query) -> Result<Vec<Planned>> {
         let planner = self;
+        // Request properties hold for the whole query text (`bin_auto()` reads two of them).
+        let mut bin_auto = super::BinAuto::default();
+        for s in &q.statements {
+            if let Statement::Set(set) = s {
+                match set.name.name.as_str() {
+                    "query_bin_auto_size" => bin_auto.size = set.value.clone(),
+                    "query_bin_auto_at" => bin_auto.at = set.value.clone(),
+                    _ => {}
+                }
+            }
+        }
+        self.bin_auto.replace(bin_auto);
         let mut scope = Scope::default();
         let mut results = Vec::new();
         for s in &q.statements {

@@ -30,6 +30,8 @@ pub static FUNCTIONS: &[Def] = &[
     f("parse_csv", &[Str], Out::Dyn, parse_csv),
     f("zlib_decompress_from_base64_string", &[Str], Out::Str, zlib_decompress),
     f("gzip_decompress_from_base64_string", &[Str], Out::Str, gzip_decompress),
+    f("zlib_compress_to_base64_string", &[Str], Out::Str, zlib_compress),
+    f("gzip_compress_to_base64_string", &[Str], Out::Str, gzip_compress),
 ];
 
 /// Inflates base64 text with `decoder` into UTF-8 text; `""` when any step fails (as
@@ -56,6 +58,40 @@ fn zlib_decompress(c: &Call<'_>) -> Result<ArrayRef> {
 
 fn gzip_decompress(c: &Call<'_>) -> Result<ArrayRef> {
     inflate(c, flate2::read::GzDecoder::new)
+}
+
+/// `zlib_compress_to_base64_string(s)`: a zlib stream of stored (level-0) deflate blocks, header
+/// `78 01` and Adler-32, as Kusto writes it (its documented output, byte for byte).
+fn zlib_compress(c: &Call<'_>) -> Result<ArrayRef> {
+    use std::io::Write as _;
+    let s = c.str(0)?;
+    Ok(strings(c.rows, |i, out| {
+        let text = s.text(i).as_bytes();
+        let mut e = flate2::write::ZlibEncoder::new(Vec::with_capacity(text.len() + 16), flate2::Compression::none());
+        // Writing into a Vec cannot fail.
+        let _ = e.write_all(text);
+        STANDARD.encode_string(e.finish().unwrap_or_default(), out);
+    }))
+}
+
+/// `gzip_compress_to_base64_string(s)`: a gzip member with the header Kusto writes (no time,
+/// no extra flags, OS 255) around raw stored blocks, then CRC-32 and length.
+fn gzip_compress(c: &Call<'_>) -> Result<ArrayRef> {
+    use std::io::Write as _;
+    let s = c.str(0)?;
+    Ok(strings(c.rows, |i, out| {
+        let text = s.text(i).as_bytes();
+        let mut member = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        let mut raw =
+            flate2::write::DeflateEncoder::new(Vec::with_capacity(text.len() + 8), flate2::Compression::none());
+        let _ = raw.write_all(text);
+        member.extend(raw.finish().unwrap_or_default());
+        let mut crc = flate2::Crc::new();
+        crc.update(text);
+        member.extend(crc.sum().to_le_bytes());
+        member.extend((text.len() as u32).to_le_bytes());
+        STANDARD.encode_string(member, out);
+    }))
 }
 
 fn base64_encode(c: &Call<'_>) -> Result<ArrayRef> {
