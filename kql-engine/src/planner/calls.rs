@@ -79,6 +79,7 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "covarianceif",
     "covariancepif",
     "make_list_with_nulls",
+    "buildschema",
 ];
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {

@@ -168,6 +168,7 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
         "make_set" | "make_set_if" | "makeset" => "set",
         "make_list" | "make_list_if" | "makelist" => "list",
         "make_bag" | "make_bag_if" | "make_dictionary" => "bag",
+        "buildschema" => "schema",
         "sum" | "sumif" | "min" | "max" | "avg" | "avgif" | "minif" | "maxif" | "dcount" | "dcountif" | "stdev"
         | "variance" | "stdevif" | "stdevp" | "varianceif" | "variancep" | "count_distinct" | "count_distinctif"
         | "binary_all_and" | "binary_all_or" | "binary_all_xor" | "percentiles_array" | "percentilesw_array"

@@ -440,6 +440,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let list = collected.add(agg::array_agg(v));
                 arrays::array_slice(list, lit(1i64), lit(max.max(0)), None)
             }
+            "buildschema" => {
+                arity(1, 1)?;
+                let v = value(0)?;
+                let vt = v.get_type(ctx.schema).map_err(df)?;
+                let v = if crate::dynamic::is_json_type(&vt) { v } else { crate::functions::dynamic::value_of(v) };
+                let c = collected.add(crate::functions::dynamic::schema::buildschema(v));
+                return Ok(collected.value(c));
+            }
             "make_set" | "make_set_if" | "make_list" | "make_list_if" | "makeset" | "makelist" | "make_bag"
             | "make_bag_if" | "make_dictionary" | "hll" | "hll_if" | "hll_merge" | "tdigest" | "tdigest_merge"
             | "merge_tdigest" => {

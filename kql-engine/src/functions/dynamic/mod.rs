@@ -6,6 +6,7 @@
 //! | `convert.rs` | `tolong`, `toint`, `toreal`, `tobool`, `todatetime`, `totimespan`, `toguid` of `dynamic` |
 //! | `expand.rs` | the element lists, item indexes and `to typeof()` of `mv-expand` |
 //! | `memo.rs` | member-access results remembered across batches, by where each value's bytes live |
+//! | `schema.rs` | the `buildschema` aggregate |
 //! | `rowwise/` | the registry of row-wise functions over whole values (bags, arrays, sets, `gettype`, ...) |
 
 pub mod access;
@@ -15,6 +16,7 @@ pub mod expand;
 pub mod jsonpath;
 pub(crate) mod memo;
 pub mod rowwise;
+pub mod schema;
 
 use std::sync::Arc;
 
