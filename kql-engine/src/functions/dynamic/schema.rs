@@ -62,7 +62,7 @@ impl Schema {
         }
     }
 
-    fn bag(&mut self) -> &mut IndexMap<String, Schema> {
+    fn bag(&mut self) -> &mut IndexMap<String, Self> {
         let at = match self.0.iter().position(|m| matches!(m, Member::Bag(_))) {
             Some(at) => at,
             None => {
@@ -76,7 +76,7 @@ impl Schema {
         }
     }
 
-    fn array(&mut self) -> &mut Schema {
+    fn array(&mut self) -> &mut Self {
         let at = match self.0.iter().position(|m| matches!(m, Member::Array(_))) {
             Some(at) => at,
             None => {
@@ -91,7 +91,7 @@ impl Schema {
     }
 
     /// Widens the schema to admit everything `other` admits.
-    fn merge(&mut self, other: Schema) {
+    fn merge(&mut self, other: Self) {
         for m in other.0 {
             match m {
                 Member::Primitive(p) => self.primitive(p),
@@ -119,7 +119,7 @@ impl Schema {
     }
 
     /// A schema written by [`Schema::to_dyn`] (a partial state).
-    fn from_dyn(v: &Dyn) -> Schema {
+    fn from_dyn(v: &Dyn) -> Self {
         fn member(v: &Dyn) -> Option<Member> {
             Some(match v {
                 Dyn::String(s) => Member::Primitive(match s.as_str() {
@@ -137,9 +137,9 @@ impl Schema {
             })
         }
         match v {
-            Dyn::Array(items) => Schema(items.iter().filter_map(member).collect()),
-            Dyn::Null => Schema::default(),
-            other => Schema(member(other).into_iter().collect()),
+            Dyn::Array(items) => Self(items.iter().filter_map(member).collect()),
+            Dyn::Null => Self::default(),
+            other => Self(member(other).into_iter().collect()),
         }
     }
 }
