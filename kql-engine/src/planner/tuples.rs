@@ -92,6 +92,30 @@ const TUPLES: &[Tuple] = &[
         public_twin: false,
         fields: &[("ad_flag", KqlType::Dynamic), ("ad_score", KqlType::Dynamic), ("baseline", KqlType::Dynamic)],
     },
+    Tuple {
+        name: "series_fft",
+        twin: "series_fft_bag",
+        public_twin: false,
+        fields: &[("real", KqlType::Dynamic), ("imag", KqlType::Dynamic)],
+    },
+    Tuple {
+        name: "series_ifft",
+        twin: "series_ifft_bag",
+        public_twin: false,
+        fields: &[("real", KqlType::Dynamic), ("imag", KqlType::Dynamic)],
+    },
+    Tuple {
+        name: "series_fit_poly",
+        twin: "series_fit_poly_bag",
+        public_twin: false,
+        fields: &[
+            ("rsquare", KqlType::Real),
+            ("coefficients", KqlType::Dynamic),
+            ("variance", KqlType::Real),
+            ("rvariance", KqlType::Real),
+            ("poly_fit", KqlType::Dynamic),
+        ],
+    },
 ];
 
 /// The tuple function `e` calls, with its arguments.

@@ -21,6 +21,7 @@ use self::arrays::*;
 use self::bags::*;
 use self::series::*;
 use self::series_analysis::*;
+use self::series_transforms::*;
 use self::sketches::*;
 use super::convert::{to_bool, to_long, to_real};
 use super::jsonpath;
@@ -29,6 +30,7 @@ mod arrays;
 mod bags;
 mod series;
 mod series_analysis;
+mod series_transforms;
 mod sketches;
 use crate::dynamic::arrow::to_dyn;
 use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows, Step, is_dynamic_type};
@@ -170,7 +172,7 @@ pub static REGISTRY: &[Def] = &[
     def("series_fill_const", 1, 3, Out::Dynamic, series_fill_const),
     def("series_fill_linear", 1, 4, Out::Dynamic, series_fill_linear),
     // series analysis
-    def("series_outliers", 1, 5, Out::Dynamic, series_outliers),
+    def("series_outliers", 1, 6, Out::Dynamic, series_outliers),
     def("series_seasonal", 1, 2, Out::Dynamic, series_seasonal),
     def("series_decompose_forecast", 2, 5, Out::Dynamic, series_decompose_forecast),
     def("series_fir", 2, 4, Out::Dynamic, series_fir),
@@ -183,6 +185,9 @@ pub static REGISTRY: &[Def] = &[
 static INTERNAL: &[Def] = &[
     def("series_decompose_bag", 1, 5, Out::Dynamic, series_decompose_bag),
     def("series_decompose_anomalies_bag", 1, 7, Out::Dynamic, series_decompose_anomalies_bag),
+    def("series_fft_bag", 1, 2, Out::Dynamic, series_fft_bag),
+    def("series_ifft_bag", 1, 2, Out::Dynamic, series_ifft_bag),
+    def("series_fit_poly_bag", 1, 3, Out::Dynamic, series_fit_poly_bag),
 ];
 
 /// A registry entry or an internal function, by name (for the planner's tuple functions).

@@ -82,6 +82,7 @@ pub(super) fn check(name: &str, args: &[Option<Dyn>]) -> Option<(usize, String)>
     };
     match name {
         "series_outliers" => one_of(1, "the kind", &["tukey", "ctukey"])
+            .or_else(|| not_negative(5, "the test points"))
             .or_else(|| percentile(3))
             .or_else(|| percentile(4))
             .or_else(|| match (number(3), number(4)) {
@@ -283,7 +284,9 @@ fn count_of(args: &[Dyn], i: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- the functions
 
-/// `series_outliers(s [, kind, ignore_val, min_percentile, max_percentile])`.
+/// `series_outliers(s [, kind, ignore_val, min_percentile, max_percentile, test_points])`: the
+/// percentiles are learned without the last `test_points` points (`Kusto.Language`'s second
+/// signature).
 pub(super) fn series_outliers(args: &[Dyn]) -> Dyn {
     let Some(mut y) = values(arg(args, 0)) else { return Dyn::Null };
     if let Some(ignore) = given(args, 2).and_then(to_real) {
@@ -297,7 +300,9 @@ pub(super) fn series_outliers(args: &[Dyn]) -> Dyn {
     if !(2.0..=98.0).contains(&lo) || !(2.0..=98.0).contains(&hi) || lo >= hi {
         return Dyn::Null;
     }
-    reals(tukey_scores(&y, &y, lo, hi))
+    let Some(test) = count_of(args, 5) else { return Dyn::Null };
+    let learn = y.len().saturating_sub(test);
+    reals(tukey_scores(&y, &y[..learn], lo, hi))
 }
 
 /// `series_seasonal(s [, period])`: detected with threshold 0.7 when the period is -1; zeros
