@@ -81,6 +81,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         match e.plugin.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, e, scope, depth),
+            "pivot" => self.pivot(input, e, scope, depth),
             other => Err(KqlError::not_supported(e.plugin.span, format!("the `{other}` plugin"))),
         }
     }

@@ -36,6 +36,7 @@ mod mv;
 mod names;
 mod operators;
 mod parse;
+mod pivot;
 mod range;
 mod rows;
 mod scope;
