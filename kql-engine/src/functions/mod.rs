@@ -14,6 +14,7 @@ pub mod bytes;
 pub mod dynamic;
 pub mod extract;
 pub mod has;
+pub mod ipv4_lookup;
 pub mod pair;
 pub mod parse;
 pub mod parse_kv;

@@ -29,6 +29,7 @@ mod dynamic;
 mod evaluate;
 mod expr;
 mod external;
+mod ipv4_lookup;
 mod join;
 mod library;
 mod make_series;

@@ -1,0 +1,150 @@
+//! The matcher behind `evaluate ipv4_lookup`: for each source address (or masked network), the
+//! lookup table's keys (`1.2.3.0/24`, `5.6.7.8`) whose network contains it. The keys are known
+//! when the query is planned (a data round reads the lookup table's distinct keys); they are
+//! indexed by prefix length, so a row costs one hash probe per prefix length the table uses.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::scalar::ip::parse_v4;
+
+/// The lookup keys by prefix length: network address → the keys naming it.
+#[derive(Debug)]
+struct Index {
+    by_prefix: Vec<(u8, HashMap<u32, Vec<usize>>)>,
+}
+
+fn mask(prefix: u8) -> u32 {
+    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) }
+}
+
+impl Index {
+    fn new(keys: &[String]) -> Self {
+        let mut by_prefix: HashMap<u8, HashMap<u32, Vec<usize>>> = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            if let Some((ip, prefix)) = parse_v4(k.trim()) {
+                by_prefix.entry(prefix).or_default().entry(ip & mask(prefix)).or_default().push(i);
+            }
+        }
+        let mut by_prefix: Vec<_> = by_prefix.into_iter().collect();
+        by_prefix.sort_by_key(|(p, _)| std::cmp::Reverse(*p));
+        Self { by_prefix }
+    }
+
+    /// The keys whose networks contain `(ip, prefix)`, most specific first.
+    fn matches(&self, ip: u32, prefix: u8) -> impl Iterator<Item = usize> + '_ {
+        self.by_prefix
+            .iter()
+            .filter(move |(p, _)| *p <= prefix)
+            .filter_map(move |(p, nets)| nets.get(&(ip & mask(*p))))
+            .flatten()
+            .copied()
+    }
+}
+
+/// `kql_ipv4_lookup_keys(address)`: the list of matching keys; with `unmatched`, a row that
+/// matches nothing gets a one-element list holding it (so an outer join keeps the row once).
+#[derive(Debug)]
+pub struct Ipv4LookupUdf {
+    keys: Arc<Vec<String>>,
+    index: Arc<Index>,
+    unmatched: Option<String>,
+    signature: Signature,
+}
+
+impl PartialEq for Ipv4LookupUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys && self.unmatched == other.unmatched
+    }
+}
+impl Eq for Ipv4LookupUdf {}
+impl Hash for Ipv4LookupUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.keys.hash(state);
+        self.unmatched.hash(state);
+    }
+}
+
+impl Ipv4LookupUdf {
+    /// The matching keys of `address` (a string expression) among `keys`.
+    pub fn call(keys: Vec<String>, unmatched: Option<String>, address: Expr) -> Expr {
+        let index = Arc::new(Index::new(&keys));
+        let udf = Self { keys: Arc::new(keys), index, unmatched, signature: Signature::any(1, Volatility::Immutable) };
+        ScalarUDF::new_from_impl(udf).call(vec![address])
+    }
+}
+
+impl ScalarUDFImpl for Ipv4LookupUdf {
+    fn name(&self) -> &str {
+        "kql_ipv4_lookup_keys"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let input = match &args.args[0] {
+            ColumnarValue::Array(a) => Arc::clone(a),
+            ColumnarValue::Scalar(s) => s.to_array_of_size(rows)?,
+        };
+        let text = cast(&input, &DataType::Utf8)?;
+        let text = text
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+            .ok_or_else(|| datafusion::common::DataFusionError::Internal("ipv4_lookup reads text".into()))?;
+        let mut out = ListBuilder::new(StringBuilder::new());
+        for i in 0..text.len() {
+            let mut any = false;
+            if text.is_valid(i)
+                && let Some((ip, prefix)) = parse_v4(text.value(i).trim())
+            {
+                for k in self.index.matches(ip, prefix) {
+                    out.values().append_value(&self.keys[k]);
+                    any = true;
+                }
+            }
+            if !any && let Some(u) = &self.unmatched {
+                out.values().append_value(u);
+            }
+            out.append(true);
+        }
+        let list: ArrayRef = Arc::new(out.finish());
+        Ok(ColumnarValue::Array(list))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_containing_network() {
+        let keys: Vec<String> = ["2.20.183.0/24", "5.8.0.0/19", "46.36.200.51/32", "5.0.0.0/8", "9.9.9.9"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let index = Index::new(&keys);
+        let found = |ip: &str| {
+            let (a, p) = parse_v4(ip).expect("an address");
+            index.matches(a, p).map(|k| keys[k].as_str()).collect::<Vec<_>>()
+        };
+        assert_eq!(found("2.20.183.12"), vec!["2.20.183.0/24"]);
+        assert_eq!(found("5.8.1.2"), vec!["5.8.0.0/19", "5.0.0.0/8"]);
+        assert_eq!(found("5.8.0.0/20"), vec!["5.8.0.0/19", "5.0.0.0/8"]);
+        assert_eq!(found("5.8.0.0/16"), vec!["5.0.0.0/8"]);
+        assert_eq!(found("9.9.9.9"), vec!["9.9.9.9"]);
+        assert!(found("192.165.12.17").is_empty());
+    }
+}
