@@ -5,12 +5,9 @@ use crate::error::Expected;
 
 /// Tabular operators of KQL that this parser does not read yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "evaluate",
     "top-hitters",
     "fork",
     "facet",
-    "mv-apply",
-    "partition",
     "scan",
     "reduce",
     "consume",
@@ -112,6 +109,7 @@ const KNOWN_WORDS: &[&str] = &[
     "parse",
     "datatable",
     "print",
+    "partition",
 ];
 
 /// The known word nearest to `word` (at most 2 edits, and not the word itself).

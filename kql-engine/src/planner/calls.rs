@@ -536,6 +536,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             "toscalar" => {
                 arity(1, 1)?;
+                // A scalar (a `partition { ... }` key, a `let` value) is its own value.
+                if let ExprKind::Name(n) = &args[0].value.kind
+                    && let Some(Binding::Scalar(v)) = ctx.scope.get(n)
+                {
+                    return Ok(v.clone());
+                }
                 let plan = self.tabular_at(&args[0].value, ctx.scope, ctx.depth)?;
                 let first = plan
                     .schema()

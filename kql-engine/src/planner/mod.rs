@@ -37,6 +37,8 @@ mod mv;
 mod names;
 mod operators;
 mod parse;
+mod partition;
+mod partition_rewrite;
 mod pivot;
 mod range;
 mod rows;

@@ -123,7 +123,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     fn pipeline(&self, p: &Pipeline, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
-        let mut plan = match &p.source {
+        let plan = match &p.source {
             Source::Expr(e) => self.tabular_at(e, scope, depth)?,
             Source::Datatable(d) => self.datatable(d, scope)?,
             Source::Print(pr) => self.print(pr, scope, depth)?,
@@ -133,11 +133,23 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Source::Search(s) => self.search(None, s, scope, depth)?,
             Source::Find(f) => self.find(f, scope, depth)?,
         };
-        // `as name` binds the rows so far for the operators after it.
+        self.operators_over(plan, &p.operators, scope, depth)
+    }
+
+    /// Operators applied in order to `plan` (a pipeline's, or a subquery's with an implicit
+    /// source): `as name` binds the rows so far for the operators after it.
+    pub(crate) fn operators_over(
+        &self,
+        plan: LogicalPlan,
+        operators: &[Operator],
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let mut plan = plan;
         let mut named = std::borrow::Cow::Borrowed(scope);
-        for (i, op) in p.operators.iter().enumerate() {
+        for (i, op) in operators.iter().enumerate() {
             if let OperatorKind::Render(r) = &op.kind {
-                if i + 1 != p.operators.len() {
+                if i + 1 != operators.len() {
                     return Err(KqlError::plan(r.span, "`render` must be the last operator of the query"));
                 }
                 continue;
@@ -153,7 +165,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             let scope: &Scope = &named;
             // `| as T | union withsource=S ...` labels the piped rows `T`.
-            let previous = p.operators.iter().take_while(|o| !std::ptr::eq(*o, op)).last();
+            let previous = operators.iter().take_while(|o| !std::ptr::eq(*o, op)).last();
             if let (OperatorKind::Union(u), Some(OperatorKind::As(a))) = (&op.kind, previous.map(|o| &o.kind)) {
                 plan = self.union_labeled(Some((a.name.name.clone(), plan)), u, scope, depth)?;
                 continue;
@@ -194,6 +206,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::Union(u) => self.union(Some(input), u, scope, depth),
             OperatorKind::MvExpand(m) => self.mv_expand(input, m, scope, depth),
             OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
+            OperatorKind::Partition(p) => self.partition(input, p, scope, depth),
             OperatorKind::Evaluate(e) => self.evaluate(input, e, scope, depth),
             OperatorKind::Invoke(i) => self.invoke(input, i, scope, depth),
             OperatorKind::GetSchema => self.getschema(&input),

@@ -625,6 +625,7 @@ impl Display for Operator {
                 }
                 f.write_char(')')
             }
+            OperatorKind::Partition(p) => write!(f, "{p}"),
             OperatorKind::Invoke(i) => {
                 write!(f, "invoke {}(", i.function)?;
                 for (n, a) in i.args.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! `Display` for the sources and operators that read external data, search, shape series and
 //! describe charts: `externaldata`, `search`, `find`, `make-series`, `top-nested`, `parse-kv`,
-//! `render` (the rest is in `display.rs`). Every form prints as valid KQL that parses back to
+//! `render`, `partition` (the rest is in `display.rs`). Every form prints as valid KQL that parses back to
 //! the same tree.
 
 use std::fmt::{self, Display, Formatter, Write};
@@ -176,5 +176,26 @@ impl Display for ParseKv {
             f.write_char(')')?;
         }
         Ok(())
+    }
+}
+
+impl Display for Partition {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str("partition")?;
+        params(f, &self.params)?;
+        write!(f, " by {}", self.by)?;
+        match &self.body {
+            PartitionBody::Operators(ops) => {
+                f.write_str(" (")?;
+                for (i, op) in ops.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{op}")?;
+                }
+                f.write_char(')')
+            }
+            PartitionBody::Source(e) => write!(f, " {{ {e} }}"),
+        }
     }
 }

@@ -21,9 +21,9 @@ pub use literal::{DateTime, Dynamic, Literal, Real, ScalarType, TimeSpan};
 pub use operator::{
     As, ColumnDecl, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, Invoke, Join, KvKey,
     MakeSeries, MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind,
-    OutputSchema, ParamValue, Parse, ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty,
-    RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, TopNestedClause,
-    Union, UnionTable,
+    OutputSchema, ParamValue, Parse, ParseKv, ParsePart, Partition, PartitionBody, Pipeline, Print, Range, Rename,
+    Render, RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize,
+    Top, TopNestedClause, Union, UnionTable,
 };
 pub use statement::{
     DeclareStatement, FunctionDecl, LetStatement, LetValue, Param, ParamType, Query, QueryParam, SetStatement,

@@ -86,6 +86,8 @@ pub enum OperatorKind {
     MvExpand(MvExpand),
     /// `mv-apply col [to typeof(t)] on (subquery)`.
     MvApply(MvApply),
+    /// `partition [hints] by Column (subquery)` or `{ subquery with a source }`.
+    Partition(Partition),
     /// `evaluate plugin(args) [: (schema)]`.
     Evaluate(Evaluate),
     /// `invoke f(args)`: `f` called with the input as its first argument.
@@ -342,6 +344,29 @@ pub struct MvApply {
     pub span: Span,
 }
 eq_ignoring_span!(MvApply { params, items, limit, body });
+
+/// `partition [hints] by Column (subquery)`.
+#[derive(Clone, Debug)]
+pub struct Partition {
+    /// `hint.strategy=` and other hints.
+    pub params: Vec<OpParam>,
+    /// The key column.
+    pub by: Ident,
+    /// What runs on each partition.
+    pub body: PartitionBody,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(Partition { params, by, body });
+
+/// The subquery of a `partition`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartitionBody {
+    /// `( operators )`: the source is each partition's rows.
+    Operators(Vec<Operator>),
+    /// `{ pipeline }`: a subquery with its own source (`toscalar(Column)` is the key).
+    Source(Box<Expr>),
+}
 
 /// `evaluate [hints] plugin(args) [: (schema)]`.
 #[derive(Clone, Debug)]

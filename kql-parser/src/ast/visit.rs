@@ -182,6 +182,10 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
             }
             m.body.iter().for_each(|op| walk_operator(v, op));
         }
+        OperatorKind::Partition(p) => match &p.body {
+            crate::ast::PartitionBody::Operators(ops) => ops.iter().for_each(|op| walk_operator(v, op)),
+            crate::ast::PartitionBody::Source(e) => walk_expr(v, e),
+        },
         OperatorKind::Evaluate(e) => e.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Invoke(i) => i.args.iter().for_each(|a| walk_expr(v, &a.value)),
         OperatorKind::Parse(p) => walk_expr(v, &p.source),

@@ -6,9 +6,9 @@ use super::{Builder, Result, span_of};
 use crate::ast::{
     As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, Invoke, Join, KvKey, MakeSeries,
     MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema,
-    ParamValue, Parse, ParseKv, ParsePart, Pipeline, Print, Range, Rename, Render, RenderProperty, RenderValue,
-    ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top, TopNestedClause, Union,
-    UnionTable,
+    ParamValue, Parse, ParseKv, ParsePart, Partition, PartitionBody, Pipeline, Print, Range, Rename, Render,
+    RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top,
+    TopNestedClause, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -101,6 +101,7 @@ impl Builder<'_> {
             Rule::union_op => OperatorKind::Union(self.union(pair)?),
             Rule::mv_expand_op => OperatorKind::MvExpand(self.mv_expand(pair)?),
             Rule::mv_apply_op => OperatorKind::MvApply(self.mv_apply(pair)?),
+            Rule::partition_op => OperatorKind::Partition(self.partition(pair)?),
             Rule::evaluate_op => OperatorKind::Evaluate(self.evaluate(pair)?),
             Rule::invoke_op => {
                 let function = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
@@ -442,6 +443,30 @@ impl Builder<'_> {
             }
         }
         Ok(MvApply { params, items, limit, body, span })
+    }
+
+    fn partition(&self, pair: Pair<'_, Rule>) -> Result<Partition> {
+        let span = span_of(&pair);
+        let mut params = Vec::new();
+        let mut by = None;
+        let mut body = None;
+        for p in pair.clone().into_inner() {
+            match p.as_rule() {
+                Rule::kw_partition | Rule::kw_by => {}
+                Rule::hint_param => params.push(self.op_param(p)?),
+                Rule::name => by = Some(self.name(p)?),
+                Rule::sub_pipeline => {
+                    let ops = p.into_inner().filter(|o| o.as_rule() != Rule::pipe).map(|o| self.operator(o));
+                    body = Some(PartitionBody::Operators(ops.collect::<Result<Vec<_>>>()?));
+                }
+                Rule::pipeline => body = Some(PartitionBody::Source(Box::new(self.pipeline(p)?))),
+                _ => return Err(self.internal(&p, "partition")),
+            }
+        }
+        match (by, body) {
+            (Some(by), Some(body)) => Ok(Partition { params, by, body, span }),
+            _ => Err(self.internal(&pair, "partition")),
+        }
     }
 
     fn evaluate(&self, pair: Pair<'_, Rule>) -> Result<Evaluate> {
