@@ -5,7 +5,6 @@ use crate::error::Expected;
 
 /// Tabular operators of KQL that this parser does not read yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "top-hitters",
     "fork",
     "facet",
     "scan",
@@ -110,6 +109,7 @@ const KNOWN_WORDS: &[&str] = &[
     "datatable",
     "print",
     "partition",
+    "top-hitters",
 ];
 
 /// The known word nearest to `word` (at most 2 edits, and not the word itself).

@@ -5,7 +5,8 @@ use datafusion::common::DFSchema;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, SortExpr, lit};
 use kql_parser::ast::{
-    Distinct, Expr, NamePattern, NamedExpr, NullsOrder, Rename, ReorderItem, SortKey, SortOrder, Top,
+    Arg, Distinct, Expr, ExprKind, Ident, NamePattern, NamedExpr, NullsOrder, Rename, ReorderItem, SortKey, SortOrder,
+    Summarize, Top,
 };
 
 use super::expr::{ExprCtx, non_null_string};
@@ -297,6 +298,57 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let exprs = keys.iter().map(|k| self.sort_expr(k, &ctx)).collect::<Result<Vec<_>>>()?;
         build(LogicalPlanBuilder::from(input).sort(exprs).map_err(df)?)
+    }
+
+    /// `top-hitters N of value [by summed]`: the N values with the most rows (or the largest
+    /// sums), largest first, in `approximate_count_<value>` (`approximate_sum_<value>`). Kusto
+    /// estimates with a count-min sketch; the counts here are exact, which is what Kusto's
+    /// documentation gives as the operator's equivalent (`summarize ... | top N by ... desc`).
+    pub(crate) fn top_hitters(
+        &self,
+        input: LogicalPlan,
+        count: &Expr,
+        of: &NamedExpr,
+        by: Option<&Expr>,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let span = of.span;
+        let name = self.output_name(of, &mut Namer::default())?;
+        let (kind, aggregate) = match by {
+            Some(b) => (
+                "sum",
+                ExprKind::Call {
+                    name: Ident { name: "sum".into(), span: b.span },
+                    args: vec![Arg { name: None, span: b.span, value: b.clone() }],
+                },
+            ),
+            None => ("count", ExprKind::Call { name: Ident { name: "count".into(), span }, args: Vec::new() }),
+        };
+        let total = format!("approximate_{kind}_{name}");
+        let summarize = Summarize {
+            params: Vec::new(),
+            aggregates: vec![NamedExpr {
+                names: vec![Ident { name: total.clone(), span }],
+                expr: Expr { kind: aggregate, span },
+                span,
+            }],
+            by: vec![NamedExpr { names: vec![Ident { name: name.clone(), span }], expr: of.expr.clone(), span }],
+            span,
+        };
+        let grouped = self.summarize(input, &summarize, scope, depth)?;
+        let grouped = build(LogicalPlanBuilder::from(grouped).project(vec![col(&name), col(&total)]).map_err(df)?)?;
+        let top = Top {
+            count: count.clone(),
+            key: SortKey {
+                expr: Expr { kind: ExprKind::Name(total), span },
+                order: Some(SortOrder::Desc),
+                nulls: None,
+                span,
+            },
+            span,
+        };
+        self.top(grouped, &top, scope, depth)
     }
 
     /// `count`: one row, one `long` column `Count`.

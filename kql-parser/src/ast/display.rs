@@ -626,6 +626,13 @@ impl Display for Operator {
                 f.write_char(')')
             }
             OperatorKind::Partition(p) => write!(f, "{p}"),
+            OperatorKind::TopHitters { count, of, by } => {
+                write!(f, "top-hitters {count} of {of}")?;
+                match by {
+                    Some(b) => write!(f, " by {b}"),
+                    None => Ok(()),
+                }
+            }
             OperatorKind::Invoke(i) => {
                 write!(f, "invoke {}(", i.function)?;
                 for (n, a) in i.args.iter().enumerate() {

@@ -195,7 +195,10 @@ impl Display for Partition {
                 }
                 f.write_char(')')
             }
-            PartitionBody::Source(e) => write!(f, " {{ {e} }}"),
+            PartitionBody::Source(e) => match &e.kind {
+                ExprKind::Tabular(p) => write!(f, " {{ {p} }}"),
+                _ => write!(f, " {{ {e} }}"),
+            },
         }
     }
 }

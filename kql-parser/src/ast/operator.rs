@@ -88,6 +88,15 @@ pub enum OperatorKind {
     MvApply(MvApply),
     /// `partition [hints] by Column (subquery)` or `{ subquery with a source }`.
     Partition(Partition),
+    /// `top-hitters N of value [by summed]`.
+    TopHitters {
+        /// How many values.
+        count: Expr,
+        /// The values (optionally named).
+        of: NamedExpr,
+        /// What is summed per value (the count when absent).
+        by: Option<Expr>,
+    },
     /// `evaluate plugin(args) [: (schema)]`.
     Evaluate(Evaluate),
     /// `invoke f(args)`: `f` called with the input as its first argument.

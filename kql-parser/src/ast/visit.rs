@@ -182,6 +182,13 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
             }
             m.body.iter().for_each(|op| walk_operator(v, op));
         }
+        OperatorKind::TopHitters { count, of, by } => {
+            walk_expr(v, count);
+            walk_expr(v, &of.expr);
+            if let Some(b) = by {
+                walk_expr(v, b);
+            }
+        }
         OperatorKind::Partition(p) => match &p.body {
             crate::ast::PartitionBody::Operators(ops) => ops.iter().for_each(|op| walk_operator(v, op)),
             crate::ast::PartitionBody::Source(e) => walk_expr(v, e),

@@ -114,6 +114,24 @@ impl Builder<'_> {
             Rule::sample_op => OperatorKind::Sample(
                 self.expr(inner.find(|p| p.as_rule() == Rule::expr).ok_or_else(|| self.internal(&pair, "sample"))?)?,
             ),
+            Rule::top_hitters_op => {
+                let mut count = None;
+                let mut of = None;
+                let mut by = None;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::kw_top_hitters | Rule::kw_of | Rule::kw_by => {}
+                        Rule::expr if count.is_none() => count = Some(self.expr(p)?),
+                        Rule::named_expr => of = Some(self.named_expr(p)?),
+                        Rule::expr => by = Some(self.expr(p)?),
+                        _ => return Err(self.internal(&p, "top-hitters")),
+                    }
+                }
+                match (count, of) {
+                    (Some(count), Some(of)) => OperatorKind::TopHitters { count, of, by },
+                    _ => return Err(self.internal(&pair, "top-hitters")),
+                }
+            }
             Rule::sample_distinct_op => {
                 let mut exprs = inner.filter(|p| p.as_rule() == Rule::expr);
                 let count = self.expr(exprs.next().ok_or_else(|| self.internal(&pair, "sample-distinct"))?)?;
