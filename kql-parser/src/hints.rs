@@ -5,8 +5,6 @@ use crate::error::Expected;
 
 /// Tabular operators of KQL that this parser does not read yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "fork",
-    "facet",
     "scan",
     "reduce",
     "consume",
@@ -110,6 +108,8 @@ const KNOWN_WORDS: &[&str] = &[
     "print",
     "partition",
     "top-hitters",
+    "fork",
+    "facet",
 ];
 
 /// The known word nearest to `word` (at most 2 edits, and not the word itself).

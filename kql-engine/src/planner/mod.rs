@@ -41,6 +41,7 @@ mod partition;
 mod partition_rewrite;
 mod pivot;
 mod range;
+mod results;
 mod rows;
 mod scope;
 mod search;

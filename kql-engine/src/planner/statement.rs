@@ -147,6 +147,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     }
                 }
                 Statement::Expr(e) => {
+                    // `fork` and `facet` end a statement with several results.
+                    if let Some(plans) = planner.several_results(e, &scope)? {
+                        results.extend(plans.into_iter().map(|p| (p, None)));
+                        continue;
+                    }
                     let plan = planner.tabular(e, &scope)?;
                     // A `render` ending the statement describes how to draw its result.
                     let render = match &e.kind {

@@ -207,6 +207,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::MvExpand(m) => self.mv_expand(input, m, scope, depth),
             OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
             OperatorKind::Partition(p) => self.partition(input, p, scope, depth),
+            OperatorKind::Fork(_) | OperatorKind::Facet { .. } => Err(KqlError::plan(
+                op.span,
+                "`fork` and `facet` give several results: they end a query statement, with nothing after them",
+            )),
             OperatorKind::TopHitters { count, of, by } => self.top_hitters(input, count, of, by.as_ref(), scope, depth),
             OperatorKind::Evaluate(e) => self.evaluate(input, e, scope, depth),
             OperatorKind::Invoke(i) => self.invoke(input, i, scope, depth),

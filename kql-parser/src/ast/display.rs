@@ -626,6 +626,23 @@ impl Display for Operator {
                 f.write_char(')')
             }
             OperatorKind::Partition(p) => write!(f, "{p}"),
+            OperatorKind::Fork(legs) => {
+                f.write_str("fork")?;
+                for leg in legs {
+                    write!(f, " {leg}")?;
+                }
+                Ok(())
+            }
+            OperatorKind::Facet { columns, with } => {
+                f.write_str("facet by ")?;
+                comma_list(f, columns)?;
+                if let Some(ops) = with {
+                    f.write_str(" with (")?;
+                    super::display_ops::operators(f, ops)?;
+                    f.write_char(')')?;
+                }
+                Ok(())
+            }
             OperatorKind::TopHitters { count, of, by } => {
                 write!(f, "top-hitters {count} of {of}")?;
                 match by {

@@ -1,6 +1,6 @@
 //! `Display` for the sources and operators that read external data, search, shape series and
 //! describe charts: `externaldata`, `search`, `find`, `make-series`, `top-nested`, `parse-kv`,
-//! `render`, `partition` (the rest is in `display.rs`). Every form prints as valid KQL that parses back to
+//! `render`, `partition`, `fork` (the rest is in `display.rs`). Every form prints as valid KQL that parses back to
 //! the same tree.
 
 use std::fmt::{self, Display, Formatter, Write};
@@ -187,12 +187,7 @@ impl Display for Partition {
         match &self.body {
             PartitionBody::Operators(ops) => {
                 f.write_str(" (")?;
-                for (i, op) in ops.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" | ")?;
-                    }
-                    write!(f, "{op}")?;
-                }
+                operators(f, ops)?;
                 f.write_char(')')
             }
             PartitionBody::Source(e) => match &e.kind {
@@ -200,5 +195,27 @@ impl Display for Partition {
                 _ => write!(f, " {{ {e} }}"),
             },
         }
+    }
+}
+
+/// A subquery's operators, `|`-separated.
+pub(super) fn operators(f: &mut Formatter<'_>, ops: &[Operator]) -> fmt::Result {
+    for (i, op) in ops.iter().enumerate() {
+        if i > 0 {
+            f.write_str(" | ")?;
+        }
+        write!(f, "{op}")?;
+    }
+    Ok(())
+}
+
+impl Display for ForkLeg {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if let Some(n) = &self.name {
+            write!(f, "{n} = ")?;
+        }
+        f.write_char('(')?;
+        operators(f, &self.body)?;
+        f.write_char(')')
     }
 }

@@ -19,11 +19,11 @@ pub mod visit;
 pub use expr::{Arg, BinaryOp, Expr, ExprKind, Ident, ListOp, LogicalOp, StringOp, UnaryOp};
 pub use literal::{DateTime, Dynamic, Literal, Real, ScalarType, TimeSpan};
 pub use operator::{
-    As, ColumnDecl, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, Invoke, Join, KvKey,
-    MakeSeries, MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind,
-    OutputSchema, ParamValue, Parse, ParseKv, ParsePart, Partition, PartitionBody, Pipeline, Print, Range, Rename,
-    Render, RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize,
-    Top, TopNestedClause, Union, UnionTable,
+    As, ColumnDecl, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, ForkLeg, Invoke, Join,
+    KvKey, MakeSeries, MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator,
+    OperatorKind, OutputSchema, ParamValue, Parse, ParseKv, ParsePart, Partition, PartitionBody, Pipeline, Print,
+    Range, Rename, Render, RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder,
+    Source, Summarize, Top, TopNestedClause, Union, UnionTable,
 };
 pub use statement::{
     DeclareStatement, FunctionDecl, LetStatement, LetValue, Param, ParamType, Query, QueryParam, SetStatement,

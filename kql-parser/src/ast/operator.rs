@@ -88,6 +88,15 @@ pub enum OperatorKind {
     MvApply(MvApply),
     /// `partition [hints] by Column (subquery)` or `{ subquery with a source }`.
     Partition(Partition),
+    /// `fork [name =] (subquery) ...`: one result per leg.
+    Fork(Vec<ForkLeg>),
+    /// `facet by c1, c2 [with (subquery)]`: one result per column (and the subquery's).
+    Facet {
+        /// The columns counted.
+        columns: Vec<Ident>,
+        /// The `with` subquery.
+        with: Option<Vec<Operator>>,
+    },
     /// `top-hitters N of value [by summed]`.
     TopHitters {
         /// How many values.
@@ -367,6 +376,18 @@ pub struct Partition {
     pub span: Span,
 }
 eq_ignoring_span!(Partition { params, by, body });
+
+/// One leg of a `fork`.
+#[derive(Clone, Debug)]
+pub struct ForkLeg {
+    /// The result's name (`name = (...)`).
+    pub name: Option<Ident>,
+    /// The leg's operators (its source is the fork's input).
+    pub body: Vec<Operator>,
+    /// Where it was written.
+    pub span: Span,
+}
+eq_ignoring_span!(ForkLeg { name, body });
 
 /// The subquery of a `partition`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -182,6 +182,8 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
             }
             m.body.iter().for_each(|op| walk_operator(v, op));
         }
+        OperatorKind::Fork(legs) => legs.iter().flat_map(|l| &l.body).for_each(|op| walk_operator(v, op)),
+        OperatorKind::Facet { with, .. } => with.iter().flatten().for_each(|op| walk_operator(v, op)),
         OperatorKind::TopHitters { count, of, by } => {
             walk_expr(v, count);
             walk_expr(v, &of.expr);

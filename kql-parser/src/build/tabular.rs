@@ -4,11 +4,11 @@ use pest::iterators::Pair;
 
 use super::{Builder, Result, span_of};
 use crate::ast::{
-    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, Invoke, Join, KvKey, MakeSeries,
-    MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind, OutputSchema,
-    ParamValue, Parse, ParseKv, ParsePart, Partition, PartitionBody, Pipeline, Print, Range, Rename, Render,
-    RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize, Top,
-    TopNestedClause, Union, UnionTable,
+    As, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, ForkLeg, Invoke, Join, KvKey,
+    MakeSeries, MvApply, MvExpand, MvExpandItem, NamePattern, NamedExpr, NullsOrder, OpParam, Operator, OperatorKind,
+    OutputSchema, ParamValue, Parse, ParseKv, ParsePart, Partition, PartitionBody, Pipeline, Print, Range, Rename,
+    Render, RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder, Source, Summarize,
+    Top, TopNestedClause, Union, UnionTable,
 };
 use crate::grammar::Rule;
 
@@ -114,6 +114,44 @@ impl Builder<'_> {
             Rule::sample_op => OperatorKind::Sample(
                 self.expr(inner.find(|p| p.as_rule() == Rule::expr).ok_or_else(|| self.internal(&pair, "sample"))?)?,
             ),
+            Rule::fork_op => {
+                let mut legs = Vec::new();
+                for leg in inner.filter(|p| p.as_rule() == Rule::fork_leg) {
+                    let span = span_of(&leg);
+                    let mut name = None;
+                    let mut body = Vec::new();
+                    for p in leg.into_inner() {
+                        match p.as_rule() {
+                            Rule::name => name = Some(self.name(p)?),
+                            Rule::assign => {}
+                            Rule::sub_pipeline => {
+                                for op in p.into_inner().filter(|o| o.as_rule() != Rule::pipe) {
+                                    body.push(self.operator(op)?);
+                                }
+                            }
+                            _ => return Err(self.internal(&p, "fork")),
+                        }
+                    }
+                    legs.push(ForkLeg { name, body, span });
+                }
+                OperatorKind::Fork(legs)
+            }
+            Rule::facet_op => {
+                let mut columns = Vec::new();
+                let mut with = None;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::kw_facet | Rule::kw_by | Rule::kw_with => {}
+                        Rule::name => columns.push(self.name(p)?),
+                        Rule::sub_pipeline => {
+                            let ops = p.into_inner().filter(|o| o.as_rule() != Rule::pipe).map(|o| self.operator(o));
+                            with = Some(ops.collect::<Result<Vec<_>>>()?);
+                        }
+                        _ => return Err(self.internal(&p, "facet")),
+                    }
+                }
+                OperatorKind::Facet { columns, with }
+            }
             Rule::top_hitters_op => {
                 let mut count = None;
                 let mut of = None;
