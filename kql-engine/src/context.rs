@@ -36,6 +36,9 @@ pub type QueryParameters = std::collections::BTreeMap<String, String>;
 
 /// How many times planning may stop to read data it needs (one table or bag each).
 const MAX_DATA_ROUNDS: usize = 256;
+
+/// The most bytes one `materialize()` keeps in memory (Kusto's cache holds 5 GB per query).
+const MATERIALIZE_LIMIT: usize = 5 << 30;
 use crate::schemas::DocumentedSchemas;
 
 /// Settings for a [`KqlContext`].
@@ -430,6 +433,10 @@ impl KqlContext {
                         let slots = self.slots_of(plan).await?;
                         options.unpacked.insert(at, slots);
                     }
+                    Some(DataRequest::Materialize { key, span, plan }) => {
+                        let table = self.materialized(plan, span).await?;
+                        options.materialized.insert(key, crate::planner::Materialized(Arc::new(table)));
+                    }
                     Some(DataRequest::Values { key, plan }) => {
                         let values = self.values_of(plan).await?;
                         options.values.insert(key, values.map(Arc::new));
@@ -441,6 +448,36 @@ impl KqlContext {
         Err(KqlError::Internal(format!(
             "planning needed the data of more than {MAX_DATA_ROUNDS} tables (bag_unpack, in with a table)"
         )))
+    }
+
+    /// A `materialize()` argument's rows, in memory; at most [`MATERIALIZE_LIMIT`] bytes (Kusto's
+    /// own cache limit), beyond which the query fails with a worded error.
+    async fn materialized(
+        &self,
+        plan: LogicalPlan,
+        span: kql_parser::Span,
+    ) -> Result<datafusion::datasource::MemTable> {
+        use futures::StreamExt as _;
+        let schema = Arc::clone(plan.schema().inner());
+        let mut stream = DataFrame::new(self.session.state(), plan).execute_stream().await?;
+        let mut batches = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            bytes += batch.get_array_memory_size();
+            if bytes > MATERIALIZE_LIMIT {
+                return Err(KqlError::plan(
+                    span,
+                    format!(
+                        "materialize(): the result is over {} GiB, the most a query keeps in memory",
+                        MATERIALIZE_LIMIT >> 30
+                    ),
+                )
+                .with_help("filter or summarize the rows before materializing them"));
+            }
+            batches.push(batch);
+        }
+        Ok(datafusion::datasource::MemTable::try_new(schema, vec![batches])?)
     }
 
     /// The distinct non-null values of a plan's one column, or `None` when there are more than

@@ -144,7 +144,21 @@ pub struct PlannerOptions {
     pub parameters: BTreeMap<String, String>,
     /// What `externaldata` may read (by default: nothing but files under no folder).
     pub externaldata: std::sync::Arc<crate::externaldata::ExternalDataOptions>,
+    /// The results of `materialize(...)` calls (found by running the requests
+    /// [`KqlToRel::take_data_request`] gives), read by every use.
+    pub materialized: BTreeMap<ValuesKey, Materialized>,
 }
+
+/// A `materialize()` result held in memory.
+#[derive(Clone, Debug)]
+pub struct Materialized(pub Arc<datafusion::datasource::MemTable>);
+
+impl PartialEq for Materialized {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for Materialized {}
 
 impl PlannerOptions {
     /// Options with the clock at `now` (nanoseconds since the Unix epoch).
@@ -155,6 +169,7 @@ impl PlannerOptions {
             values: BTreeMap::new(),
             parameters: BTreeMap::new(),
             externaldata: Arc::default(),
+            materialized: BTreeMap::new(),
         }
     }
 }
@@ -191,6 +206,16 @@ pub enum DataRequest {
         /// The `evaluate`'s byte offset in the query text.
         at: usize,
         /// The bags.
+        plan: LogicalPlan,
+    },
+    /// A `materialize(...)` argument: its rows go in [`PlannerOptions::materialized`] under
+    /// `key`.
+    Materialize {
+        /// Which call.
+        key: ValuesKey,
+        /// Where its argument was written.
+        span: Span,
+        /// The rows to keep.
         plan: LogicalPlan,
     },
     /// A table on the right of `in`, `has_any`, ... (one column): its distinct values go in

@@ -48,7 +48,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     }
                 }
                 _ => match (name.name.as_str(), args.as_slice()) {
-                    ("materialize", [a]) => self.tabular_at(&a.value, scope, depth),
+                    ("materialize", [a]) => self.materialize(a, scope, depth),
                     ("table", [a]) => match &a.value.kind {
                         ExprKind::Literal(kql_parser::ast::Literal::String(t)) => {
                             self.named_table(t, a.value.span, scope, depth)
@@ -59,6 +59,27 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 },
             },
             _ => Err(KqlError::plan(e.span, "expected a table here (a table name, a `let` table, or `(T | ...)`)")),
+        }
+    }
+
+    /// `materialize(T)`: `T` runs once per query (a data round keeps its rows in memory) and
+    /// every use reads those rows, so a `sample`, `take` or `rand()` in it gives every use the
+    /// same rows (`materialize-function.md`).
+    fn materialize(&self, a: &kql_parser::ast::Arg, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        let plan = self.tabular_at(&a.value, scope, depth)?;
+        let key = super::ValuesKey::of(a.value.span, &plan);
+        match self.options.materialized.get(&key) {
+            Some(m) => LogicalPlanBuilder::scan(
+                datafusion::common::TableReference::bare("materialized"),
+                datafusion::datasource::provider_as_source(std::sync::Arc::clone(&m.0) as _),
+                None,
+            )
+            .and_then(LogicalPlanBuilder::build)
+            .map_err(df),
+            None => {
+                *self.pending.borrow_mut() = Some(super::DataRequest::Materialize { key, span: a.value.span, plan });
+                Err(KqlError::not_supported(a.value.span, "materialize() here (its rows are read first)"))
+            }
         }
     }
 
