@@ -3,6 +3,8 @@
 //! within their parent by the aggregate (largest first, `asc` smallest first; ties broken
 //! arbitrarily), the first N kept, and only the children of kept parents stay. Columns: each
 //! level's value and its aggregate (`aggregated_<name>` unless named), level after level.
+//! `with others = v` adds per kept parent a row valued `v` aggregating the rows the level did not
+//! keep, deeper levels empty.
 
 use datafusion::common::{Column, NullEquality};
 use datafusion::functions_window::expr_fn as win;
@@ -34,9 +36,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         let mut counts = Vec::with_capacity(clauses.len());
         for c in clauses {
-            if let Some(o) = &c.others {
-                return Err(KqlError::not_supported(o.span, "`with others` in top-nested"));
-            }
             counts.push(match &c.count {
                 Some(n) => {
                     let n = self.constant_long(n, scope, "the count of top-nested")?;
@@ -62,6 +61,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let keyed = build(LogicalPlanBuilder::from(input).project(exprs).map_err(df)?)?;
 
         let mut result: Option<LogicalPlan> = None;
+        let mut others_rows: Vec<(usize, LogicalPlan)> = Vec::new();
         for (i, c) in clauses.iter().enumerate() {
             let span = c.span;
             let by: Vec<NamedExpr> = (0..=i)
@@ -87,6 +87,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     column_names(kept.schema()).iter().filter(|c| *c != "__kql_tn_rank").map(|c| col(c)).collect();
                 level = build(LogicalPlanBuilder::from(kept).project(columns).map_err(df)?)?;
             }
+            // `with others = v`: per kept parent, the aggregate of the rows whose value this
+            // level did not keep, as one row valued `v` (deeper levels empty).
+            if let (Some(others), Some(_)) = (&c.others, counts[i]) {
+                let rest = self.top_nested_others(&keyed, &level, result.as_ref(), c, i, others, scope, depth)?;
+                others_rows.push((i, rest));
+            }
             result = Some(match result {
                 None => level,
                 Some(parents) => {
@@ -111,12 +117,110 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             });
         }
-        let result = result.ok_or_else(|| KqlError::Internal("top-nested without a clause".into()))?;
+        let mut result = result.ok_or_else(|| KqlError::Internal("top-nested without a clause".into()))?;
+        if !others_rows.is_empty() {
+            // Each level's others rows, with the deeper levels empty, after the kept paths.
+            let levels = clauses.len();
+            let mut parts = vec![result];
+            for (i, rows) in others_rows {
+                let schema = std::sync::Arc::clone(parts[0].schema());
+                let mut exprs: Vec<DfExpr> = Vec::new();
+                for j in 0..levels {
+                    for name in [key(j), aggregate(j)] {
+                        if j <= i {
+                            exprs.push(col(&name));
+                        } else {
+                            let t = schema.field_with_unqualified_name(&name).map_err(df)?.data_type().clone();
+                            exprs.push(
+                                datafusion::logical_expr::cast(lit(datafusion::common::ScalarValue::Null), t)
+                                    .alias(name),
+                            );
+                        }
+                    }
+                }
+                parts.push(build(LogicalPlanBuilder::from(rows).project(exprs).map_err(df)?)?);
+            }
+            let mut union = LogicalPlanBuilder::from(parts.remove(0));
+            for p in parts {
+                union = union.union(p).map_err(df)?;
+            }
+            result = build(union)?;
+        }
         let out: Vec<DfExpr> = names
             .iter()
             .enumerate()
             .flat_map(|(i, (name, agg))| [col(&key(i)).alias(name), col(&aggregate(i)).alias(agg)])
             .collect();
         build(LogicalPlanBuilder::from(result).project(out).map_err(df)?)
+    }
+
+    /// The others row of level `i` for each kept parent: the aggregate over the rows whose
+    /// level-`i` value is not among `kept`, valued `others`, beside the parents' columns.
+    #[allow(clippy::too_many_arguments)]
+    fn top_nested_others(
+        &self,
+        keyed: &LogicalPlan,
+        kept: &LogicalPlan,
+        parents: Option<&LogicalPlan>,
+        c: &TopNestedClause,
+        i: usize,
+        others: &Expr,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        let span = c.span;
+        let keys: Vec<Column> = (0..=i).map(|j| Column::from_name(key(j))).collect();
+        let kept_keys = build(
+            LogicalPlanBuilder::from(kept.clone()).project(keys.iter().cloned().map(DfExpr::Column)).map_err(df)?,
+        )?;
+        let rest = build(
+            LogicalPlanBuilder::from(keyed.clone())
+                .join_detailed(
+                    kept_keys,
+                    JoinType::LeftAnti,
+                    (keys.clone(), keys.clone()),
+                    None,
+                    NullEquality::NullEqualsNull,
+                )
+                .map_err(df)?,
+        )?;
+        let by: Vec<NamedExpr> = (0..i)
+            .map(|j| NamedExpr {
+                names: vec![Ident { name: key(j), span }],
+                expr: Expr { kind: ExprKind::Name(key(j)), span },
+                span,
+            })
+            .collect();
+        let agg = NamedExpr { names: vec![Ident { name: aggregate(i), span }], expr: c.by.expr.clone(), span };
+        let summarize = Summarize { params: Vec::new(), aggregates: vec![agg], by, span };
+        let summed = self.summarize(rest, &summarize, scope, depth)?;
+        // The others value, as the level's type.
+        let ctx = ExprCtx { schema: summed.schema(), scope, depth, filter: false };
+        let value = self.expr(others, &ctx)?;
+        let key_type = keyed.schema().field_with_unqualified_name(&key(i)).map_err(df)?.data_type().clone();
+        let value = datafusion::logical_expr::cast(value, key_type).alias(key(i));
+        let mut exprs: Vec<DfExpr> = (0..i).map(|j| col(&key(j))).collect();
+        exprs.push(value);
+        exprs.push(col(&aggregate(i)));
+        let rows = build(LogicalPlanBuilder::from(summed).project(exprs).map_err(df)?)?;
+        let Some(parents) = parents else { return Ok(rows) };
+        // Only under kept parents, with their columns.
+        let l = build(LogicalPlanBuilder::from(parents.clone()).alias("p").map_err(df)?)?;
+        let r = build(LogicalPlanBuilder::from(rows).alias("o").map_err(df)?)?;
+        let lk: Vec<Column> = (0..i).map(|j| Column::new(Some("p"), key(j))).collect();
+        let rk: Vec<Column> = (0..i).map(|j| Column::new(Some("o"), key(j))).collect();
+        let joined = build(
+            LogicalPlanBuilder::from(l)
+                .join_detailed(r, JoinType::Inner, (lk, rk), None, NullEquality::NullEqualsNull)
+                .map_err(df)?,
+        )?;
+        let mut out: Vec<DfExpr> = Vec::new();
+        for j in 0..i {
+            out.push(DfExpr::Column(Column::new(Some("p"), key(j))).alias(key(j)));
+            out.push(DfExpr::Column(Column::new(Some("p"), aggregate(j))).alias(aggregate(j)));
+        }
+        out.push(DfExpr::Column(Column::new(Some("o"), key(i))).alias(key(i)));
+        out.push(DfExpr::Column(Column::new(Some("o"), aggregate(i))).alias(aggregate(i)));
+        build(LogicalPlanBuilder::from(joined).project(out).map_err(df)?)
     }
 }
