@@ -82,7 +82,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         match e.plugin.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, e, scope, depth),
             "pivot" => self.pivot(input, e, scope, depth),
-            "ipv4_lookup" => self.ipv4_lookup(input, e, scope, depth),
+            "ipv4_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V4, input, e, scope, depth),
+            "ipv6_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V6, input, e, scope, depth),
             other => Err(KqlError::not_supported(e.plugin.span, format!("the `{other}` plugin"))),
         }
     }

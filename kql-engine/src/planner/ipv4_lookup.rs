@@ -1,5 +1,6 @@
 //! `evaluate ipv4_lookup(LookupTable, SourceIPv4Key, IPv4LookupKey [, ExtraKey ...] [,
-//! return_unmatched])` (`ipv4-lookup-plugin.md`): each row joined with the lookup rows whose
+//! return_unmatched])` (`ipv4-lookup-plugin.md`) and `ipv6_lookup` (the same over IPv6
+//! addresses, IPv4 text read as IPv4-mapped): each row joined with the lookup rows whose
 //! network (`IP-prefix notation` or one address) contains its address, as `lookup` joins: the
 //! source's columns, then the lookup table's; with `return_unmatched = true` a row that matches
 //! nothing is kept once with empty lookup columns. Extra keys must also be equal.
@@ -18,7 +19,7 @@ use super::scope::Binding;
 use super::tabular::df;
 use super::{KqlContextProvider, KqlToRel, Scope, col, column_names};
 use crate::error::{KqlError, Result};
-use crate::functions::ipv4_lookup::Ipv4LookupUdf;
+use crate::functions::ipv4_lookup::{Family, Ipv4LookupUdf};
 
 /// The planner's names for the matched key and the lookup table (no query can write them).
 const KEY: &str = "__kql_ipv4_key";
@@ -35,8 +36,9 @@ fn column_name(e: &Expr, what: &str) -> Result<String> {
 }
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
-    pub(crate) fn ipv4_lookup(
+    pub(crate) fn ip_lookup(
         &self,
+        family: Family,
         input: LogicalPlan,
         e: &Evaluate,
         scope: &Scope,
@@ -49,7 +51,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 Some(n) if n.name == "return_unmatched" => {
                     unmatched = bool_arg(&a.value)?;
                 }
-                Some(n) => return Err(KqlError::plan(n.span, format!("ipv4_lookup has no argument `{}`", n.name))),
+                Some(n) => {
+                    return Err(KqlError::plan(n.span, format!("{} has no argument `{}`", e.plugin.name, n.name)));
+                }
                 None => positional.push(&a.value),
             }
         }
@@ -63,7 +67,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let [table, source, key, extras @ ..] = positional.as_slice() else {
             return Err(KqlError::plan(
                 e.span,
-                "ipv4_lookup needs the lookup table, the source address column and the lookup key column",
+                "ipv4_lookup and ipv6_lookup need the lookup table, the source address column and the lookup key column",
             ));
         };
         let lookup = self.tabular_at(table, scope, depth)?;
@@ -91,18 +95,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             Some(None) => {
                 return Err(KqlError::plan(
                     table.span,
-                    format!("the ipv4_lookup table has more than {} distinct keys", super::MAX_TABLE_VALUES),
+                    format!("the {} table has more than {} distinct keys", e.plugin.name, super::MAX_TABLE_VALUES),
                 ));
             }
             None => {
                 *self.pending.borrow_mut() = Some(super::DataRequest::Values { key: values_key, plan: keys_plan });
-                return Err(KqlError::not_supported(table.span, "an ipv4_lookup table here"));
+                return Err(KqlError::not_supported(table.span, "an ip lookup table here"));
             }
         };
         // Each row with its matching keys, one row per key.
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let address = self.as_text(source_col, &ctx)?;
-        let matches = Ipv4LookupUdf::call(keys, unmatched.then(|| UNMATCHED.to_owned()), address);
+        let matches = Ipv4LookupUdf::call(family, keys, unmatched.then(|| UNMATCHED.to_owned()), address);
         let names = column_names(input.schema());
         if names.iter().any(|n| n == KEY) {
             return Err(KqlError::Internal(format!("{KEY} is a planner name")));
