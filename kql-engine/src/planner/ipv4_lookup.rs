@@ -67,7 +67,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let [table, source, key, extras @ ..] = positional.as_slice() else {
             return Err(KqlError::plan(
                 e.span,
-                "ipv4_lookup and ipv6_lookup need the lookup table, the source address column and the lookup key column",
+                format!(
+                    "{} needs the lookup table, the source address column and the lookup key column",
+                    e.plugin.name
+                ),
             ));
         };
         let lookup = self.tabular_at(table, scope, depth)?;
