@@ -17,6 +17,7 @@
 
 pub mod encode;
 pub mod geo;
+pub mod geohash;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -203,6 +204,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         time::FUNCTIONS,
         xml::FUNCTIONS,
         geo::FUNCTIONS,
+        geohash::FUNCTIONS,
         useragent::FUNCTIONS,
         stats::FUNCTIONS,
     ]
