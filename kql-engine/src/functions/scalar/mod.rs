@@ -18,6 +18,7 @@
 pub mod encode;
 pub mod geo;
 pub mod geohash;
+pub mod h3;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -205,6 +206,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         xml::FUNCTIONS,
         geo::FUNCTIONS,
         geohash::FUNCTIONS,
+        h3::FUNCTIONS,
         useragent::FUNCTIONS,
         stats::FUNCTIONS,
     ]
@@ -414,6 +416,11 @@ impl Number<'_> {
             Self::Real(n) => n.get(i),
         }
     }
+}
+
+/// `int`s, null where absent.
+pub fn ints(values: impl Iterator<Item = Option<i32>>) -> ArrayRef {
+    Arc::new(values.collect::<datafusion::arrow::array::Int32Array>())
 }
 
 /// Builds a `long` column from an iterator of options.

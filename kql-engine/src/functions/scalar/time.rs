@@ -8,12 +8,12 @@
 //! day when it has fewer days (.NET's `AddMonths`).
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, Timelike, Utc};
-use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, Int32Array, TimestampNanosecondArray};
+use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, TimestampNanosecondArray};
 use datafusion::common::Result;
 use std::sync::Arc;
 
 use super::Param::{ConstStr, Long, Num, Real, Span, Str, Time};
-use super::{Call, Def, Out, f, texts};
+use super::{Call, Def, Out, f, ints, texts};
 
 /// The datetime functions.
 pub static FUNCTIONS: &[Def] = &[
@@ -142,10 +142,6 @@ fn times(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
 
 fn spans(values: impl Iterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(values.collect::<DurationNanosecondArray>())
-}
-
-fn ints(values: impl Iterator<Item = Option<i32>>) -> ArrayRef {
-    Arc::new(values.collect::<Int32Array>())
 }
 
 const PARTS: &[&str] = &[
