@@ -23,6 +23,7 @@ pub mod hash;
 pub mod ip;
 pub mod math;
 pub mod regex;
+pub mod s2cells;
 pub mod stats;
 pub mod text;
 pub mod time;
@@ -207,6 +208,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         geo::FUNCTIONS,
         geohash::FUNCTIONS,
         h3::FUNCTIONS,
+        s2cells::FUNCTIONS,
         useragent::FUNCTIONS,
         stats::FUNCTIONS,
     ]
