@@ -134,6 +134,16 @@ const OTHER: &[&str] = &[
     "| top 1 by RemoteUrl",
     "| distinct DeviceName",
     "| mv-expand Report",
+    "| partition by DeviceName (count)",
+    "| partition hint.strategy=native by DeviceName (top 1 by Timestamp)",
+    "| fork (count) (take 1)",
+    "| facet by DeviceName",
+    "| top-hitters 2 of DeviceName",
+    "| evaluate pivot(DeviceName)",
+    "| top-nested 2 of DeviceName with others = 'x' by count()",
+    "materialize(",
+    "series_decompose_anomalies(",
+    "geo_point_to_h3cell(",
     "",
 ];
 
