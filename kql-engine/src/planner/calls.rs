@@ -515,7 +515,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     ));
                 }
                 let planned = (0..args.len()).map(arg).collect::<Result<Vec<_>>>()?;
-                super::expr::check_rowwise_arguments(def.name, &planned, args)?;
+                super::library::check_rowwise_arguments(def.name, &planned, args)?;
                 functions::dynamic::rowwise::call(def, planned)
             }
             "getyear" | "getmonth" | "dayofmonth" | "hourofday" | "dayofyear" => {

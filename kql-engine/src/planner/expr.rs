@@ -14,7 +14,7 @@ use datafusion::logical_expr::{
     Expr as DfExpr, ExprSchemable, LogicalPlanBuilder, Operator as DfOp, Subquery, binary_expr, cast, lit, when,
 };
 use kql_parser::Span;
-use kql_parser::ast::{Arg, BinaryOp, Expr, ExprKind, ListOp, LogicalOp, UnaryOp};
+use kql_parser::ast::{BinaryOp, Expr, ExprKind, ListOp, LogicalOp, UnaryOp};
 
 use super::scope::Binding;
 use super::statement::{Value, as_literal, fold};
@@ -775,33 +775,4 @@ pub(crate) fn constant_nanos(e: &DfExpr) -> Option<i64> {
 /// `now` plus an offset, as a literal.
 pub(crate) fn now_plus(now: i64, offset: i64) -> DfExpr {
     lit(timestamp_scalar(now.saturating_add(offset)))
-}
-
-/// A constant argument as a `dynamic` value, for the row-wise functions' argument checks.
-fn constant_dyn(e: &DfExpr) -> Option<crate::dynamic::Dyn> {
-    use crate::dynamic::Dyn;
-    let folded = fold(e.clone());
-    Some(match as_literal(&folded)? {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Dyn::String(s.clone())
-        }
-        ScalarValue::Int64(Some(v)) => Dyn::Long(*v),
-        ScalarValue::Int32(Some(v)) => Dyn::Long(i64::from(*v)),
-        ScalarValue::Float64(Some(v)) => Dyn::Real(*v),
-        ScalarValue::Boolean(Some(b)) => Dyn::Bool(*b),
-        _ => return None,
-    })
-}
-
-/// Rejects constant arguments a row-wise function cannot take (an unknown trend, a percentile
-/// out of range), at the argument.
-pub(crate) fn check_rowwise_arguments(name: &str, planned: &[DfExpr], args: &[Arg]) -> Result<()> {
-    let constants: Vec<_> = planned.iter().map(constant_dyn).collect();
-    match crate::functions::dynamic::rowwise::check_arguments(name, &constants) {
-        Some((i, message)) => {
-            let span = args.get(i).or(args.first()).map(|a| a.span).unwrap_or_default();
-            Err(KqlError::plan(span, format!("{name}: {message}")))
-        }
-        None => Ok(()),
-    }
 }

@@ -88,24 +88,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .project(column_names(lookup.schema()).iter().map(|c| col(c)).chain([key_text.clone().alias(KEY)]))
             .and_then(LogicalPlanBuilder::build)
             .map_err(df)?;
-        let keys_plan = LogicalPlanBuilder::from(lookup)
-            .project(vec![key_text.alias("value")])
-            .and_then(LogicalPlanBuilder::build)
-            .map_err(df)?;
-        let values_key = super::ValuesKey::of(table.span, &keys_plan);
-        let keys: Vec<String> = match self.options.values.get(&values_key) {
-            Some(Some(values)) => values.iter().map(super::expr::scalar_text).collect(),
-            Some(None) => {
-                return Err(KqlError::plan(
-                    table.span,
-                    format!("the {} table has more than {} distinct keys", e.plugin.name, super::MAX_TABLE_VALUES),
-                ));
-            }
-            None => {
-                *self.pending.borrow_mut() = Some(super::DataRequest::Values { key: values_key, plan: keys_plan });
-                return Err(KqlError::not_supported(table.span, "an ip lookup table here"));
-            }
-        };
+        let keys = self.distinct_texts(&lookup, key_text, table.span, "an ip lookup table")?.ok_or_else(|| {
+            KqlError::plan(
+                table.span,
+                format!("the {} table has more than {} distinct keys", e.plugin.name, super::MAX_TABLE_VALUES),
+            )
+        })?;
         // Each row with its matching keys, one row per key.
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let address = self.as_text(source_col, &ctx)?;

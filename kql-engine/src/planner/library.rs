@@ -186,19 +186,44 @@ pub(crate) fn suggest(name: &str) -> Option<String> {
     did_you_mean(&found.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
+/// A constant argument as a `dynamic` value (a `dynamic` literal parsed); `None` for arguments
+/// that are not constants.
+fn constant_dyn(e: &DfExpr) -> Option<crate::dynamic::Dyn> {
+    use crate::dynamic::Dyn;
+    use datafusion::common::ScalarValue;
+    Some(match as_literal(&fold(e.clone()))? {
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
+            Dyn::String(s.clone())
+        }
+        ScalarValue::Binary(Some(bytes)) => Dyn::parse(bytes),
+        ScalarValue::Int64(Some(v)) => Dyn::Long(*v),
+        ScalarValue::Int32(Some(v)) => Dyn::Long(i64::from(*v)),
+        ScalarValue::Float64(Some(v)) => Dyn::Real(*v),
+        ScalarValue::Boolean(Some(b)) => Dyn::Bool(*b),
+        _ => return None,
+    })
+}
+
 /// The texts of a constant string or `dynamic` array argument (nothing for other arguments),
 /// for the checks of [`Param::StrOrList`] parameters.
 fn constant_items(e: &DfExpr) -> Vec<String> {
-    use datafusion::common::ScalarValue;
-    match super::statement::as_literal(&super::statement::fold(e.clone())) {
-        Some(ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s))) => {
-            vec![s.clone()]
+    use crate::dynamic::Dyn;
+    match constant_dyn(e) {
+        Some(Dyn::Array(items)) => items.iter().map(Dyn::to_text).collect(),
+        Some(Dyn::Null) | None => Vec::new(),
+        Some(v) => vec![v.to_text()],
+    }
+}
+
+/// Rejects constant arguments a row-wise function cannot take (an unknown trend, a percentile
+/// out of range), at the argument.
+pub(crate) fn check_rowwise_arguments(name: &str, planned: &[DfExpr], args: &[Arg]) -> Result<()> {
+    let constants: Vec<_> = planned.iter().map(constant_dyn).collect();
+    match crate::functions::dynamic::rowwise::check_arguments(name, &constants) {
+        Some((i, message)) => {
+            let span = args.get(i).or(args.first()).map(|a| a.span).unwrap_or_default();
+            Err(KqlError::plan(span, format!("{name}: {message}")))
         }
-        Some(ScalarValue::Binary(Some(bytes))) => match crate::dynamic::Dyn::parse(bytes) {
-            crate::dynamic::Dyn::Array(items) => items.iter().map(crate::dynamic::Dyn::to_text).collect(),
-            crate::dynamic::Dyn::Null => Vec::new(),
-            v => vec![v.to_text()],
-        },
-        _ => Vec::new(),
+        None => Ok(()),
     }
 }

@@ -253,6 +253,37 @@ impl<P: KqlContextProvider> std::fmt::Debug for KqlToRel<'_, P> {
 }
 
 impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
+    /// The distinct texts of `text` over `input`, ascending, read in a data round (the rows
+    /// `pivot` makes columns of, the values `partition` splits by, the keys of an IP lookup
+    /// table). The first time, the request is left pending and the error is a "not supported
+    /// yet" naming `what`; `Ok(None)` when there are more than [`MAX_TABLE_VALUES`].
+    pub(crate) fn distinct_texts(
+        &self,
+        input: &LogicalPlan,
+        text: DfExpr,
+        span: Span,
+        what: &str,
+    ) -> Result<Option<Vec<String>>> {
+        let plan = datafusion::logical_expr::LogicalPlanBuilder::from(input.clone())
+            .project(vec![text.alias("value")])
+            .and_then(datafusion::logical_expr::LogicalPlanBuilder::build)
+            .map_err(tabular::df)?;
+        let key = ValuesKey::of(span, &plan);
+        match self.options.values.get(&key) {
+            Some(Some(values)) => {
+                let mut texts: Vec<String> = values.iter().map(expr::scalar_text).collect();
+                texts.sort();
+                texts.dedup();
+                Ok(Some(texts))
+            }
+            Some(None) => Ok(None),
+            None => {
+                *self.pending.borrow_mut() = Some(DataRequest::Values { key, plan });
+                Err(KqlError::not_supported(span, format!("{what} here (read from the data first)")))
+            }
+        }
+    }
+
     /// A planner over `provider`.
     pub fn new(provider: &'a P, options: PlannerOptions) -> Self {
         Self { provider, options, pending: std::cell::RefCell::new(None), bin_auto: Default::default() }

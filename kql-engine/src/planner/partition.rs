@@ -82,7 +82,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let key_type = self.kql_type(&key, &ctx)?;
         let text = self.as_text(key.clone(), &ctx)?;
-        let values = self.partition_values(&input, text.clone(), p)?;
+        let values = self.distinct_texts(&input, text.clone(), p.span, "partition")?.ok_or_else(|| {
+            KqlError::not_supported(p.span, format!("partition over more than {} values", super::MAX_TABLE_VALUES))
+        })?;
         let limit = if strategy == Strategy::Legacy { LEGACY_LIMIT } else { MAX_BRANCHES };
         if values.len() > limit {
             return Err(if strategy == Strategy::Legacy {
@@ -133,31 +135,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             };
         }
         super::tabular::union_filled(branches, p.span, "partition: nothing to union")
-    }
-
-    /// The column's distinct values as text, ascending, from a data round.
-    fn partition_values(&self, input: &LogicalPlan, text: DfExpr, p: &Partition) -> Result<Vec<String>> {
-        let plan = LogicalPlanBuilder::from(input.clone())
-            .project(vec![text.alias("value")])
-            .and_then(LogicalPlanBuilder::build)
-            .map_err(df)?;
-        let key = super::ValuesKey::of(p.span, &plan);
-        match self.options.values.get(&key) {
-            Some(Some(values)) => {
-                let mut texts: Vec<String> = values.iter().map(super::expr::scalar_text).collect();
-                texts.sort();
-                texts.dedup();
-                Ok(texts)
-            }
-            Some(None) => Err(KqlError::not_supported(
-                p.span,
-                format!("partition over more than {} values", super::MAX_TABLE_VALUES),
-            )),
-            None => {
-                *self.pending.borrow_mut() = Some(super::DataRequest::Values { key, plan });
-                Err(KqlError::not_supported(p.span, "partition here (its partitions depend on the data)"))
-            }
-        }
     }
 }
 

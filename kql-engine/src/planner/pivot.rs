@@ -191,28 +191,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<Vec<String>> {
         let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
         let text = self.as_text(pivot, &ctx)?;
-        let plan = LogicalPlanBuilder::from(input.clone())
-            .project(vec![text.alias("value")])
-            .and_then(LogicalPlanBuilder::build)
-            .map_err(df)?;
-        let key = super::ValuesKey::of(span, &plan);
-        match self.options.values.get(&key) {
-            Some(Some(values)) => {
-                let mut texts: Vec<String> = values.iter().map(super::expr::scalar_text).collect();
-                texts.sort();
-                texts.dedup();
-                Ok(texts)
-            }
-            Some(None) => {
-                Err(KqlError::plan(span, format!("pivot would make more than {} columns", super::MAX_TABLE_VALUES)))
-            }
-            None => {
-                *self.pending.borrow_mut() = Some(super::DataRequest::Values { key, plan });
-                Err(KqlError::not_supported(
-                    span,
-                    "pivot without an output schema here (its columns depend on the data)",
-                ))
-            }
-        }
+        self.distinct_texts(input, text, span, "pivot without an output schema")?.ok_or_else(|| {
+            KqlError::plan(span, format!("pivot would make more than {} columns", super::MAX_TABLE_VALUES))
+        })
     }
 }

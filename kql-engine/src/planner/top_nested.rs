@@ -95,26 +95,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             result = Some(match result {
                 None => level,
-                Some(parents) => {
-                    // Only the children of kept parents.
-                    let l = build(LogicalPlanBuilder::from(parents).alias("p").map_err(df)?)?;
-                    let r = build(LogicalPlanBuilder::from(level).alias("c").map_err(df)?)?;
-                    let lk: Vec<Column> = (0..i).map(|j| Column::new(Some("p"), key(j))).collect();
-                    let rk: Vec<Column> = (0..i).map(|j| Column::new(Some("c"), key(j))).collect();
-                    let joined = build(
-                        LogicalPlanBuilder::from(l)
-                            .join_detailed(r, JoinType::Inner, (lk, rk), None, NullEquality::NullEqualsNull)
-                            .map_err(df)?,
-                    )?;
-                    let mut out: Vec<DfExpr> = Vec::new();
-                    for j in 0..i {
-                        out.push(DfExpr::Column(Column::new(Some("p"), key(j))).alias(key(j)));
-                        out.push(DfExpr::Column(Column::new(Some("p"), aggregate(j))).alias(aggregate(j)));
-                    }
-                    out.push(DfExpr::Column(Column::new(Some("c"), key(i))).alias(key(i)));
-                    out.push(DfExpr::Column(Column::new(Some("c"), aggregate(i))).alias(aggregate(i)));
-                    build(LogicalPlanBuilder::from(joined).project(out).map_err(df)?)?
-                }
+                Some(parents) => under_parents(parents, level, i)?,
             });
         }
         let mut result = result.ok_or_else(|| KqlError::Internal("top-nested without a clause".into()))?;
@@ -204,23 +185,28 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         exprs.push(col(&aggregate(i)));
         let rows = build(LogicalPlanBuilder::from(summed).project(exprs).map_err(df)?)?;
         let Some(parents) = parents else { return Ok(rows) };
-        // Only under kept parents, with their columns.
-        let l = build(LogicalPlanBuilder::from(parents.clone()).alias("p").map_err(df)?)?;
-        let r = build(LogicalPlanBuilder::from(rows).alias("o").map_err(df)?)?;
-        let lk: Vec<Column> = (0..i).map(|j| Column::new(Some("p"), key(j))).collect();
-        let rk: Vec<Column> = (0..i).map(|j| Column::new(Some("o"), key(j))).collect();
-        let joined = build(
-            LogicalPlanBuilder::from(l)
-                .join_detailed(r, JoinType::Inner, (lk, rk), None, NullEquality::NullEqualsNull)
-                .map_err(df)?,
-        )?;
-        let mut out: Vec<DfExpr> = Vec::new();
-        for j in 0..i {
-            out.push(DfExpr::Column(Column::new(Some("p"), key(j))).alias(key(j)));
-            out.push(DfExpr::Column(Column::new(Some("p"), aggregate(j))).alias(aggregate(j)));
-        }
-        out.push(DfExpr::Column(Column::new(Some("o"), key(i))).alias(key(i)));
-        out.push(DfExpr::Column(Column::new(Some("o"), aggregate(i))).alias(aggregate(i)));
-        build(LogicalPlanBuilder::from(joined).project(out).map_err(df)?)
+        under_parents(parents.clone(), rows, i)
     }
+}
+
+/// The rows of level `i` (`key(0..=i)`, `aggregate(i)`) whose path is among the kept `parents`
+/// (levels `0..i`), with the parents' keys and aggregates before their own.
+fn under_parents(parents: LogicalPlan, level: LogicalPlan, i: usize) -> Result<LogicalPlan> {
+    let l = build(LogicalPlanBuilder::from(parents).alias("p").map_err(df)?)?;
+    let r = build(LogicalPlanBuilder::from(level).alias("c").map_err(df)?)?;
+    let lk: Vec<Column> = (0..i).map(|j| Column::new(Some("p"), key(j))).collect();
+    let rk: Vec<Column> = (0..i).map(|j| Column::new(Some("c"), key(j))).collect();
+    let joined = build(
+        LogicalPlanBuilder::from(l)
+            .join_detailed(r, JoinType::Inner, (lk, rk), None, NullEquality::NullEqualsNull)
+            .map_err(df)?,
+    )?;
+    let mut out: Vec<DfExpr> = Vec::new();
+    for j in 0..i {
+        out.push(DfExpr::Column(Column::new(Some("p"), key(j))).alias(key(j)));
+        out.push(DfExpr::Column(Column::new(Some("p"), aggregate(j))).alias(aggregate(j)));
+    }
+    out.push(DfExpr::Column(Column::new(Some("c"), key(i))).alias(key(i)));
+    out.push(DfExpr::Column(Column::new(Some("c"), aggregate(i))).alias(aggregate(i)));
+    build(LogicalPlanBuilder::from(joined).project(out).map_err(df)?)
 }

@@ -159,7 +159,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: false };
         let planned = args.iter().map(|a| self.expr(&a.value, &ctx)).collect::<Result<Vec<_>>>()?;
-        super::expr::check_rowwise_arguments(tuple.name, &planned, args)?;
+        super::library::check_rowwise_arguments(tuple.name, &planned, args)?;
         let bag = crate::functions::dynamic::rowwise::call(def, planned);
         let input: Vec<DfExpr> = plan
             .schema()

@@ -7,15 +7,12 @@
 //! documented example (south-west, north-west, south-east, north, west, north-east, east, south);
 //! across the ±180° meridian they wrap, beyond a pole there are none.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{ArrayRef, BinaryBuilder};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::common::Result;
 
 use super::Param::{Long, Real, Str};
-use super::{Call, Def, Out, f, strings};
-use indexmap::IndexMap;
-
+use super::grid::{dynamic_rows, geojson, lon_lat, point_cells};
+use super::{Call, Def, Out, f};
 use crate::dynamic::Dyn;
 
 /// The geohash functions.
@@ -106,62 +103,32 @@ pub fn neighbors(hash: &str) -> Option<Vec<String>> {
 }
 
 fn point_to_geohash(c: &Call<'_>) -> Result<ArrayRef> {
-    let (lon, lat) = (c.f64(0)?, c.f64(1)?);
-    let len = if c.args.len() > 2 { Some(c.i64(2)?) } else { None };
-    Ok(strings(c.rows, |i, out| {
-        let n = match &len {
-            Some(l) => l.get(i),
-            None => Some(5),
-        };
-        if let (Some(x), Some(y), Some(n)) = (lon.get(i), lat.get(i), n)
-            && let Some(h) = encode(x, y, n)
-        {
-            out.push_str(&h);
-        }
-    }))
+    point_cells(c, 5, encode)
 }
 
-fn point(x: f64, y: f64) -> Dyn {
-    Dyn::Array(vec![Dyn::Real(x), Dyn::Real(y)])
-}
-
-fn geometry(kind: &str, coordinates: Dyn) -> String {
-    let mut bag = IndexMap::new();
-    bag.insert("type".to_owned(), Dyn::String(kind.to_owned()));
-    bag.insert("coordinates".to_owned(), coordinates);
-    Dyn::Bag(bag).to_json()
-}
-
-/// JSON per row from a geohash, null when it is not one.
-fn from_geohash(c: &Call<'_>, json: fn(&str) -> Option<String>) -> Result<ArrayRef> {
+/// A `dynamic` per row from a geohash, null when it is not one.
+fn from_geohash(c: &Call<'_>, value: fn(&str) -> Option<Dyn>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    let mut out = BinaryBuilder::with_capacity(c.rows, c.rows * 64);
-    for i in 0..c.rows {
-        match json(s.text(i)) {
-            Some(j) => out.append_value(j.as_bytes()),
-            None => out.append_null(),
-        }
-    }
-    Ok(Arc::new(out.finish()))
+    dynamic_rows(c.rows, |i| Ok(value(s.text(i))))
 }
 
 fn geohash_to_central_point(c: &Call<'_>) -> Result<ArrayRef> {
     from_geohash(c, |h| {
         let (w, s, e, n) = bounds(h)?;
-        Some(geometry("Point", point((w + e) / 2.0, (s + n) / 2.0)))
+        Some(geojson("Point", lon_lat((w + e) / 2.0, (s + n) / 2.0)))
     })
 }
 
 fn geohash_to_polygon(c: &Call<'_>) -> Result<ArrayRef> {
     from_geohash(c, |h| {
         let (w, s, e, n) = bounds(h)?;
-        let ring = vec![point(w, s), point(e, s), point(e, n), point(w, n), point(w, s)];
-        Some(geometry("Polygon", Dyn::Array(vec![Dyn::Array(ring)])))
+        let ring = vec![lon_lat(w, s), lon_lat(e, s), lon_lat(e, n), lon_lat(w, n), lon_lat(w, s)];
+        Some(geojson("Polygon", Dyn::Array(vec![Dyn::Array(ring)])))
     })
 }
 
 fn geohash_neighbors(c: &Call<'_>) -> Result<ArrayRef> {
-    from_geohash(c, |h| Some(Dyn::Array(neighbors(h)?.into_iter().map(Dyn::String).collect()).to_json()))
+    from_geohash(c, |h| Some(Dyn::Array(neighbors(h)?.into_iter().map(Dyn::String).collect())))
 }
 
 #[cfg(test)]

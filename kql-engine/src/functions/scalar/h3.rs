@@ -8,14 +8,13 @@
 //! and neighbors are H3's disk grouped by distance, in its order (the documented rings).
 
 use std::str::FromStr;
-use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BinaryBuilder};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::common::Result;
 use h3o::{CellIndex, LatLng, Resolution};
-use indexmap::IndexMap;
 
 use super::Param::{Long, Real, Str};
+use super::grid::{dynamic_rows, geojson, lon_lat, point_cells};
 use super::{Call, Def, Out, f, ints, strings};
 use crate::dynamic::Dyn;
 
@@ -48,62 +47,31 @@ pub fn point_cell(lon: f64, lat: f64, res: i64) -> Option<CellIndex> {
 }
 
 fn point(p: LatLng) -> Dyn {
-    Dyn::Array(vec![Dyn::Real(p.lng()), Dyn::Real(p.lat())])
-}
-
-fn geometry(kind: &str, coordinates: Dyn) -> Dyn {
-    let mut bag = IndexMap::new();
-    bag.insert("type".to_owned(), Dyn::String(kind.to_owned()));
-    bag.insert("coordinates".to_owned(), coordinates);
-    Dyn::Bag(bag)
+    lon_lat(p.lng(), p.lat())
 }
 
 fn strings_of(cells: impl IntoIterator<Item = CellIndex>) -> Dyn {
     Dyn::Array(cells.into_iter().map(|c| Dyn::String(c.to_string())).collect())
 }
 
-/// A `dynamic` per row, null where `value` gives nothing.
-fn dynamic_rows(c: &Call<'_>, mut value: impl FnMut(usize) -> Result<Option<Dyn>>) -> Result<ArrayRef> {
-    let mut out = BinaryBuilder::with_capacity(c.rows, c.rows * 64);
-    for i in 0..c.rows {
-        match value(i)? {
-            Some(v) => out.append_value(v.to_json().as_bytes()),
-            None => out.append_null(),
-        }
-    }
-    Ok(Arc::new(out.finish()))
-}
-
 fn point_to_h3cell(c: &Call<'_>) -> Result<ArrayRef> {
-    let (lon, lat) = (c.f64(0)?, c.f64(1)?);
-    let res = if c.args.len() > 2 { Some(c.i64(2)?) } else { None };
-    Ok(strings(c.rows, |i, out| {
-        let r = match &res {
-            Some(r) => r.get(i),
-            None => Some(6),
-        };
-        if let (Some(x), Some(y), Some(r)) = (lon.get(i), lat.get(i), r)
-            && let Some(cell) = point_cell(x, y, r)
-        {
-            out.push_str(&cell.to_string());
-        }
-    }))
+    point_cells(c, 6, |x, y, r| point_cell(x, y, r).map(|cell| cell.to_string()))
 }
 
 fn to_central_point(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    dynamic_rows(c, |i| Ok(cell(s.text(i)).map(|cell| geometry("Point", point(LatLng::from(cell))))))
+    dynamic_rows(c.rows, |i| Ok(cell(s.text(i)).map(|cell| geojson("Point", point(LatLng::from(cell))))))
 }
 
 fn to_polygon(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    dynamic_rows(c, |i| {
+    dynamic_rows(c.rows, |i| {
         Ok(cell(s.text(i)).map(|cell| {
             let mut ring: Vec<Dyn> = cell.boundary().iter().map(|p| point(*p)).collect();
             if let Some(first) = ring.first().cloned() {
                 ring.push(first);
             }
-            geometry("Polygon", Dyn::Array(vec![Dyn::Array(ring)]))
+            geojson("Polygon", Dyn::Array(vec![Dyn::Array(ring)]))
         }))
     })
 }
@@ -137,7 +105,7 @@ fn parent(c: &Call<'_>) -> Result<ArrayRef> {
 
 fn children(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    dynamic_rows(c, |i| {
+    dynamic_rows(c.rows, |i| {
         let Some(cell) = cell(s.text(i)) else { return Ok(None) };
         let Some(r) = target(c, 1, i, cell.resolution(), 1)? else { return Ok(None) };
         if r < cell.resolution() {
@@ -165,12 +133,12 @@ fn rings_of(cell: CellIndex, k: u32) -> Vec<Vec<CellIndex>> {
 
 fn neighbors(c: &Call<'_>) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    dynamic_rows(c, |i| Ok(cell(s.text(i)).and_then(|cell| rings_of(cell, 1).pop()).map(strings_of)))
+    dynamic_rows(c.rows, |i| Ok(cell(s.text(i)).and_then(|cell| rings_of(cell, 1).pop()).map(strings_of)))
 }
 
 fn rings(c: &Call<'_>) -> Result<ArrayRef> {
     let (s, k) = (c.str(0)?, c.i64(1)?);
-    dynamic_rows(c, |i| {
+    dynamic_rows(c.rows, |i| {
         let (Some(cell), Some(k)) = (cell(s.text(i)), k.get(i)) else { return Ok(None) };
         let Some(k) = u32::try_from(k).ok().filter(|k| *k <= 142) else { return Ok(None) };
         Ok(Some(Dyn::Array(rings_of(cell, k).into_iter().map(strings_of).collect())))

@@ -18,6 +18,7 @@
 pub mod encode;
 pub mod geo;
 pub mod geohash;
+mod grid;
 pub mod h3;
 pub mod hash;
 pub mod ip;

@@ -8,17 +8,15 @@
 //! corner, in S2's `AllNeighbors` order: the documented example lists the same eight cells in
 //! another order, which no rule we found reproduces.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{ArrayRef, BinaryBuilder};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::common::Result;
-use indexmap::IndexMap;
 use s2::cell::Cell;
 use s2::cellid::CellID;
 use s2::latlng::LatLng;
 
 use super::Param::{Long, Real, Str};
-use super::{Call, Def, Out, f, strings};
+use super::grid::{dynamic_rows, geojson, lon_lat, point_cells};
+use super::{Call, Def, Out, f};
 use crate::dynamic::Dyn;
 
 /// The S2 functions.
@@ -47,59 +45,34 @@ pub fn point_cell(lon: f64, lat: f64, level: i64) -> Option<CellID> {
 }
 
 fn point(p: &LatLng) -> Dyn {
-    Dyn::Array(vec![Dyn::Real(p.lng.deg()), Dyn::Real(p.lat.deg())])
+    lon_lat(p.lng.deg(), p.lat.deg())
 }
 
-fn geometry(kind: &str, coordinates: Dyn) -> Dyn {
-    let mut bag = IndexMap::new();
-    bag.insert("type".to_owned(), Dyn::String(kind.to_owned()));
-    bag.insert("coordinates".to_owned(), coordinates);
-    Dyn::Bag(bag)
-}
-
-fn dynamic_rows(c: &Call<'_>, value: impl Fn(CellID) -> Dyn) -> Result<ArrayRef> {
+/// A `dynamic` per row from an S2 token, null when it is not a cell.
+fn from_token(c: &Call<'_>, value: impl Fn(CellID) -> Dyn) -> Result<ArrayRef> {
     let s = c.str(0)?;
-    let mut out = BinaryBuilder::with_capacity(c.rows, c.rows * 64);
-    for i in 0..c.rows {
-        match cell(s.text(i)) {
-            Some(id) => out.append_value(value(id).to_json().as_bytes()),
-            None => out.append_null(),
-        }
-    }
-    Ok(Arc::new(out.finish()))
+    dynamic_rows(c.rows, |i| Ok(cell(s.text(i)).map(&value)))
 }
 
 fn point_to_s2cell(c: &Call<'_>) -> Result<ArrayRef> {
-    let (lon, lat) = (c.f64(0)?, c.f64(1)?);
-    let level = if c.args.len() > 2 { Some(c.i64(2)?) } else { None };
-    Ok(strings(c.rows, |i, out| {
-        let l = match &level {
-            Some(l) => l.get(i),
-            None => Some(11),
-        };
-        if let (Some(x), Some(y), Some(l)) = (lon.get(i), lat.get(i), l)
-            && let Some(id) = point_cell(x, y, l)
-        {
-            out.push_str(&id.to_token());
-        }
-    }))
+    point_cells(c, 11, |x, y, l| point_cell(x, y, l).map(|id| id.to_token()))
 }
 
 fn to_central_point(c: &Call<'_>) -> Result<ArrayRef> {
-    dynamic_rows(c, |id| geometry("Point", point(&LatLng::from(id))))
+    from_token(c, |id| geojson("Point", point(&LatLng::from(id))))
 }
 
 fn to_polygon(c: &Call<'_>) -> Result<ArrayRef> {
-    dynamic_rows(c, |id| {
+    from_token(c, |id| {
         let cell = Cell::from(id);
         let mut ring: Vec<Dyn> = (0..4).map(|k| point(&LatLng::from(cell.vertex(k)))).collect();
         ring.push(ring[0].clone());
-        geometry("Polygon", Dyn::Array(vec![Dyn::Array(ring)]))
+        geojson("Polygon", Dyn::Array(vec![Dyn::Array(ring)]))
     })
 }
 
 fn neighbors(c: &Call<'_>) -> Result<ArrayRef> {
-    dynamic_rows(c, |id| {
+    from_token(c, |id| {
         let mut seen = Vec::new();
         for n in id.all_neighbors(id.level()) {
             if !seen.contains(&n) {
