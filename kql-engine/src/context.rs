@@ -110,13 +110,24 @@ impl KqlContextBuilder {
         }
         let runtime = runtime.build_arc()?;
         Ok(KqlContext {
-            session: SessionContext::new_with_config_rt(config, runtime),
+            session: kql_session(config, runtime),
             now: self.now,
             schemas: self.schemas,
             externaldata: self.externaldata,
             lakes: Arc::default(),
         })
     }
+}
+
+/// A session with `config`, `runtime`, DataFusion's defaults and the KQL query planner.
+fn kql_session(config: SessionConfig, runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>) -> SessionContext {
+    let state = datafusion::execution::SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_query_planner(Arc::new(crate::physical::KqlQueryPlanner))
+        .build();
+    SessionContext::new_with_state(state)
 }
 
 /// The session settings KQL hunts run best with: filters evaluated inside the Parquet scan
@@ -170,7 +181,10 @@ impl KqlContext {
     /// A context with the KQL session settings and the wall clock.
     pub fn new() -> Self {
         Self {
-            session: SessionContext::new_with_config(kql_session_config()),
+            session: kql_session(
+                kql_session_config(),
+                Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default()),
+            ),
             now: None,
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),
@@ -184,9 +198,11 @@ impl KqlContext {
     }
 
     /// Runs KQL over an existing DataFusion session (its tables, functions and settings).
+    /// Its query planner becomes [`crate::physical::KqlQueryPlanner`] (DataFusion's, plus the
+    /// KQL operators DataFusion has no node for, such as `scan`).
     pub fn from_session(session: SessionContext) -> Self {
         Self {
-            session,
+            session: crate::physical::with_kql_planner(&session),
             now: None,
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),

@@ -34,6 +34,7 @@ pub mod externaldata;
 pub mod format;
 pub mod functions;
 mod lake;
+pub mod physical;
 pub mod planner;
 pub mod render;
 mod scan;

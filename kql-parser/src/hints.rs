@@ -5,7 +5,6 @@ use crate::error::Expected;
 
 /// Tabular operators of KQL that this parser does not read yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
-    "scan",
     "reduce",
     "consume",
     "project-smart",

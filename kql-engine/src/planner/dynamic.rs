@@ -40,10 +40,28 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             root = base;
         }
         steps.reverse();
+        // `Step.Column` inside `scan`: the state column, then any further members.
+        if let (Some(first), ExprKind::Name(b)) = (steps.first(), &root.kind)
+            && let ExprKind::Member { member, .. } = &first.kind
+            && matches!(ctx.scope.get(b), Some(super::scope::Binding::ScanStep))
+        {
+            let name = format!("{b}.{}", member.name);
+            let state = super::find_column(ctx.schema, &name)
+                .ok_or_else(|| KqlError::Internal(format!("scan state column `{name}`")))?;
+            if steps.len() == 1 {
+                return Ok(state);
+            }
+            return self.members_of(state, first, &steps[1..], e, ctx);
+        }
         let base = self.expr(root, &ctx.value())?;
+        self.members_of(base, root, &steps, e, ctx)
+    }
+
+    /// `base` (the value of `root`) read through `steps` (the whole access is `e`).
+    fn members_of(&self, base: DfExpr, root: &Expr, steps: &[&Expr], e: &Expr, ctx: &ExprCtx<'_>) -> Result<DfExpr> {
         let base_type = base.get_type(ctx.schema).map_err(df)?;
         // `split(s, ",")[0]` and other constant indexes into an Arrow list stay a list lookup.
-        if let ([step], DataType::List(_) | DataType::LargeList(_)) = (steps.as_slice(), &base_type)
+        if let ([step], DataType::List(_) | DataType::LargeList(_)) = (steps, &base_type)
             && let ExprKind::Index { index, .. } = &step.kind
             && let Some(ScalarValue::Int64(Some(n))) =
                 as_literal(&fold(self.expr(index, &ctx.value())?)).and_then(|v| v.cast_to(&DataType::Int64).ok())

@@ -84,6 +84,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             "pivot" => self.pivot(input, e, scope, depth),
             "ipv4_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V4, input, e, scope, depth),
             "ipv6_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V6, input, e, scope, depth),
+            "narrow" => self.narrow(input, e, scope, depth),
+            "dcount_intersect" => self.dcount_intersect(input, e, scope, depth),
+            "sequence_detect" => self.sequence_detect(input, e, scope, depth),
+            "sliding_window_counts" => self.sliding_window_counts(input, e, scope, depth),
+            "activity_counts_metrics" | "activity-counts-metrics" => {
+                self.activity_counts_metrics(input, e, scope, depth)
+            }
             other => Err(KqlError::not_supported(e.plugin.span, format!("the `{other}` plugin"))),
         }
     }

@@ -170,6 +170,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     Value::Tabular(_) => Err(KqlError::plan(span, format!("`{n}` returns a table, not a value"))),
                 }
             }
+            Some(Binding::ScanStep) => {
+                Err(KqlError::plan(span, format!("`{n}` is a scan step; read a column of its state as `{n}.Column`")))
+            }
             None => Err(unknown_column(span, n, ctx.schema, &ctx.scope.scalar_names())),
         }
     }

@@ -109,6 +109,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         .and_then(LogicalPlanBuilder::build)
                         .map_err(df)?
                 }
+                OperatorKind::Scan(s) => self.scan(plan, s, scope, depth, Some(PART))?,
                 OperatorKind::Take(n) => {
                     let n = self.constant_long(n, scope, "the number of rows of `take`")?.max(0);
                     self.first_per_partition(plan, &order, n)?

@@ -17,6 +17,9 @@ pub(crate) enum Binding {
     Tabular(LogicalPlan),
     /// A user function: `let f = (a:long) { ... }`.
     Function(Arc<FunctionBinding>),
+    /// A `scan` step inside the scan's conditions and assignments: `Step.Column` reads its
+    /// state (a column of that name in the expressions' schema).
+    ScanStep,
 }
 
 /// A declared function and the scope it closes over.

@@ -87,6 +87,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         match scope.get(name) {
             Some(Binding::Tabular(plan)) => Ok(plan.clone()),
             Some(Binding::Scalar(_)) => Err(KqlError::plan(span, format!("`{name}` is a scalar, not a table"))),
+            Some(Binding::ScanStep) => Err(KqlError::plan(span, format!("`{name}` is a scan step, not a table"))),
             Some(Binding::Function(f)) => match self.call_function(f, &[], span, scope, &DFSchema::empty(), depth)? {
                 Value::Tabular(plan) => Ok(plan),
                 Value::Scalar(_) => Err(KqlError::plan(span, format!("`{name}` returns a scalar, not a table"))),
@@ -228,6 +229,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::MvExpand(m) => self.mv_expand(input, m, scope, depth),
             OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
             OperatorKind::Partition(p) => self.partition(input, p, scope, depth),
+            OperatorKind::Scan(s) => self.scan(input, s, scope, depth, None),
             OperatorKind::Fork(_) | OperatorKind::Facet { .. } => Err(KqlError::plan(
                 op.span,
                 "`fork` and `facet` give several results: they end a query statement, with nothing after them",

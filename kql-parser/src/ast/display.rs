@@ -643,6 +643,7 @@ impl Display for Operator {
                 }
                 Ok(())
             }
+            OperatorKind::Scan(s) => write!(f, "{s}"),
             OperatorKind::TopHitters { count, of, by } => {
                 write!(f, "top-hitters {count} of {of}")?;
                 match by {

@@ -13,6 +13,7 @@ mod display_ops;
 mod expr;
 mod literal;
 mod operator;
+mod scan;
 mod statement;
 pub mod visit;
 
@@ -25,6 +26,7 @@ pub use operator::{
     Range, Rename, Render, RenderProperty, RenderValue, ReorderItem, Search, SeriesAggregate, SortKey, SortOrder,
     Source, Summarize, Top, TopNestedClause, Union, UnionTable,
 };
+pub use scan::{Scan, ScanOutput, ScanStep};
 pub use statement::{
     DeclareStatement, FunctionDecl, LetStatement, LetValue, Param, ParamType, Query, QueryParam, SetStatement,
     Statement,

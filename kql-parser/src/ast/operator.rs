@@ -137,6 +137,8 @@ pub enum OperatorKind {
     GetSchema,
     /// `serialize [a = expr, ...]`.
     Serialize(Vec<NamedExpr>),
+    /// `scan [with_match_id = m] [declare (...)] with (step ...; ...)`.
+    Scan(Box<super::Scan>),
 }
 
 /// `name = value` operator parameters such as `kind=inner` or `hint.strategy=shuffle`.

@@ -184,6 +184,13 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         }
         OperatorKind::Fork(legs) => legs.iter().flat_map(|l| &l.body).for_each(|op| walk_operator(v, op)),
         OperatorKind::Facet { with, .. } => with.iter().flatten().for_each(|op| walk_operator(v, op)),
+        OperatorKind::Scan(s) => {
+            s.declare.iter().filter_map(|d| d.default.as_ref()).for_each(|e| walk_expr(v, e));
+            for step in &s.steps {
+                walk_expr(v, &step.condition);
+                step.assignments.iter().for_each(|(_, e)| walk_expr(v, e));
+            }
+        }
         OperatorKind::TopHitters { count, of, by } => {
             walk_expr(v, count);
             walk_expr(v, &of.expr);

@@ -3,6 +3,7 @@
 
 mod expr;
 mod literal;
+mod scan;
 mod tabular;
 
 use std::cell::Cell;
@@ -209,14 +210,19 @@ impl<'i> Builder<'i> {
         let span = span_of(&pair);
         let mut params = Vec::new();
         for p in pair.clone().into_inner().filter(|p| p.as_rule() == Rule::query_param) {
-            let pspan = span_of(&p);
-            let mut inner = p.clone().into_inner();
-            let name = self.name(self.expect(&p, &mut inner, Rule::name)?)?;
-            let ty = self.type_name(&self.expect(&p, &mut inner, Rule::type_name)?)?;
-            let default = inner.next().map(|e| self.expr(e)).transpose()?;
-            params.push(QueryParam { name, ty, default, span: pspan });
+            params.push(self.query_param(p)?);
         }
         Ok(DeclareStatement { params, span })
+    }
+
+    /// `name:type [= default]` (query parameters, `scan`'s declared columns).
+    pub(crate) fn query_param(&self, p: Pair<'_, Rule>) -> Result<QueryParam> {
+        let span = span_of(&p);
+        let mut inner = p.clone().into_inner();
+        let name = self.name(self.expect(&p, &mut inner, Rule::name)?)?;
+        let ty = self.type_name(&self.expect(&p, &mut inner, Rule::type_name)?)?;
+        let default = inner.next().map(|e| self.expr(e)).transpose()?;
+        Ok(QueryParam { name, ty, default, span })
     }
 
     fn set_stmt(&self, pair: Pair<'_, Rule>) -> Result<SetStatement> {

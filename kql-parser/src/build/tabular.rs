@@ -102,6 +102,7 @@ impl Builder<'_> {
             Rule::mv_expand_op => OperatorKind::MvExpand(self.mv_expand(pair)?),
             Rule::mv_apply_op => OperatorKind::MvApply(self.mv_apply(pair)?),
             Rule::partition_op => OperatorKind::Partition(self.partition(pair)?),
+            Rule::scan_op => OperatorKind::Scan(Box::new(self.scan(pair)?)),
             Rule::evaluate_op => OperatorKind::Evaluate(self.evaluate(pair)?),
             Rule::invoke_op => {
                 let function = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;

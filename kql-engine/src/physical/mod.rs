@@ -1,0 +1,72 @@
+//! KQL operators DataFusion has no node for, as logical extension nodes with their own
+//! execution plans, and the query planner that turns them into execution plans.
+//!
+//! Every [`crate::KqlContext`] plans with [`KqlQueryPlanner`]; a DataFusion session used
+//! through [`crate::SessionContextExt`] gets it added ([`with_kql_planner`]).
+
+mod scan_exec;
+mod scan_machine;
+mod scan_node;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::Result as DfResult;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::QueryPlanner;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
+use datafusion::prelude::SessionContext;
+
+pub(crate) use scan_exec::ScanExec;
+pub(crate) use scan_node::{ScanNode, ScanSpec, ScanStepSpec, StateRef, eval_schema};
+
+/// DataFusion's physical planner plus the KQL nodes (`scan`).
+#[derive(Debug, Default)]
+pub struct KqlQueryPlanner;
+
+#[async_trait]
+impl QueryPlanner for KqlQueryPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(KqlExtensionPlanner)])
+            .create_physical_plan(logical_plan, session)
+            .await
+    }
+}
+
+/// Plans the KQL extension nodes.
+#[derive(Debug)]
+struct KqlExtensionPlanner;
+
+#[async_trait]
+impl ExtensionPlanner for KqlExtensionPlanner {
+    async fn plan_extension(
+        &self,
+        _planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        _logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session: &dyn Session,
+        _planning_ctx: &PhysicalPlanningContext,
+    ) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(scan) = node.as_any().downcast_ref::<ScanNode>() else { return Ok(None) };
+        let [input] = physical_inputs else {
+            return Err(datafusion::common::internal_datafusion_err!("scan has one input"));
+        };
+        Ok(Some(Arc::new(ScanExec::try_new(Arc::clone(input), scan, session)?)))
+    }
+}
+
+/// `session` with [`KqlQueryPlanner`] (its tables, functions and settings are shared).
+pub fn with_kql_planner(session: &SessionContext) -> SessionContext {
+    let state =
+        SessionStateBuilder::new_from_existing(session.state()).with_query_planner(Arc::new(KqlQueryPlanner)).build();
+    SessionContext::new_with_state(state)
+}
