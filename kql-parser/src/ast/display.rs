@@ -644,6 +644,12 @@ impl Display for Operator {
                 Ok(())
             }
             OperatorKind::Scan(s) => write!(f, "{s}"),
+            OperatorKind::MakeGraph(m) => write!(f, "{m}"),
+            OperatorKind::GraphMatch(m) => write!(f, "{m}"),
+            OperatorKind::GraphToTable(outputs) => {
+                f.write_str("graph-to-table ")?;
+                comma_list(f, outputs)
+            }
             OperatorKind::TopHitters { count, of, by } => {
                 write!(f, "top-hitters {count} of {of}")?;
                 match by {

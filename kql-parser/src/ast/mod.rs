@@ -11,6 +11,7 @@
 mod display;
 mod display_ops;
 mod expr;
+mod graph;
 mod literal;
 mod operator;
 mod scan;
@@ -18,6 +19,7 @@ mod statement;
 pub mod visit;
 
 pub use expr::{Arg, BinaryOp, Expr, ExprKind, Ident, ListOp, LogicalOp, StringOp, UnaryOp};
+pub use graph::{EdgeDirection, GraphEdge, GraphMatch, GraphOutput, GraphPattern, MakeGraph};
 pub use literal::{DateTime, Dynamic, Literal, Real, ScalarType, TimeSpan};
 pub use operator::{
     As, ColumnDecl, Datatable, Distinct, Evaluate, ExternalData, ExternalUri, Find, FindColumn, ForkLeg, Invoke, Join,

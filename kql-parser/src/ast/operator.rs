@@ -139,6 +139,12 @@ pub enum OperatorKind {
     Serialize(Vec<NamedExpr>),
     /// `scan [with_match_id = m] [declare (...)] with (step ...; ...)`.
     Scan(Box<super::Scan>),
+    /// `make-graph Source --> Target [with T on Id, ...]`: a graph for the graph operator after it.
+    MakeGraph(Box<super::MakeGraph>),
+    /// `graph-match pattern [where p] project ...`.
+    GraphMatch(Box<super::GraphMatch>),
+    /// `graph-to-table nodes|edges [as N] [with_*_id = C], ...`.
+    GraphToTable(Vec<super::GraphOutput>),
 }
 
 /// `name = value` operator parameters such as `kind=inner` or `hint.strategy=shuffle`.

@@ -184,6 +184,12 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
         }
         OperatorKind::Fork(legs) => legs.iter().flat_map(|l| &l.body).for_each(|op| walk_operator(v, op)),
         OperatorKind::Facet { with, .. } => with.iter().flatten().for_each(|op| walk_operator(v, op)),
+        OperatorKind::MakeGraph(m) => m.tables.iter().for_each(|(t, _)| walk_expr(v, t)),
+        OperatorKind::GraphMatch(m) => {
+            m.condition.iter().for_each(|c| walk_expr(v, c));
+            m.project.iter().for_each(|c| walk_expr(v, &c.expr));
+        }
+        OperatorKind::GraphToTable(_) => {}
         OperatorKind::Scan(s) => {
             s.declare.iter().filter_map(|d| d.default.as_ref()).for_each(|e| walk_expr(v, e));
             for step in &s.steps {

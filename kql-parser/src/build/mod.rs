@@ -2,6 +2,7 @@
 //! shape the grammar cannot produce is an internal error naming the rule (never a panic).
 
 mod expr;
+mod graph;
 mod literal;
 mod scan;
 mod tabular;
