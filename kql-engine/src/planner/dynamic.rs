@@ -43,11 +43,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         // `Step.Column` inside `scan`: the state column, then any further members.
         if let (Some(first), ExprKind::Name(b)) = (steps.first(), &root.kind)
             && let ExprKind::Member { member, .. } = &first.kind
-            && matches!(ctx.scope.get(b), Some(super::scope::Binding::ScanStep))
+            && matches!(ctx.scope.get(b), Some(super::scope::Binding::Prefix(_)))
         {
             let name = format!("{b}.{}", member.name);
             let state = super::find_column(ctx.schema, &name)
-                .ok_or_else(|| KqlError::Internal(format!("scan state column `{name}`")))?;
+                .ok_or_else(|| KqlError::plan(member.span, format!("`{b}` has no property `{}`", member.name)))?;
             if steps.len() == 1 {
                 return Ok(state);
             }

@@ -170,9 +170,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     Value::Tabular(_) => Err(KqlError::plan(span, format!("`{n}` returns a table, not a value"))),
                 }
             }
-            Some(Binding::ScanStep) => {
-                Err(KqlError::plan(span, format!("`{n}` is a scan step; read a column of its state as `{n}.Column`")))
+            Some(Binding::Prefix(what)) => {
+                Err(KqlError::plan(span, format!("`{n}` is a {what}; read its columns as `{n}.Column`")))
             }
+            Some(Binding::Graph(_)) => Err(KqlError::plan(
+                span,
+                format!("`{n}` is a graph; use it with a graph operator (`{n} | graph-match ...`)"),
+            )),
             None => Err(unknown_column(span, n, ctx.schema, &ctx.scope.scalar_names())),
         }
     }

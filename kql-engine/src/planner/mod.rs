@@ -29,6 +29,8 @@ mod dynamic;
 mod evaluate;
 mod expr;
 mod external;
+mod graph;
+mod graph_match;
 mod ipv4_lookup;
 mod join;
 mod library;

@@ -101,7 +101,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
         }
         let eval = eval_schema(&in_schema, &declared, &state, &steps_seen).map_err(df)?;
-        let step_scope = steps_seen.iter().fold(scope.clone(), |sc, n| sc.with(n, Binding::ScanStep));
+        let step_scope = steps_seen.iter().fold(scope.clone(), |sc, n| sc.with(n, Binding::Prefix("scan step")));
         let ctx = ExprCtx { schema: &eval, scope: &step_scope, depth, filter: false };
         let mut steps = Vec::with_capacity(s.steps.len());
         for st in &s.steps {

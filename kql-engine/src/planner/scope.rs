@@ -17,9 +17,12 @@ pub(crate) enum Binding {
     Tabular(LogicalPlan),
     /// A user function: `let f = (a:long) { ... }`.
     Function(Arc<FunctionBinding>),
-    /// A `scan` step inside the scan's conditions and assignments: `Step.Column` reads its
-    /// state (a column of that name in the expressions' schema).
-    ScanStep,
+    /// A name whose columns the expressions' schema holds as `Name.Column`: a `scan` step in
+    /// the scan's conditions and assignments (its state), a `graph-match` pattern variable
+    /// (its node's or edge's properties). The text says what it is.
+    Prefix(&'static str),
+    /// A graph (`let G = E | make-graph ...`), for a graph operator.
+    Graph(std::sync::Arc<super::graph::Graph>),
 }
 
 /// A declared function and the scope it closes over.

@@ -226,6 +226,22 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 decl: decl.clone(),
                 closure: scope.clone(),
             })),
+            // `let G = E | make-graph ...`: a graph for the graph operators that use `G`.
+            LetValue::Expr(Expr { kind: ExprKind::Tabular(p), .. })
+                if matches!(p.operators.last().map(|o| &o.kind), Some(kql_parser::ast::OperatorKind::MakeGraph(_))) =>
+            {
+                let (last, rest) = p.operators.split_last().ok_or_else(|| KqlError::Internal("make-graph".into()))?;
+                let kql_parser::ast::OperatorKind::MakeGraph(m) = &last.kind else {
+                    return Err(KqlError::Internal("make-graph".into()));
+                };
+                let edges_pipeline = kql_parser::ast::Pipeline { operators: rest.to_vec(), ..(**p).clone() };
+                let edges = self.tabular_at(
+                    &Expr { kind: ExprKind::Tabular(Box::new(edges_pipeline)), span: l.span },
+                    scope,
+                    depth,
+                )?;
+                Binding::Graph(Arc::new(self.make_graph(edges, m, scope, depth)?))
+            }
             LetValue::Expr(e) => match self.value(e, scope, &DFSchema::empty(), depth)? {
                 Value::Scalar(expr) => Binding::Scalar(fold(expr)),
                 Value::Tabular(plan) => Binding::Tabular(plan),

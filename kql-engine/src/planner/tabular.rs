@@ -87,7 +87,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         match scope.get(name) {
             Some(Binding::Tabular(plan)) => Ok(plan.clone()),
             Some(Binding::Scalar(_)) => Err(KqlError::plan(span, format!("`{name}` is a scalar, not a table"))),
-            Some(Binding::ScanStep) => Err(KqlError::plan(span, format!("`{name}` is a scan step, not a table"))),
+            Some(Binding::Prefix(what)) => Err(KqlError::plan(span, format!("`{name}` is a {what}, not a table"))),
+            Some(Binding::Graph(_)) => Err(KqlError::plan(
+                span,
+                format!("`{name}` is a graph; use it with a graph operator (`{name} | graph-match ...`)"),
+            )),
             Some(Binding::Function(f)) => match self.call_function(f, &[], span, scope, &DFSchema::empty(), depth)? {
                 Value::Tabular(plan) => Ok(plan),
                 Value::Scalar(_) => Err(KqlError::plan(span, format!("`{name}` returns a scalar, not a table"))),
@@ -145,6 +149,19 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     fn pipeline(&self, p: &Pipeline, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        // `G | graph-match ...` over a graph-valued `let`.
+        if let Source::Expr(Expr { kind: ExprKind::Name(n), span }) = &p.source
+            && let Some(Binding::Graph(g)) = scope.get(n)
+        {
+            let Some(first) = p.operators.first().filter(|o| super::graph::is_graph_operator(o)) else {
+                return Err(KqlError::plan(
+                    *span,
+                    format!("`{n}` is a graph; use it with a graph operator (`{n} | graph-match ...`)"),
+                ));
+            };
+            let plan = self.graph_operator(g, first, scope, depth)?;
+            return self.operators_over(plan, &p.operators[1..], scope, depth);
+        }
         let plan = match &p.source {
             Source::Expr(e) => self.tabular_at(e, scope, depth)?,
             Source::Datatable(d) => self.datatable(d, scope)?,
@@ -169,7 +186,27 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         let mut plan = plan;
         let mut named = std::borrow::Cow::Borrowed(scope);
+        let mut skip = false;
         for (i, op) in operators.iter().enumerate() {
+            if std::mem::take(&mut skip) {
+                continue;
+            }
+            // `make-graph` and the graph operator after it turn rows into a graph and back.
+            if let OperatorKind::MakeGraph(m) = &op.kind {
+                let Some(next) = operators.get(i + 1).filter(|n| super::graph::is_graph_operator(n)) else {
+                    return Err(KqlError::plan(
+                        op.span,
+                        "make-graph gives a graph: follow it with `graph-match` or `graph-to-table`",
+                    ));
+                };
+                let g = self.make_graph(plan, m, &named, depth)?;
+                plan = self.graph_operator(&g, next, &named, depth)?;
+                skip = true;
+                continue;
+            }
+            if super::graph::is_graph_operator(op) {
+                return Err(KqlError::plan(op.span, "a graph operator needs a graph: `T | make-graph a --> b | ...`"));
+            }
             if let OperatorKind::Render(r) = &op.kind {
                 if i + 1 != operators.len() {
                     return Err(KqlError::plan(r.span, "`render` must be the last operator of the query"));
@@ -230,6 +267,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
             OperatorKind::Partition(p) => self.partition(input, p, scope, depth),
             OperatorKind::Scan(s) => self.scan(input, s, scope, depth, None),
+            OperatorKind::MakeGraph(_) | OperatorKind::GraphMatch(_) | OperatorKind::GraphToTable(_) => {
+                Err(KqlError::not_supported(op.span, "a graph operator here"))
+            }
             OperatorKind::Fork(_) | OperatorKind::Facet { .. } => Err(KqlError::plan(
                 op.span,
                 "`fork` and `facet` give several results: they end a query statement, with nothing after them",
