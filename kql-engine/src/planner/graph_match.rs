@@ -28,6 +28,7 @@ pub(crate) const MAX_HOPS: u32 = 32;
 const FROM: &str = "__kql_from";
 const TO: &str = "__kql_to";
 const EDGES: &str = "__kql_edges";
+const LEN: &str = "__kql_len";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Cycles {
@@ -87,28 +88,50 @@ fn variables(e: &Expr, vars: &BTreeSet<String>) -> BTreeSet<String> {
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     pub(crate) fn graph_match(&self, g: &Graph, m: &GraphMatch, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
+        let what = if m.shortest { "graph-shortest-paths" } else { "graph-match" };
         let mut cycles = Cycles::UniqueEdges;
+        let mut all_paths = false;
         for (n, v) in &m.params {
-            if n.name != "cycles" {
-                return Err(KqlError::plan(
-                    n.span,
-                    format!("unknown graph-match parameter `{}`; it takes `cycles`", n.name),
-                ));
-            }
-            cycles = match v.name.as_str() {
-                "all" => Cycles::All,
-                "none" => Cycles::None,
-                "unique_edges" => Cycles::UniqueEdges,
-                other => {
+            match (m.shortest, n.name.as_str()) {
+                (false, "cycles") => {
+                    cycles = match v.name.as_str() {
+                        "all" => Cycles::All,
+                        "none" => Cycles::None,
+                        "unique_edges" => Cycles::UniqueEdges,
+                        other => {
+                            return Err(KqlError::plan(
+                                v.span,
+                                format!("unknown cycles option `{other}`; the options are all, none, unique_edges"),
+                            ));
+                        }
+                    }
+                }
+                (true, "output") => {
+                    all_paths = match v.name.as_str() {
+                        "any" => false,
+                        "all" => true,
+                        other => {
+                            return Err(KqlError::plan(
+                                v.span,
+                                format!("unknown output option `{other}`; the options are any, all"),
+                            ));
+                        }
+                    }
+                }
+                _ => {
                     return Err(KqlError::plan(
-                        v.span,
-                        format!("unknown cycles option `{other}`; the options are all, none, unique_edges"),
+                        n.span,
+                        format!(
+                            "unknown {what} parameter `{}`; it takes `{}`",
+                            n.name,
+                            if m.shortest { "output" } else { "cycles" }
+                        ),
                     ));
                 }
-            };
+            }
         }
         if m.project.is_empty() {
-            return Err(KqlError::plan(m.span, "graph-match needs a `project` clause naming its columns"));
+            return Err(KqlError::plan(m.span, format!("{what} needs a `project` clause naming its columns")));
         }
         // Name every node and edge.
         let mut anonymous = 0;
@@ -151,14 +174,29 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let var_scope =
             all_vars.iter().fold(scope.clone(), |s, v| s.with(v, Binding::Prefix("graph pattern variable")));
         // Constraints about one variable length edge apply to each of its edges.
-        let mut local: HashMap<String, Vec<Expr>> = HashMap::new();
+        let mut local: HashMap<String, Vec<(Expr, bool)>> = HashMap::new();
         let mut rest: Vec<Expr> = Vec::new();
         for cj in m.condition.as_ref().map(conjuncts).unwrap_or_default() {
+            // `all(e, condition)`: the condition, over e's properties by name, holds for each edge.
+            if let ExprKind::Call { name, args } = &cj.kind
+                && name.name == "all"
+                && let [edge, condition] = args.as_slice()
+            {
+                match &edge.value.kind {
+                    ExprKind::Name(e) if edge_vars.get(e) == Some(&true) => {
+                        local.entry(e.clone()).or_default().push((condition.value.clone(), true));
+                        continue;
+                    }
+                    _ => {
+                        return Err(KqlError::not_supported(cj.span, "all() of anything but a variable length edge"));
+                    }
+                }
+            }
             let vars = variables(cj, &all_vars);
             let varlen: Vec<&String> = vars.iter().filter(|v| edge_vars.get(*v) == Some(&true)).collect();
             match (varlen.as_slice(), vars.len()) {
                 ([], _) => rest.push(cj.clone()),
-                ([v], 1) => local.entry((*v).clone()).or_default().push(cj.clone()),
+                ([v], 1) => local.entry((*v).clone()).or_default().push((cj.clone(), false)),
                 _ => {
                     return Err(KqlError::not_supported(
                         cj.span,
@@ -254,7 +292,63 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             let p = Expr { kind: ExprKind::Logical { op: LogicalOp::And, operands: rest }, span };
             plan = self.where_op(plan, &p, &var_scope, depth)?;
         }
-        self.project(plan, &m.project, &var_scope, depth)
+        if m.shortest {
+            let [(nodes, edges)] = patterns.as_slice() else {
+                return Err(KqlError::plan(m.span, "graph-shortest-paths takes one pattern"));
+            };
+            if edges.iter().all(|e| e.range.is_none()) {
+                return Err(KqlError::plan(m.span, "graph-shortest-paths needs a variable length edge in its pattern"));
+            }
+            plan = self.shortest(plan, nodes, edges, all_paths)?;
+        }
+        let project: Vec<kql_parser::ast::NamedExpr> =
+            m.project.iter().map(|c| super::graph::rewrite_map(c, &edge_vars)).collect();
+        self.project(plan, &project, &var_scope, depth)
+    }
+
+    /// The shortest matches per pair of end nodes (one of them unless `all`).
+    fn shortest(
+        &self,
+        plan: LogicalPlan,
+        nodes: &[(String, Span)],
+        edges: &[EdgeSlot],
+        all: bool,
+    ) -> Result<LogicalPlan> {
+        use datafusion::logical_expr::expr::WindowFunction;
+        use datafusion::logical_expr::{ExprFunctionExt as _, WindowFunctionDefinition};
+        let names = super::column_names(plan.schema());
+        let fixed = edges.iter().filter(|e| e.range.is_none()).count() as i64;
+        let length = edges
+            .iter()
+            .filter(|e| e.range.is_some())
+            .fold(datafusion::prelude::lit(fixed), |acc, e| acc + col(&c(&e.name, LEN)));
+        let ends = vec![col(&c(&nodes[0].0, NODE)), col(&c(&nodes[nodes.len() - 1].0, NODE))];
+        let with_len = build(
+            LogicalPlanBuilder::from(plan)
+                .project(names.iter().map(|n| col(n)).chain([length.alias("__kql_path_len")])),
+        )?;
+        let min = DfExpr::WindowFunction(Box::new(WindowFunction::new(
+            WindowFunctionDefinition::AggregateUDF(datafusion::functions_aggregate::min_max::min_udaf()),
+            vec![col("__kql_path_len")],
+        )))
+        .partition_by(ends.clone())
+        .build()
+        .map_err(df)?
+        .alias("__kql_path_min");
+        let mut keep = col("__kql_path_len").eq(col("__kql_path_min"));
+        let mut plan = build(LogicalPlanBuilder::from(with_len).window(vec![min]))?;
+        if !all {
+            let first = datafusion::functions_window::expr_fn::row_number()
+                .partition_by(ends)
+                .order_by(vec![col("__kql_path_len").sort(true, true)])
+                .build()
+                .map_err(df)?
+                .alias("__kql_path_rank");
+            // A window of its own: DataFusion groups only windows of equal order.
+            plan = build(LogicalPlanBuilder::from(plan).window(vec![first]))?;
+            keep = keep.and(col("__kql_path_rank").eq(datafusion::prelude::lit(1u64)));
+        }
+        build(LogicalPlanBuilder::from(plan).filter(keep).and_then(|b| b.project(names.iter().map(|n| col(n)))))
     }
 
     /// A node variable's rows: its properties as `v.property`, and its key.
@@ -293,7 +387,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         g: &Graph,
         nodes: &[(String, Span)],
         edges: &[EdgeSlot],
-        local: &HashMap<String, Vec<Expr>>,
+        local: &HashMap<String, Vec<(Expr, bool)>>,
         cycles: Cycles,
         scope: &Scope,
         depth: usize,
@@ -340,17 +434,25 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         e: &EdgeSlot,
         lo: u32,
         hi: u32,
-        local: &[Expr],
+        local: &[(Expr, bool)],
         cycles: Cycles,
         scope: &Scope,
         depth: usize,
     ) -> Result<LogicalPlan> {
         let name = &e.name;
         let mut single = self.edge_rows(g, name, e.direction)?;
-        for cj in local {
-            single = self.where_op(single, cj, scope, depth)?;
-        }
         let own: Vec<String> = super::column_names(single.schema());
+        for (cj, bare) in local {
+            if *bare {
+                // The edge's properties by their own names, for the condition only.
+                let view = own.iter().map(|n| col(n)).chain(g.edge_columns.iter().map(|p| col(&c(name, p)).alias(p)));
+                let filtered =
+                    self.where_op(build(LogicalPlanBuilder::from(single).project(view))?, cj, scope, depth)?;
+                single = build(LogicalPlanBuilder::from(filtered).project(own.iter().map(|n| col(n))))?;
+            } else {
+                single = self.where_op(single, cj, scope, depth)?;
+            }
+        }
         let copy = |k: u32| -> Result<LogicalPlan> {
             let exprs = own.iter().map(|n| col(n).alias(n.replacen(&format!("{name}."), &format!("{name}#{k}."), 1)));
             build(LogicalPlanBuilder::from(single.clone()).project(exprs))
@@ -367,7 +469,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 let exprs = [col(NODE).alias(c(name, FROM)), col(NODE).alias(c(name, TO))]
                     .into_iter()
                     .chain(g.edge_columns.iter().map(|p| empty.clone().alias(c(name, p))))
-                    .chain([empty.clone().alias(c(name, EDGES))]);
+                    .chain([empty.clone().alias(c(name, EDGES)), datafusion::prelude::lit(0i64).alias(c(name, LEN))]);
                 build(LogicalPlanBuilder::from(g.nodes.clone()).project(exprs))?
             } else {
                 let mut chain = copy(1)?;
@@ -406,6 +508,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     exprs.push(list(p)?.alias(c(name, p)));
                 }
                 exprs.push(list(EDGE)?.alias(c(name, EDGES)));
+                exprs.push(datafusion::prelude::lit(i64::from(len)).alias(c(name, LEN)));
                 build(LogicalPlanBuilder::from(chain).project(exprs))?
             };
             branches.push(plan);

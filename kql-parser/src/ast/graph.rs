@@ -67,9 +67,12 @@ impl PartialEq for GraphPattern {
 }
 impl Eq for GraphPattern {}
 
-/// `graph-match [cycles = c] pattern, ... [where p] [project ...]`.
+/// `graph-match [cycles = c] pattern, ... [where p] [project ...]`, and
+/// `graph-shortest-paths [output = any|all] pattern [where p] project ...`.
 #[derive(Clone, Debug)]
 pub struct GraphMatch {
+    /// `graph-shortest-paths`: only the shortest matches per pair of end nodes.
+    pub shortest: bool,
     /// `name = value` parameters (`cycles`).
     pub params: Vec<(Ident, Ident)>,
     /// The patterns (sharing node variables).
@@ -81,7 +84,7 @@ pub struct GraphMatch {
     /// Where it was written.
     pub span: Span,
 }
-eq_ignoring_span!(GraphMatch { params, patterns, condition, project });
+eq_ignoring_span!(GraphMatch { shortest, params, patterns, condition, project });
 
 /// One output of `graph-to-table`.
 #[derive(Clone, Debug)]
@@ -146,7 +149,7 @@ impl Display for GraphEdge {
 
 impl Display for GraphMatch {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("graph-match")?;
+        f.write_str(if self.shortest { "graph-shortest-paths" } else { "graph-match" })?;
         for (n, v) in &self.params {
             write!(f, " {n} = {v}")?;
         }

@@ -48,9 +48,11 @@ impl Builder<'_> {
         let mut patterns = Vec::new();
         let mut condition = None;
         let mut project = Vec::new();
+        let mut shortest = false;
         for p in pair.clone().into_inner() {
             match p.as_rule() {
                 Rule::kw_graph_match | Rule::kw_where | Rule::kw_project => {}
+                Rule::kw_graph_shortest_paths => shortest = true,
                 Rule::graph_match_param => params.push(self.name_pair(p)?),
                 Rule::graph_pattern => patterns.push(self.graph_pattern(p)?),
                 Rule::expr => condition = Some(self.expr(p)?),
@@ -58,7 +60,7 @@ impl Builder<'_> {
                 _ => return Err(self.internal(&p, "graph-match")),
             }
         }
-        Ok(GraphMatch { params, patterns, condition, project, span })
+        Ok(GraphMatch { shortest, params, patterns, condition, project, span })
     }
 
     /// `name = name`.

@@ -104,7 +104,9 @@ impl Builder<'_> {
             Rule::partition_op => OperatorKind::Partition(self.partition(pair)?),
             Rule::scan_op => OperatorKind::Scan(Box::new(self.scan(pair)?)),
             Rule::make_graph_op => OperatorKind::MakeGraph(Box::new(self.make_graph(pair)?)),
-            Rule::graph_match_op => OperatorKind::GraphMatch(Box::new(self.graph_match(pair)?)),
+            Rule::graph_match_op | Rule::graph_shortest_paths_op => {
+                OperatorKind::GraphMatch(Box::new(self.graph_match(pair)?))
+            }
             Rule::graph_to_table_op => OperatorKind::GraphToTable(self.graph_to_table(pair)?),
             Rule::evaluate_op => OperatorKind::Evaluate(self.evaluate(pair)?),
             Rule::invoke_op => {
