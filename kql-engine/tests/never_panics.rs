@@ -146,6 +146,8 @@ const OTHER: &[&str] = &[
     "| make-graph DeviceId --> RemoteUrl | graph-match (a)-[e]->(b) where a.DeviceId != '' project e.RemotePort",
     "| make-graph DeviceId --> RemoteUrl | graph-match cycles=none (a)-[e*1..3]-(b) project e.RemotePort",
     "| make-graph DeviceId --> RemoteUrl | graph-to-table edges with_source_id=S",
+    "| make-graph DeviceId --> RemoteUrl | graph-mark-components kind=strong | graph-to-table nodes",
+    "| make-graph DeviceId --> RemoteUrl | graph-shortest-paths (a)-[e*1..3]->(b) project b.ComponentId",
     "| evaluate sequence_detect(Timestamp, 1h, 2h, a=(RemotePort > 1), b=(RemotePort < 9), DeviceName)",
     "| evaluate sliding_window_counts(DeviceId, Timestamp, ago(3d), now(), 2d, 1d)",
     "| evaluate activity_counts_metrics(DeviceId, Timestamp, ago(3d), now(), 1d, DeviceName)",

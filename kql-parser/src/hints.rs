@@ -8,7 +8,6 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
     "reduce",
     "consume",
     "project-smart",
-    "graph-mark-components",
     "graph-where-nodes",
     "graph-where-edges",
     "lookup-table",

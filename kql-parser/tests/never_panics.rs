@@ -47,6 +47,8 @@ const TOKENS: &[&str] = &[
     "-[e*1..3]-",
     "<--",
     "graph-to-table",
+    "graph-shortest-paths",
+    "graph-mark-components",
     "nodes",
     "with_match_id=m",
     "declare (c:long=0)",

@@ -1,9 +1,10 @@
-//! KQL operators DataFusion has no node for, as logical extension nodes with their own
-//! execution plans, and the query planner that turns them into execution plans.
+//! KQL operators DataFusion has no node for (`scan`, graph components), as logical extension
+//! nodes with their own execution plans, and the query planner that turns them into execution plans.
 //!
 //! Every [`crate::KqlContext`] plans with [`KqlQueryPlanner`]; a DataFusion session used
 //! through [`crate::SessionContextExt`] gets it added ([`with_kql_planner`]).
 
+mod components;
 mod scan_exec;
 mod scan_machine;
 mod scan_node;
@@ -21,6 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion::prelude::SessionContext;
 
+pub(crate) use components::{COMPONENT, ComponentsNode, KEY as COMPONENT_KEY};
 pub(crate) use scan_exec::ScanExec;
 pub(crate) use scan_node::{ScanNode, ScanSpec, ScanStepSpec, StateRef, eval_schema};
 
@@ -56,11 +58,17 @@ impl ExtensionPlanner for KqlExtensionPlanner {
         session: &dyn Session,
         _planning_ctx: &PhysicalPlanningContext,
     ) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
-        let Some(scan) = node.as_any().downcast_ref::<ScanNode>() else { return Ok(None) };
-        let [input] = physical_inputs else {
-            return Err(datafusion::common::internal_datafusion_err!("scan has one input"));
+        let input = || match physical_inputs {
+            [input] => Ok(Arc::clone(input)),
+            _ => Err(datafusion::common::internal_datafusion_err!("a KQL node has one input")),
         };
-        Ok(Some(Arc::new(ScanExec::try_new(Arc::clone(input), scan, session)?)))
+        if let Some(scan) = node.as_any().downcast_ref::<ScanNode>() {
+            return Ok(Some(Arc::new(ScanExec::try_new(input()?, scan, session)?)));
+        }
+        if let Some(c) = node.as_any().downcast_ref::<ComponentsNode>() {
+            return Ok(Some(Arc::new(components::ComponentsExec::new(input()?, c.strong))));
+        }
+        Ok(None)
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "make_dictionary",
     "arg_max",
     "arg_min",
+    "argmax",
+    "argmin",
     "take_any",
     "any",
     "stdev",

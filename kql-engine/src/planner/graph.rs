@@ -32,7 +32,7 @@ pub(crate) const DST: &str = "__kql_dst";
 pub(crate) const EDGE: &str = "__kql_edge";
 
 /// A graph built by `make-graph`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Graph {
     /// The edges: their own columns, then [`SRC`], [`DST`], [`EDGE`].
     pub(crate) edges: LogicalPlan,
@@ -192,6 +192,30 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         Ok((plan, columns))
     }
 
+    /// The graph operators at the start of `ops` over `g`: any `graph-mark-components`, then the
+    /// operator that gives rows; the plan and how many operators it took.
+    pub(crate) fn graph_operators(
+        &self,
+        mut g: Graph,
+        ops: &[Operator],
+        span: Span,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<(LogicalPlan, usize)> {
+        let mut used = 0;
+        while let Some(OperatorKind::GraphMarkComponents(params)) = ops.get(used).map(|o| &o.kind) {
+            g = self.mark_components(&g, params)?;
+            used += 1;
+        }
+        let Some(last) = ops.get(used).filter(|o| is_graph_operator(o)) else {
+            return Err(KqlError::plan(
+                ops.get(used).map_or(span, |o| o.span),
+                "a graph is followed by `graph-match`, `graph-shortest-paths` or `graph-to-table`",
+            ));
+        };
+        Ok((self.graph_operator(&g, last, scope, depth)?, used + 1))
+    }
+
     /// The graph operator `op` over `g`.
     pub(crate) fn graph_operator(&self, g: &Graph, op: &Operator, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
         match &op.kind {
@@ -243,6 +267,82 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         exprs.extend(columns.iter().map(|c| col(c)));
         LogicalPlanBuilder::from(plan.clone()).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
+    }
+}
+
+impl<P: KqlContextProvider> KqlToRel<'_, P> {
+    /// `graph-mark-components [kind = weak|strong] [with_component_id = C]`: each node's
+    /// component (numbered from 0 in the order of the components' smallest node id) as a new
+    /// node property, `ComponentId` unless named.
+    pub(crate) fn mark_components(&self, g: &Graph, params: &[(Ident, Ident)]) -> Result<Graph> {
+        let mut strong = false;
+        let mut name = "ComponentId".to_owned();
+        for (n, v) in params {
+            match n.name.as_str() {
+                "kind" => {
+                    strong = match v.name.as_str() {
+                        "weak" => false,
+                        "strong" => true,
+                        other => {
+                            return Err(KqlError::plan(
+                                v.span,
+                                format!("unknown component kind `{other}`; the kinds are weak, strong"),
+                            ));
+                        }
+                    }
+                }
+                "with_component_id" => name = v.name.clone(),
+                _ => {
+                    return Err(KqlError::plan(
+                        n.span,
+                        format!(
+                            "unknown graph-mark-components parameter `{}`; it takes kind and with_component_id",
+                            n.name
+                        ),
+                    ));
+                }
+            }
+            if g.node_columns.contains(&name) {
+                return Err(KqlError::plan(v.span, format!("the nodes already have a property `{name}`")));
+            }
+        }
+        let pairs = |plan: &LogicalPlan, a: &str, b: &str| {
+            LogicalPlanBuilder::from(plan.clone())
+                .project(vec![col(a).alias("__kql_a"), col(b).alias("__kql_b")])
+                .and_then(LogicalPlanBuilder::build)
+        };
+        let all = LogicalPlanBuilder::from(pairs(&g.edges, SRC, DST).map_err(df)?)
+            .union(pairs(&g.nodes, NODE, NODE).map_err(df)?)
+            .and_then(LogicalPlanBuilder::build)
+            .map_err(df)?;
+        // An undirected graph's strong components are its weak ones.
+        let node = crate::physical::ComponentsNode::try_new(all, strong && g.directed).map_err(df)?;
+        let components =
+            LogicalPlan::Extension(datafusion::logical_expr::Extension { node: std::sync::Arc::new(node) });
+        let joined = LogicalPlanBuilder::from(g.nodes.clone())
+            .join(
+                components,
+                JoinType::Left,
+                (
+                    vec![datafusion::common::Column::new_unqualified(NODE)],
+                    vec![datafusion::common::Column::new_unqualified(crate::physical::COMPONENT_KEY)],
+                ),
+                None,
+            )
+            .and_then(LogicalPlanBuilder::build)
+            .map_err(df)?;
+        let exprs =
+            g.node_columns.iter().map(|c| col(c)).chain([col(crate::physical::COMPONENT).alias(&name), col(NODE)]);
+        let nodes = LogicalPlanBuilder::from(joined).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)?;
+        let mut node_columns = g.node_columns.clone();
+        node_columns.push(name);
+        Ok(Graph {
+            edges: g.edges.clone(),
+            edge_columns: g.edge_columns.clone(),
+            nodes,
+            node_columns,
+            directed: g.directed,
+        })
     }
 }
 

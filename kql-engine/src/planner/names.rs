@@ -161,7 +161,7 @@ pub(crate) fn aggregate_name(e: &Expr) -> Option<String> {
     let prefix = match name.name.as_str() {
         "count" => return Some("count_".into()),
         "countif" => return Some("countif_".into()),
-        "take_any" | "take_anyif" | "anyif" | "arg_max" | "arg_min" => {
+        "take_any" | "take_anyif" | "anyif" | "arg_max" | "arg_min" | "argmax" | "argmin" => {
             return first_name().or_else(|| Some(String::new()));
         }
         "any" => "any",

@@ -227,20 +227,25 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 closure: scope.clone(),
             })),
             // `let G = E | make-graph ...`: a graph for the graph operators that use `G`.
-            LetValue::Expr(Expr { kind: ExprKind::Tabular(p), .. })
-                if matches!(p.operators.last().map(|o| &o.kind), Some(kql_parser::ast::OperatorKind::MakeGraph(_))) =>
-            {
-                let (last, rest) = p.operators.split_last().ok_or_else(|| KqlError::Internal("make-graph".into()))?;
-                let kql_parser::ast::OperatorKind::MakeGraph(m) = &last.kind else {
+            LetValue::Expr(Expr { kind: ExprKind::Tabular(p), .. }) if graph_value(p).is_some() => {
+                let at = graph_value(p).ok_or_else(|| KqlError::Internal("make-graph".into()))?;
+                let kql_parser::ast::OperatorKind::MakeGraph(m) = &p.operators[at].kind else {
                     return Err(KqlError::Internal("make-graph".into()));
                 };
-                let edges_pipeline = kql_parser::ast::Pipeline { operators: rest.to_vec(), ..(**p).clone() };
+                let edges_pipeline =
+                    kql_parser::ast::Pipeline { operators: p.operators[..at].to_vec(), ..(**p).clone() };
                 let edges = self.tabular_at(
                     &Expr { kind: ExprKind::Tabular(Box::new(edges_pipeline)), span: l.span },
                     scope,
                     depth,
                 )?;
-                Binding::Graph(Arc::new(self.make_graph(edges, m, scope, depth)?))
+                let mut g = self.make_graph(edges, m, scope, depth)?;
+                for op in &p.operators[at + 1..] {
+                    if let kql_parser::ast::OperatorKind::GraphMarkComponents(params) = &op.kind {
+                        g = self.mark_components(&g, params)?;
+                    }
+                }
+                Binding::Graph(Arc::new(g))
             }
             LetValue::Expr(e) => match self.value(e, scope, &DFSchema::empty(), depth)? {
                 Value::Scalar(expr) => Binding::Scalar(fold(expr)),
@@ -371,6 +376,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         }
         result.ok_or_else(|| KqlError::plan(call_span, format!("`{}` returns nothing", f.name)))
     }
+}
+
+/// Where a pipeline's `make-graph` is when the pipeline gives a graph (only
+/// `graph-mark-components` after it).
+fn graph_value(p: &kql_parser::ast::Pipeline) -> Option<usize> {
+    use kql_parser::ast::OperatorKind;
+    let at = p.operators.iter().rposition(|o| matches!(o.kind, OperatorKind::MakeGraph(_)))?;
+    p.operators[at + 1..].iter().all(|o| matches!(o.kind, OperatorKind::GraphMarkComponents(_))).then_some(at)
 }
 
 /// Evaluates constant expressions (`now(-5d)` is a constant) so they become literals.

@@ -169,11 +169,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         outputs: &mut Vec<(String, Output)>,
     ) -> Result<()> {
         if let ExprKind::Call { name, args } = &a.expr.kind
-            && matches!(name.name.as_str(), "arg_max" | "arg_min")
+            && matches!(name.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin")
         {
             return self.arg_extreme(
                 a,
-                name.name == "arg_max",
+                matches!(name.name.as_str(), "arg_max" | "argmax"),
+                name.name.starts_with("argm"),
                 args,
                 a.expr.span,
                 ctx,
@@ -618,12 +619,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     }
 
     /// `arg_max(e, cols | *)`: the row with the largest `e` (nulls ignored unless all are null);
-    /// every returned column comes from that row (spec §9.3).
+    /// every returned column comes from that row (spec §9.3). The deprecated `argmax`/`argmin`
+    /// (`prefixed`) name the returned columns `<e>_<column>`, as Kusto.Language binds them.
     #[allow(clippy::too_many_arguments)]
     fn arg_extreme(
         &self,
         a: &NamedExpr,
         max: bool,
+        prefixed: bool,
         args: &[Arg],
         span: Span,
         ctx: &ExprCtx<'_>,
@@ -651,12 +654,14 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 ExprKind::Star => {
                     for n in column_names(ctx.schema) {
                         if n != by_name && !key_columns.contains(&n.as_str()) && !columns.iter().any(|(c, _)| *c == n) {
-                            columns.push((n.clone(), col(&n)));
+                            let out = if prefixed { format!("{by_name}_{n}") } else { n.clone() };
+                            columns.push((out, col(&n)));
                         }
                     }
                 }
                 _ => {
                     let name = passthrough(&arg.value).unwrap_or_else(|| namer.next_unnamed());
+                    let name = if prefixed { format!("{by_name}_{name}") } else { name };
                     columns.push((name, self.expr(&arg.value, ctx)?));
                 }
             }

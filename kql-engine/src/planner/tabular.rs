@@ -153,14 +153,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         if let Source::Expr(Expr { kind: ExprKind::Name(n), span }) = &p.source
             && let Some(Binding::Graph(g)) = scope.get(n)
         {
-            let Some(first) = p.operators.first().filter(|o| super::graph::is_graph_operator(o)) else {
-                return Err(KqlError::plan(
-                    *span,
-                    format!("`{n}` is a graph; use it with a graph operator (`{n} | graph-match ...`)"),
-                ));
-            };
-            let plan = self.graph_operator(g, first, scope, depth)?;
-            return self.operators_over(plan, &p.operators[1..], scope, depth);
+            let g = super::graph::Graph::clone(g);
+            let (plan, used) = self.graph_operators(g, &p.operators, *span, scope, depth)?;
+            return self.operators_over(plan, &p.operators[used..], scope, depth);
         }
         let plan = match &p.source {
             Source::Expr(e) => self.tabular_at(e, scope, depth)?,
@@ -186,25 +181,21 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<LogicalPlan> {
         let mut plan = plan;
         let mut named = std::borrow::Cow::Borrowed(scope);
-        let mut skip = false;
+        let mut skip = 0;
         for (i, op) in operators.iter().enumerate() {
-            if std::mem::take(&mut skip) {
+            if skip > 0 {
+                skip -= 1;
                 continue;
             }
-            // `make-graph` and the graph operator after it turn rows into a graph and back.
+            // `make-graph` and the graph operators after it turn rows into a graph and back.
             if let OperatorKind::MakeGraph(m) = &op.kind {
-                let Some(next) = operators.get(i + 1).filter(|n| super::graph::is_graph_operator(n)) else {
-                    return Err(KqlError::plan(
-                        op.span,
-                        "make-graph gives a graph: follow it with `graph-match` or `graph-to-table`",
-                    ));
-                };
                 let g = self.make_graph(plan, m, &named, depth)?;
-                plan = self.graph_operator(&g, next, &named, depth)?;
-                skip = true;
+                let (p, used) = self.graph_operators(g, &operators[i + 1..], op.span, &named, depth)?;
+                plan = p;
+                skip = used;
                 continue;
             }
-            if super::graph::is_graph_operator(op) {
+            if super::graph::is_graph_operator(op) || matches!(op.kind, OperatorKind::GraphMarkComponents(_)) {
                 return Err(KqlError::plan(op.span, "a graph operator needs a graph: `T | make-graph a --> b | ...`"));
             }
             if let OperatorKind::Render(r) = &op.kind {
@@ -267,9 +258,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             OperatorKind::MvApply(m) => self.mv_apply(input, m, scope, depth),
             OperatorKind::Partition(p) => self.partition(input, p, scope, depth),
             OperatorKind::Scan(s) => self.scan(input, s, scope, depth, None),
-            OperatorKind::MakeGraph(_) | OperatorKind::GraphMatch(_) | OperatorKind::GraphToTable(_) => {
-                Err(KqlError::not_supported(op.span, "a graph operator here"))
-            }
+            OperatorKind::MakeGraph(_)
+            | OperatorKind::GraphMatch(_)
+            | OperatorKind::GraphToTable(_)
+            | OperatorKind::GraphMarkComponents(_) => Err(KqlError::not_supported(op.span, "a graph operator here")),
             OperatorKind::Fork(_) | OperatorKind::Facet { .. } => Err(KqlError::plan(
                 op.span,
                 "`fork` and `facet` give several results: they end a query statement, with nothing after them",

@@ -646,6 +646,13 @@ impl Display for Operator {
             OperatorKind::Scan(s) => write!(f, "{s}"),
             OperatorKind::MakeGraph(m) => write!(f, "{m}"),
             OperatorKind::GraphMatch(m) => write!(f, "{m}"),
+            OperatorKind::GraphMarkComponents(params) => {
+                f.write_str("graph-mark-components")?;
+                for (n, v) in params {
+                    write!(f, " {n} = {v}")?;
+                }
+                Ok(())
+            }
             OperatorKind::GraphToTable(outputs) => {
                 f.write_str("graph-to-table ")?;
                 comma_list(f, outputs)

@@ -143,6 +143,9 @@ pub enum OperatorKind {
     MakeGraph(Box<super::MakeGraph>),
     /// `graph-match pattern [where p] project ...`.
     GraphMatch(Box<super::GraphMatch>),
+    /// `graph-mark-components [kind = weak|strong] [with_component_id = C]`: the graph with
+    /// each node's component.
+    GraphMarkComponents(Vec<(Ident, Ident)>),
     /// `graph-to-table nodes|edges [as N] [with_*_id = C], ...`.
     GraphToTable(Vec<super::GraphOutput>),
 }

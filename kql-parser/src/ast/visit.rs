@@ -189,7 +189,7 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
             m.condition.iter().for_each(|c| walk_expr(v, c));
             m.project.iter().for_each(|c| walk_expr(v, &c.expr));
         }
-        OperatorKind::GraphToTable(_) => {}
+        OperatorKind::GraphToTable(_) | OperatorKind::GraphMarkComponents(_) => {}
         OperatorKind::Scan(s) => {
             s.declare.iter().filter_map(|d| d.default.as_ref()).for_each(|e| walk_expr(v, e));
             for step in &s.steps {

@@ -63,6 +63,13 @@ impl Builder<'_> {
         Ok(GraphMatch { shortest, params, patterns, condition, project, span })
     }
 
+    pub(crate) fn graph_mark_components(
+        &self,
+        pair: Pair<'_, Rule>,
+    ) -> Result<Vec<(crate::ast::Ident, crate::ast::Ident)>> {
+        pair.into_inner().filter(|p| p.as_rule() == Rule::graph_match_param).map(|p| self.name_pair(p)).collect()
+    }
+
     /// `name = name`.
     fn name_pair(&self, p: Pair<'_, Rule>) -> Result<(crate::ast::Ident, crate::ast::Ident)> {
         let mut inner = p.clone().into_inner();

@@ -108,6 +108,7 @@ impl Builder<'_> {
                 OperatorKind::GraphMatch(Box::new(self.graph_match(pair)?))
             }
             Rule::graph_to_table_op => OperatorKind::GraphToTable(self.graph_to_table(pair)?),
+            Rule::graph_mark_components_op => OperatorKind::GraphMarkComponents(self.graph_mark_components(pair)?),
             Rule::evaluate_op => OperatorKind::Evaluate(self.evaluate(pair)?),
             Rule::invoke_op => {
                 let function = self.name(self.expect(&pair, &mut inner, Rule::name)?)?;
