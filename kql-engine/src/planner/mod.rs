@@ -29,6 +29,7 @@ mod dynamic;
 mod evaluate;
 mod expr;
 mod external;
+mod find_smart;
 mod graph;
 mod graph_match;
 mod ipv4_lookup;

@@ -137,12 +137,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 _ => return Err(KqlError::plan(p.span, format!("`{}` is not a parameter of find", p.name))),
             }
         }
-        let Some(columns) = &f.project else {
-            return Err(KqlError::not_supported(
-                f.span,
-                "find without `project` (Kusto's project-smart); list the columns: `find ... where ... project a, b`",
-            ));
-        };
         let inputs: Vec<(String, LogicalPlan)> = if f.tables.is_empty() {
             let mut names = self.provider.table_names();
             names.sort();
@@ -152,6 +146,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 .collect::<Result<_>>()?
         } else {
             self.union_inputs(&f.tables, false, 0, scope, depth)?
+        };
+        let Some(columns) = &f.project else {
+            return self.find_smart(f, inputs, &source, scope, depth);
         };
         // Each projected column's type: declared, or the first table's that has it.
         let mut types = Vec::new();

@@ -394,7 +394,7 @@ impl Builder<'_> {
         let mut project = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::kw_find | Rule::kw_where => {}
+                Rule::kw_find | Rule::kw_where | Rule::kw_project_smart => {}
                 Rule::union_param => params.push(self.op_param(p)?),
                 Rule::search_in => {
                     for t in p.into_inner().filter(|t| t.as_rule() != Rule::kw_in) {
