@@ -85,6 +85,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             "ipv4_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V4, input, e, scope, depth),
             "ipv6_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V6, input, e, scope, depth),
             "narrow" => self.narrow(input, e, scope, depth),
+            "rows_near" => self.rows_near(input, e, scope, depth),
             "dcount_intersect" => self.dcount_intersect(input, e, scope, depth),
             "sequence_detect" => self.sequence_detect(input, e, scope, depth),
             "sliding_window_counts" => self.sliding_window_counts(input, e, scope, depth),

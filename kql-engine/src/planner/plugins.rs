@@ -4,7 +4,7 @@
 //! then writes the equivalent pipeline over the input (bound as [`INPUT`]) and plans it; an
 //! error inside that pipeline is reported at the `evaluate`.
 
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan};
 use kql_parser::Span;
 use kql_parser::ast::{Arg, Evaluate, Expr, ExprKind, Ident, Statement};
 
@@ -322,6 +322,56 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             dims_out = dim_list(", "),
         );
         self.plugin_pipeline(input, &text, e, scope, depth)
+    }
+
+    /// `rows_near(Condition, NumRows [, RowsAfter])`: the rows in order that are at most NumRows
+    /// before, or RowsAfter (NumRows unless given) after, a row meeting the condition.
+    pub(crate) fn rows_near(
+        &self,
+        input: LogicalPlan,
+        e: &Evaluate,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        use datafusion::logical_expr::expr::WindowFunction;
+        use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition};
+        if !(2..=3).contains(&e.args.len()) {
+            return Err(KqlError::plan(e.span, "rows_near takes a condition, the number of rows and the rows after"));
+        }
+        let ctx = ExprCtx { schema: input.schema(), scope, depth, filter: false };
+        let cond = self.expr(&e.args[0].value, &ctx)?;
+        let cond = self.boolean(cond, e.args[0].value.span, "rows_near's condition", &ctx)?;
+        let count = |a: &Arg, what: &str| -> Result<u64> {
+            let n = self.constant_span_ns(&input, &a.value, scope, depth, what)?;
+            u64::try_from(n).map_err(|_| KqlError::plan(a.value.span, format!("{what} must not be negative")))
+        };
+        let before = count(&e.args[1], "the number of rows")?;
+        let after = match e.args.get(2) {
+            Some(a) => count(a, "the rows after")?,
+            None => before,
+        };
+        let flag = datafusion::logical_expr::when(super::expr::total(cond, false), datafusion::prelude::lit(1i64))
+            .otherwise(datafusion::prelude::lit(0i64))
+            .map_err(super::tabular::df)?;
+        // A row is kept when a row meeting the condition is at most `before` rows after it or
+        // `after` rows before it.
+        let mut w = WindowFunction::new(
+            WindowFunctionDefinition::AggregateUDF(datafusion::functions_aggregate::min_max::max_udaf()),
+            vec![flag],
+        );
+        w.params.window_frame = WindowFrame::new_bounds(
+            WindowFrameUnits::Rows,
+            WindowFrameBound::Preceding(datafusion::common::ScalarValue::UInt64(Some(after))),
+            WindowFrameBound::Following(datafusion::common::ScalarValue::UInt64(Some(before))),
+        );
+        let near = DfExpr::WindowFunction(Box::new(w)).eq(datafusion::prelude::lit(1i64));
+        let names = super::column_names(input.schema());
+        let (plan, near) = self.plan_windows(input, near)?;
+        datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+            .filter(near)
+            .and_then(|b| b.project(names.iter().map(|n| super::col(n))))
+            .and_then(datafusion::logical_expr::LogicalPlanBuilder::build)
+            .map_err(super::tabular::df)
     }
 
     /// Dimension arguments: columns of the input.
