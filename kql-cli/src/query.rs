@@ -71,6 +71,12 @@ pub(crate) async fn run_query(
     let results = ctx.results(&q.text, parameters).await.map_err(|e| query_error(&e, q))?;
     for result in results {
         let schema = std::sync::Arc::clone(result.frame.schema().inner());
+        // A named result (a fork leg's) says its name first, on a terminal.
+        if let Some(name) = &result.name
+            && writer.shows_notes()
+        {
+            writer.note(&format!("{name}:"))?;
+        }
         writer.begin(std::sync::Arc::clone(&schema))?;
         let mut stream = result.frame.execute_stream().await.map_err(|e| run_error(&e.into()))?;
         while let Some(batch) = stream.next().await {

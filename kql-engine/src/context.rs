@@ -29,6 +29,8 @@ pub struct KqlResult {
     pub frame: DataFrame,
     /// The `render` of the statement, if any.
     pub visualization: Option<crate::render::Visualization>,
+    /// The result's name, when the query gives one (a `fork` leg's `name = (...)` or `| as name`).
+    pub name: Option<String>,
 }
 
 /// Values of a query's `declare query_parameters`, by name, as text.
@@ -397,7 +399,7 @@ impl KqlContext {
     /// A [`KqlError`] locating the problem in `kql` (a parameter with neither a value nor a
     /// default, or a value that is not of its type, among them).
     pub async fn plans_with_parameters(&self, kql: &str, parameters: &QueryParameters) -> Result<Vec<LogicalPlan>> {
-        Ok(self.planned(kql, parameters).await?.into_iter().map(|(p, _)| p).collect())
+        Ok(self.planned(kql, parameters).await?.into_iter().map(|r| r.plan).collect())
     }
 
     /// Every result of a query with its visualization (`render`), ready to run.
@@ -421,15 +423,15 @@ impl KqlContext {
             .planned(kql, parameters)
             .await?
             .into_iter()
-            .map(|(plan, visualization)| KqlResult { frame: DataFrame::new(state.clone(), plan), visualization })
+            .map(|r| KqlResult {
+                frame: DataFrame::new(state.clone(), r.plan),
+                visualization: r.visualization,
+                name: r.name,
+            })
             .collect())
     }
 
-    async fn planned(
-        &self,
-        kql: &str,
-        parameters: &QueryParameters,
-    ) -> Result<Vec<(LogicalPlan, Option<crate::render::Visualization>)>> {
+    async fn planned(&self, kql: &str, parameters: &QueryParameters) -> Result<Vec<crate::planner::PlannedResult>> {
         let query = kql_parser::parse(kql)?;
         let tables = self.resolve(&query).await?;
         let now = self.now.unwrap_or_else(wall_clock);
@@ -442,8 +444,13 @@ impl KqlContext {
         // round answers one request).
         for _ in 0..MAX_DATA_ROUNDS {
             let planner = KqlToRel::new(&tables, options.clone());
-            match planner.plan_query_with_visualizations(&query) {
-                Ok(plans) => return plans.into_iter().map(|(p, v)| Ok((finish(p)?, v))).collect(),
+            match planner.plan_query_results(&query) {
+                Ok(plans) => {
+                    return plans
+                        .into_iter()
+                        .map(|r| Ok(crate::planner::PlannedResult { plan: finish(r.plan)?, ..r }))
+                        .collect();
+                }
                 Err(e) => match planner.take_data_request() {
                     Some(DataRequest::Slots { at, plan }) => {
                         let slots = self.slots_of(plan).await?;

@@ -64,3 +64,14 @@ async fn fork_and_facet_end_the_statement() {
     let q = format!("{STORMS} | partition by State (facet by EventType)");
     assert!(ctx.kql_all(&q).await.is_err());
 }
+
+#[tokio::test]
+async fn fork_legs_carry_their_names() {
+    let ctx = KqlContext::new();
+    let q = format!("{STORMS} | fork Deadly = (where Deaths > 1) (count) (take 1 | as First)");
+    let results = ctx.results(&q, &Default::default()).await.unwrap_or_else(|e| panic!("{}", e.render(&q)));
+    let names: Vec<Option<&str>> = results.iter().map(|r| r.name.as_deref()).collect();
+    assert_eq!(names, [Some("Deadly"), None, Some("First")]);
+    let plain = ctx.results("print a = 1", &Default::default()).await.expect("plans");
+    assert_eq!(plain[0].name, None);
+}

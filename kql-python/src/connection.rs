@@ -104,7 +104,7 @@ impl Connection {
     fn query(&self, py: Python<'_>, kql: &str, parameters: kql_engine::QueryParameters) -> PyResult<QueryResult> {
         let mut results = wait(py, self.ctx.results(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
         let last = results.pop().ok_or_else(|| PyValueError::new_err("the query has no result statement"))?;
-        Ok(QueryResult::new(last.frame, kql, last.visualization.as_ref()))
+        Ok(QueryResult::new(last.frame, kql, last.visualization.as_ref(), last.name))
     }
 
     /// Every result of a batch of `;`-separated statements, in order.
@@ -116,7 +116,7 @@ impl Connection {
         parameters: kql_engine::QueryParameters,
     ) -> PyResult<Vec<QueryResult>> {
         let results = wait(py, self.ctx.results(kql, &parameters))?.map_err(|e| query_error(py, &e, kql))?;
-        Ok(results.into_iter().map(|r| QueryResult::new(r.frame, kql, r.visualization.as_ref())).collect())
+        Ok(results.into_iter().map(|r| QueryResult::new(r.frame, kql, r.visualization.as_ref(), r.name)).collect())
     }
 
     /// The plans of `kql` as text; with `analyze=True` the query runs and each operator shows

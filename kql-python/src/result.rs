@@ -38,14 +38,21 @@ pub struct QueryResult {
     collected: Mutex<Option<Arc<Vec<RecordBatch>>>>,
     /// The statement's `render`, as Kusto's visualization JSON.
     visualization: Option<String>,
+    /// The result's name (a `fork` leg's), if the query gives one.
+    name: Option<String>,
 }
 
 impl QueryResult {
     /// A result of `df`, planned from `query`.
-    pub(crate) fn new(df: DataFrame, query: &str, visualization: Option<&kql_engine::Visualization>) -> Self {
+    pub(crate) fn new(
+        df: DataFrame,
+        query: &str,
+        visualization: Option<&kql_engine::Visualization>,
+        name: Option<String>,
+    ) -> Self {
         let schema = declared_schema(df.schema().inner());
         let visualization = visualization.map(|v| v.to_kusto_json().to_string());
-        Self { df, query: query.to_owned(), schema, collected: Mutex::new(None), visualization }
+        Self { df, query: query.to_owned(), schema, collected: Mutex::new(None), visualization, name }
     }
 
     fn kept(&self) -> Option<Arc<Vec<RecordBatch>>> {
@@ -104,6 +111,13 @@ impl QueryResult {
     #[getter]
     fn query(&self) -> &str {
         &self.query
+    }
+
+    /// The result's name when the query gives one (a `fork` leg's `name = (...)` or
+    /// `| as name`), else `None`.
+    #[getter]
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// The statement's `render` as Kusto describes it (`{"Visualization": "timechart",

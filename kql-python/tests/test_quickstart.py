@@ -109,6 +109,8 @@ def test_several_statements(con: kql.Connection) -> None:
     results = con.query_all("print a = 1; print b = 'x'")
     assert [r.to_arrow().to_pylist() for r in results] == [[{"a": 1}], [{"b": "x"}]]
     assert con.query("print a = 1; print b = 'x'").columns == ["b"]
+    legs = con.query_all("range x from 1 to 3 step 1 | fork Small = (where x < 2) (count)")
+    assert [r.name for r in legs] == ["Small", None]
 
 
 def test_help_is_useful() -> None:

@@ -305,7 +305,7 @@ impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
     /// # Errors
     /// A located [`KqlError`] for unknown names, type errors and unsupported constructs.
     pub fn plan_query(&self, query: &kql_parser::ast::Query) -> Result<Vec<LogicalPlan>> {
-        Ok(self.query(query)?.into_iter().map(|(p, _)| p).collect())
+        Ok(self.query(query)?.into_iter().map(|(p, _, _)| p).collect())
     }
 
     /// [`Self::plan_query`], with each result's visualization when it ends with `render`.
@@ -316,8 +316,32 @@ impl<'a, P: KqlContextProvider> KqlToRel<'a, P> {
         &self,
         query: &kql_parser::ast::Query,
     ) -> Result<Vec<(LogicalPlan, Option<crate::render::Visualization>)>> {
-        self.query(query)
+        Ok(self.query(query)?.into_iter().map(|(p, v, _)| (p, v)).collect())
     }
+
+    /// [`Self::plan_query_with_visualizations`], with each result's name (a `fork` leg's
+    /// `name = (...)` or final `as name`).
+    ///
+    /// # Errors
+    /// As [`Self::plan_query`].
+    pub fn plan_query_results(&self, query: &kql_parser::ast::Query) -> Result<Vec<PlannedResult>> {
+        Ok(self
+            .query(query)?
+            .into_iter()
+            .map(|(plan, visualization, name)| PlannedResult { plan, visualization, name })
+            .collect())
+    }
+}
+
+/// One result of a query, planned.
+#[derive(Debug, Clone)]
+pub struct PlannedResult {
+    /// Its plan.
+    pub plan: LogicalPlan,
+    /// Its `render`, if any.
+    pub visualization: Option<crate::render::Visualization>,
+    /// Its name, if the query gives one (a `fork` leg's).
+    pub name: Option<String>,
 }
 
 /// An unqualified column reference by its exact (case-sensitive) name. Never parsed: a name

@@ -11,7 +11,12 @@ use crate::error::Result;
 
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// The results of a statement that ends with `fork` or `facet`; `None` for other statements.
-    pub(crate) fn several_results(&self, e: &Expr, scope: &Scope) -> Result<Option<Vec<LogicalPlan>>> {
+    /// Each result comes with its name: a fork leg's `name = (...)`, or its final `as name`.
+    pub(crate) fn several_results(
+        &self,
+        e: &Expr,
+        scope: &Scope,
+    ) -> Result<Option<Vec<(LogicalPlan, Option<String>)>>> {
         let ExprKind::Tabular(p) = &e.kind else { return Ok(None) };
         let Some(last) = p.operators.last() else { return Ok(None) };
         if !matches!(last.kind, OperatorKind::Fork(_) | OperatorKind::Facet { .. }) {
@@ -27,12 +32,16 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         match &last.kind {
             OperatorKind::Fork(legs) => {
                 for leg in legs {
-                    plans.push(self.operators_over(input.clone(), &leg.body, scope, 0)?);
+                    let name = leg.name.as_ref().map(|n| n.name.clone()).or_else(|| match leg.body.last() {
+                        Some(kql_parser::ast::Operator { kind: OperatorKind::As(a), .. }) => Some(a.name.name.clone()),
+                        _ => None,
+                    });
+                    plans.push((self.operators_over(input.clone(), &leg.body, scope, 0)?, name));
                 }
             }
             OperatorKind::Facet { columns, with } => {
                 if let Some(ops) = with {
-                    plans.push(self.operators_over(input.clone(), ops, scope, 0)?);
+                    plans.push((self.operators_over(input.clone(), ops, scope, 0)?, None));
                 }
                 for c in columns {
                     let span = c.span;
@@ -54,7 +63,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         }],
                         span,
                     };
-                    plans.push(self.summarize(input.clone(), &summarize, scope, 0)?);
+                    plans.push((self.summarize(input.clone(), &summarize, scope, 0)?, None));
                 }
             }
             _ => return Ok(None),

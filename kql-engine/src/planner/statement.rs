@@ -76,8 +76,9 @@ fn truncation(q: &Query) -> Result<Option<usize>> {
     Ok(if off { None } else { limit })
 }
 
-/// A result statement's plan, and its visualization when it ends with `render`.
-pub(crate) type Planned = (LogicalPlan, Option<crate::render::Visualization>);
+/// A result statement's plan, its visualization when it ends with `render`, and its name (a
+/// `fork` leg's).
+pub(crate) type Planned = (LogicalPlan, Option<crate::render::Visualization>, Option<String>);
 
 /// What a `let` value or function body turned out to be.
 pub(crate) enum Value {
@@ -92,12 +93,12 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             None => Ok(plans),
             Some(n) => plans
                 .into_iter()
-                .map(|(p, v)| {
+                .map(|(p, v, name)| {
                     let p = LogicalPlanBuilder::from(p)
                         .limit(0, Some(n))
                         .and_then(LogicalPlanBuilder::build)
                         .map_err(df)?;
-                    Ok((p, v))
+                    Ok((p, v, name))
                 })
                 .collect(),
         }
@@ -149,7 +150,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 Statement::Expr(e) => {
                     // `fork` and `facet` end a statement with several results.
                     if let Some(plans) = planner.several_results(e, &scope)? {
-                        results.extend(plans.into_iter().map(|p| (p, None)));
+                        results.extend(plans.into_iter().map(|(p, name)| (p, None, name)));
                         continue;
                     }
                     let plan = planner.tabular(e, &scope)?;
@@ -163,7 +164,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                         },
                         _ => None,
                     };
-                    results.push((plan, render));
+                    results.push((plan, render, None));
                 }
             }
         }

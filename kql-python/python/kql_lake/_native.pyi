@@ -56,6 +56,9 @@ class QueryResult:
     def query(self) -> str:
         """The KQL text this result comes from."""
     @property
+    def name(self) -> str | None:
+        """The result's name when the query gives one (a ``fork`` leg's), else None."""
+    @property
     def visualization(self) -> dict[str, Any] | None:
         """The statement's ``render`` as Kusto describes it (``{"Visualization": "timechart",
         "Title": ..., ...}``), or None."""
