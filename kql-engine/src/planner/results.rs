@@ -9,6 +9,9 @@ use kql_parser::ast::{Expr, ExprKind, Ident, NamedExpr, OperatorKind, Pipeline, 
 use super::{KqlContextProvider, KqlToRel, Scope};
 use crate::error::Result;
 
+/// A result's plan and its name, if it has one.
+pub(crate) type NamedPlan = (LogicalPlan, Option<String>);
+
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// The results of a statement that ends with `fork` or `facet`; `None` for other statements.
     /// Each result comes with its name: a fork leg's `name = (...)`, or its final `as name`.
@@ -16,7 +19,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         &self,
         e: &Expr,
         scope: &Scope,
-    ) -> Result<Option<Vec<(LogicalPlan, Option<String>)>>> {
+    ) -> Result<Option<Vec<NamedPlan>>> {
         let ExprKind::Tabular(p) = &e.kind else { return Ok(None) };
         let Some(last) = p.operators.last() else { return Ok(None) };
         if !matches!(last.kind, OperatorKind::Fork(_) | OperatorKind::Facet { .. }) {
