@@ -86,6 +86,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             "ipv6_lookup" => self.ip_lookup(crate::functions::ipv4_lookup::Family::V6, input, e, scope, depth),
             "narrow" => self.narrow(input, e, scope, depth),
             "rows_near" => self.rows_near(input, e, scope, depth),
+            "rolling_percentile" => self.rolling_percentile(input, e, scope, depth),
             "dcount_intersect" => self.dcount_intersect(input, e, scope, depth),
             "sequence_detect" => self.sequence_detect(input, e, scope, depth),
             "sliding_window_counts" => self.sliding_window_counts(input, e, scope, depth),

@@ -324,6 +324,55 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         self.plugin_pipeline(input, &text, e, scope, depth)
     }
 
+    /// `rolling_percentile(Value, Percentile, Index, BinSize, BinsPerWindow, dim1, ...)`: per bin
+    /// of the index (from the first bin to the last one with rows) and dimensions, the
+    /// percentile of the values of the window of BinsPerWindow bins ending with it.
+    pub(crate) fn rolling_percentile(
+        &self,
+        input: LogicalPlan,
+        e: &Evaluate,
+        scope: &Scope,
+        depth: usize,
+    ) -> Result<LogicalPlan> {
+        const P: &str = "rolling_percentile";
+        if e.args.len() < 5 {
+            return Err(KqlError::plan(
+                e.span,
+                "rolling_percentile takes Value, Percentile, Index, BinSize, BinsPerWindow and dimensions",
+            ));
+        }
+        let value = column_arg(&e.args[0], "the value", P)?;
+        self.plugin_expr(&input, &e.args[0].value, scope, depth)?;
+        let (pct, _) = self.plugin_constant(&input, &e.args[1].value, scope, depth, "the percentile")?;
+        let index = q(column_arg(&e.args[2], "the index", P)?);
+        self.plugin_expr(&input, &e.args[2].value, scope, depth)?;
+        let (bin, _) = self.plugin_constant(&input, &e.args[3].value, scope, depth, "the bin size")?;
+        let bins = self.constant_span_ns(&input, &e.args[4].value, scope, depth, "the bins per window")?;
+        if bins <= 0 {
+            return Err(KqlError::plan(
+                e.args[4].value.span,
+                "rolling_percentile: the bins per window must be positive",
+            ));
+        }
+        let dims = self.plugin_dims(&input, &e.args[5..], scope, depth, P)?;
+        let pct_text = e.args[1].value.to_string();
+        let out = q(&format!("rolling_{bins}_percentile_{value}_{pct_text}"));
+        let by: Vec<String> = std::iter::once(index.clone()).chain(dims.iter().cloned()).collect();
+        let sort: Vec<String> = dims.iter().chain(std::iter::once(&index)).map(|c| format!("{c} asc")).collect();
+        let text = format!(
+            "{INPUT} | extend __kql_bin = bin({index}, {bin}) \
+             | extend __kql_w = range(0, {last}, 1) | mv-expand __kql_w to typeof(long) \
+             | extend {index} = __kql_bin + __kql_w * {bin} \
+             | where {index} <= toscalar({INPUT} | summarize max(bin({index}, {bin}))) \
+             | summarize {out} = percentile({v}, {pct}) by {by} | sort by {sort}",
+            last = bins - 1,
+            v = q(value),
+            by = by.join(", "),
+            sort = sort.join(", "),
+        );
+        self.plugin_pipeline(input, &text, e, scope, depth)
+    }
+
     /// `rows_near(Condition, NumRows [, RowsAfter])`: the rows in order that are at most NumRows
     /// before, or RowsAfter (NumRows unless given) after, a row meeting the condition.
     pub(crate) fn rows_near(

@@ -15,11 +15,7 @@ pub(crate) type NamedPlan = (LogicalPlan, Option<String>);
 impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// The results of a statement that ends with `fork` or `facet`; `None` for other statements.
     /// Each result comes with its name: a fork leg's `name = (...)`, or its final `as name`.
-    pub(crate) fn several_results(
-        &self,
-        e: &Expr,
-        scope: &Scope,
-    ) -> Result<Option<Vec<NamedPlan>>> {
+    pub(crate) fn several_results(&self, e: &Expr, scope: &Scope) -> Result<Option<Vec<NamedPlan>>> {
         let ExprKind::Tabular(p) = &e.kind else { return Ok(None) };
         let Some(last) = p.operators.last() else { return Ok(None) };
         if !matches!(last.kind, OperatorKind::Fork(_) | OperatorKind::Facet { .. }) {
