@@ -70,7 +70,9 @@ impl KqlContextBuilder {
         self
     }
 
-    /// Caps the memory of query execution (bytes); large aggregations spill to disk.
+    /// Caps the memory of query execution (bytes); large aggregations spill to disk. Without
+    /// it, the cap is three quarters of the machine's memory ([`default_memory_limit`]), so a
+    /// query that needs more fails with an error instead of exhausting the machine.
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.memory_limit = Some(bytes);
         self
@@ -107,7 +109,7 @@ impl KqlContextBuilder {
             config = config.with_batch_size(b.max(1));
         }
         let mut runtime = RuntimeEnvBuilder::new();
-        if let Some(limit) = self.memory_limit {
+        if let Some(limit) = self.memory_limit.or_else(default_memory_limit) {
             runtime = runtime.with_memory_limit(limit, 1.0);
         }
         let runtime = runtime.build_arc()?;
@@ -119,6 +121,27 @@ impl KqlContextBuilder {
             lakes: Arc::default(),
         })
     }
+}
+
+/// The memory cap of a context built without one: three quarters of the machine's memory
+/// (`MemTotal` of `/proc/meminfo`), or none where that is not known. Joins, sorts, windows and
+/// aggregations reserve their memory from the pool, so a query that outgrows it (a graph
+/// pattern that enumerates billions of paths, say) fails with an error instead of exhausting
+/// the machine.
+pub fn default_memory_limit() -> Option<usize> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024) / 4 * 3)
+}
+
+/// A runtime with [`default_memory_limit`].
+fn default_runtime() -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
+    let mut runtime = RuntimeEnvBuilder::new();
+    if let Some(limit) = default_memory_limit() {
+        runtime = runtime.with_memory_limit(limit, 1.0);
+    }
+    runtime.build_arc().unwrap_or_default()
 }
 
 /// A session with `config`, `runtime`, DataFusion's defaults and the KQL query planner.
@@ -183,10 +206,7 @@ impl KqlContext {
     /// A context with the KQL session settings and the wall clock.
     pub fn new() -> Self {
         Self {
-            session: kql_session(
-                kql_session_config(),
-                Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default()),
-            ),
+            session: kql_session(kql_session_config(), default_runtime()),
             now: None,
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),
@@ -707,5 +727,15 @@ impl SessionContextExt for SessionContext {
         let ctx = KqlContext::from_session(self.clone());
         let text = text.to_owned();
         async move { ctx.kql(&text).await }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_default_memory_cap_is_most_of_the_machine() {
+        let cap = super::default_memory_limit().expect("/proc/meminfo");
+        assert!(cap > 64 << 20, "{cap}");
     }
 }

@@ -41,6 +41,11 @@ pub struct Located {
 
 impl From<DataFusionError> for KqlError {
     fn from(e: DataFusionError) -> Self {
+        // An exhausted memory pool: say which operator and what limit, with a hint, rather
+        // than DataFusion's list of consumers.
+        if let DataFusionError::ResourcesExhausted(text) = e.find_root() {
+            return Self::DataFusion(Box::new(DataFusionError::ResourcesExhausted(worded_memory_error(text))));
+        }
         // An error raised by our own planning code inside a DataFusion callback comes back
         // wrapped; unwrap it so the span survives.
         match e {
@@ -173,9 +178,70 @@ pub(crate) fn datafusion_message(e: &DataFusionError) -> String {
     format!("the types do not fit: {}", text.trim_end())
 }
 
+/// DataFusion's "additional allocation failed" text as a sentence: the operator that asked,
+/// what it held, the limit, and what to do.
+pub(crate) fn worded_memory_error(text: &str) -> String {
+    let number_after = |key: &str| -> Option<String> {
+        let at = text.find(key)? + key.len();
+        let rest = &text[at..];
+        let end = rest.find([')', ',', '\n']).unwrap_or(rest.len());
+        Some(rest[..end].trim().to_owned())
+    };
+    let limit = number_after("pool_size:");
+    // "Failed to allocate additional 544.0 MB for HashJoinInput with 899.8 MB already allocated"
+    let operator = text
+        .find(" for ")
+        .map(|at| &text[at + 5..])
+        .and_then(|rest| rest.split([' ', '[', '#']).next())
+        .filter(|w| !w.is_empty());
+    let what = |op: &str| -> String {
+        let kind = if op.starts_with("HashJoin") || op.contains("Join") {
+            "a join's build side"
+        } else if op.contains("Sort") {
+            "a sort"
+        } else if op.contains("Aggregate") || op.contains("GroupedHash") {
+            "an aggregation"
+        } else if op.contains("Window") {
+            "a window (row functions)"
+        } else if op.contains("Repartition") {
+            "a repartition"
+        } else {
+            return format!("`{op}`");
+        };
+        format!("{kind} (`{op}`)")
+    };
+    let mut out = String::from("the query needs more memory than its limit");
+    if let Some(l) = &limit {
+        out.push_str(&format!(" of {l}"));
+    }
+    if let Some(op) = operator {
+        out.push_str(&format!(": {} could not grow", what(op)));
+    }
+    out.push_str(
+        ". Narrow it (a time window, fewer columns, a shorter variable length edge, a `take` before \
+         a join) or raise the limit (`--memory-limit`, `KqlContextBuilder::memory_limit`, \
+         `memory_limit=` in Python)",
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_errors_are_worded() {
+        let raw = "Additional allocation failed for HashJoinInput with top memory consumers (across reservations) as:\n  \
+                   HashJoinInput#21(can spill: false) consumed 899.8 MB, peak 899.8 MB.\nError: Failed to allocate \
+                   additional 544.0 MB for HashJoinInput with 899.8 MB already allocated for this reservation - 479.7 MB \
+                   remain available for the total memory pool: greedy(used: 1427.6 MB, pool_size: 1907.3 MB)";
+        let worded = worded_memory_error(raw);
+        assert!(worded.starts_with("the query needs more memory than its limit of 1907.3 MB"), "{worded}");
+        assert!(worded.contains("a join's build side (`HashJoinInput`)"), "{worded}");
+        assert!(worded.contains("--memory-limit"), "{worded}");
+        let e = KqlError::from(DataFusionError::ResourcesExhausted(raw.to_owned()));
+        assert!(e.to_string().contains("a join's build side"), "{e}");
+    }
 
     #[test]
     fn suggestions() {

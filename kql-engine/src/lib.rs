@@ -41,7 +41,10 @@ mod scan;
 pub mod schemas;
 pub mod settings;
 
-pub use context::{KqlContext, KqlContextBuilder, KqlResult, QueryParameters, SessionContextExt, kql_session_config};
+pub use context::{
+    KqlContext, KqlContextBuilder, KqlResult, QueryParameters, SessionContextExt, default_memory_limit,
+    kql_session_config,
+};
 pub use error::{KqlError, Located, Result, closest_names};
 pub use externaldata::ExternalDataOptions;
 pub use kql_parser::{LineCol, ParseError, Span};

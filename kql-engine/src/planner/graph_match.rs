@@ -398,18 +398,19 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         for (i, e) in edges.iter().enumerate() {
             let here = &nodes[i].0;
             let next = &nodes[i + 1].0;
-            let rel = match e.range {
-                None => self.edge_rows(g, &e.name, e.direction)?,
+            plan = match e.range {
+                None => build(LogicalPlanBuilder::from(plan).join(
+                    self.edge_rows(g, &e.name, e.direction)?,
+                    JoinType::Inner,
+                    (vec![key(&c(here, NODE))], vec![key(&c(&e.name, FROM))]),
+                    None,
+                ))?,
+                // Chains grow from the rows so far, so constraints on them bound the walk.
                 Some((lo, hi)) => {
-                    self.chains(g, e, lo, hi, local.get(&e.name).map_or(&[][..], Vec::as_slice), cycles, scope, depth)?
+                    let local = local.get(&e.name).map_or(&[][..], Vec::as_slice);
+                    self.chains(g, plan, here, e, (lo, hi), local, cycles, scope, depth)?
                 }
             };
-            plan = build(LogicalPlanBuilder::from(plan).join(
-                rel,
-                JoinType::Inner,
-                (vec![key(&c(here, NODE))], vec![key(&c(&e.name, FROM))]),
-                None,
-            ))?;
             plan = if bound.contains(next) {
                 build(LogicalPlanBuilder::from(plan).filter(col(&c(&e.name, TO)).eq(col(&c(next, NODE)))))?
             } else {
@@ -426,14 +427,16 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         Ok(plan)
     }
 
-    /// A variable length edge: its chains of `lo` to `hi` edges.
+    /// `start` (the rows so far, ending at node `here`) extended by a variable length edge: its
+    /// chains of `lo` to `hi` edges from `here`, as the edge's columns.
     #[allow(clippy::too_many_arguments)]
     fn chains(
         &self,
         g: &Graph,
+        start: LogicalPlan,
+        here: &str,
         e: &EdgeSlot,
-        lo: u32,
-        hi: u32,
+        (lo, hi): (u32, u32),
         local: &[(Expr, bool)],
         cycles: Cycles,
         scope: &Scope,
@@ -458,21 +461,30 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             build(LogicalPlanBuilder::from(single.clone()).project(exprs))
         };
         let at = |k: u32, column: &str| format!("{name}#{k}.{column}");
+        let kept: Vec<DfExpr> = super::column_names(start.schema()).iter().map(|n| col(n)).collect();
+        let here_key = c(here, NODE);
         let mut branches = Vec::new();
         for len in lo..=hi {
             let plan = if len == 0 {
-                // No edge: from a node to itself, empty lists.
+                // No edge: from the node to itself, empty lists.
                 let empty = self.expr(
                     &call("pack_array", &[], e.span),
-                    &ExprCtx { schema: g.nodes.schema(), scope, depth, filter: false },
+                    &ExprCtx { schema: start.schema(), scope, depth, filter: false },
                 )?;
-                let exprs = [col(NODE).alias(c(name, FROM)), col(NODE).alias(c(name, TO))]
-                    .into_iter()
+                let exprs = kept
+                    .iter()
+                    .cloned()
+                    .chain([col(&here_key).alias(c(name, FROM)), col(&here_key).alias(c(name, TO))])
                     .chain(g.edge_columns.iter().map(|p| empty.clone().alias(c(name, p))))
                     .chain([empty.clone().alias(c(name, EDGES)), datafusion::prelude::lit(0i64).alias(c(name, LEN))]);
-                build(LogicalPlanBuilder::from(g.nodes.clone()).project(exprs))?
+                build(LogicalPlanBuilder::from(start.clone()).project(exprs))?
             } else {
-                let mut chain = copy(1)?;
+                let mut chain = build(LogicalPlanBuilder::from(start.clone()).join(
+                    copy(1)?,
+                    JoinType::Inner,
+                    (vec![key(&here_key)], vec![key(&at(1, FROM))]),
+                    None,
+                ))?;
                 for k in 2..=len {
                     chain = build(LogicalPlanBuilder::from(chain).join(
                         copy(k)?,
@@ -503,7 +515,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
                     self.expr(&call("pack_array", &refs, e.span), &ctx)
                 };
-                let mut exprs = vec![col(&at(1, FROM)).alias(c(name, FROM)), col(&at(len, TO)).alias(c(name, TO))];
+                let mut exprs = kept.clone();
+                exprs.extend([col(&at(1, FROM)).alias(c(name, FROM)), col(&at(len, TO)).alias(c(name, TO))]);
                 for p in &g.edge_columns {
                     exprs.push(list(p)?.alias(c(name, p)));
                 }
