@@ -40,17 +40,41 @@ where
     let rt = runtime()?;
     let mut work = std::pin::pin!(work);
     loop {
-        let slice = py.detach(|| {
-            std::panic::catch_unwind(AssertUnwindSafe(|| {
-                rt.block_on(async { tokio::time::timeout(TICK, work.as_mut()).await.ok() })
-            }))
-        });
+        let slice =
+            py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(slice_of(work.as_mut(), TICK)))));
         match slice {
             Ok(Some(out)) => return Ok(out),
             Ok(None) => py.check_signals()?,
             Err(panic) => return Err(internal_error(format!("a panic in the engine: {}", panic_text(&panic)))),
         }
     }
+}
+
+/// Polls `work` for at most `tick` of wall-clock time: its output, or `None` when the tick
+/// ran out first. The tick is measured with the system clock and a sleeping thread wakes the
+/// poll, not with the runtime's timer: when every worker is busy with the query's own tasks the
+/// timer may not be turned for a long time, and Ctrl-C must still be seen within a tick.
+async fn slice_of<F: Future>(mut work: std::pin::Pin<&mut F>, tick: Duration) -> Option<F::Output> {
+    let deadline = std::time::Instant::now() + tick;
+    let mut armed = false;
+    std::future::poll_fn(move |cx| {
+        if let std::task::Poll::Ready(out) = work.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(out));
+        }
+        if std::time::Instant::now() >= deadline {
+            return std::task::Poll::Ready(None);
+        }
+        if !armed {
+            armed = true;
+            let waker = cx.waker().clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(deadline.saturating_duration_since(std::time::Instant::now()));
+                waker.wake();
+            });
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// The message of a caught panic.
