@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import kql_lake as kql
 import pytest
 
 ENDLESS = "range x from 1 to 100000000000000 step 1 | summarize count()"
+
+
+@pytest.fixture(autouse=True)
+def sigint_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt even when the tests run where SIGINT is ignored (a
+    background job of a non-interactive shell), as `_thread.interrupt_main` needs."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_cancels_a_running_query() -> None:
