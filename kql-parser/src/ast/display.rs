@@ -70,15 +70,7 @@ impl Display for Statement {
             Self::Set(s) => write!(f, "{s}"),
             Self::Declare(d) => {
                 f.write_str("declare query_parameters(")?;
-                for (i, p) in d.params.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{}:{}", p.name, p.ty)?;
-                    if let Some(v) = &p.default {
-                        write!(f, " = {v}")?;
-                    }
-                }
+                comma_list(f, &d.params)?;
                 f.write_char(')')
             }
             Self::Expr(e) => write_top_level(f, e),
@@ -169,6 +161,17 @@ impl Display for SetStatement {
             write!(f, " = {v}")?;
         }
         Ok(())
+    }
+}
+
+/// `name:type [= default]` (query parameters, `scan`'s declared columns).
+impl Display for super::QueryParam {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.name, self.ty)?;
+        match &self.default {
+            Some(v) => write!(f, " = {v}"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -54,15 +54,7 @@ impl Display for Scan {
         }
         if !self.declare.is_empty() {
             f.write_str(" declare (")?;
-            for (i, p) in self.declare.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{}:{}", p.name, p.ty)?;
-                if let Some(v) = &p.default {
-                    write!(f, " = {v}")?;
-                }
-            }
+            super::display::comma_list(f, &self.declare)?;
             f.write_char(')')?;
         }
         f.write_str(" with (")?;
