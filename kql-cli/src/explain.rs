@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::failure::CliResult;
 use crate::input;
-use crate::query::{interruptible, query_error, run_error};
+use crate::query::{bounded, query_error, run_error};
 use crate::session::LakeArgs;
 
 /// Arguments of `kql explain`.
@@ -25,7 +25,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> CliResult {
     let q = input::read(args.query.as_deref(), args.file.as_deref())?;
     let rt = args.lake.runtime()?;
-    rt.block_on(interruptible(async {
+    rt.block_on(bounded(args.lake.timeout, async {
         let ctx = args.lake.context().await?;
         let texts = ctx.explain(&q.text, args.analyze).await.map_err(|e| match e.span() {
             Some(_) => query_error(&e, &q),

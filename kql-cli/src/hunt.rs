@@ -8,7 +8,7 @@ use rmm_rules::{Catalog, Report, Runner, Selection, SelectionError, Status};
 
 use crate::failure::{CliResult, Failure};
 use crate::output::{Sink, render_table, write_error};
-use crate::query::interruptible;
+use crate::query::bounded;
 use crate::session::LakeArgs;
 
 /// Arguments of `kql hunt`.
@@ -73,13 +73,15 @@ pub(crate) fn run(args: &Args) -> CliResult {
         return Err(Failure::query("kql: no rule matches the filters"));
     }
     let rt = args.lake.runtime()?;
-    let report = rt.block_on(interruptible(async {
+    let report = rt.block_on(bounded(args.lake.timeout, async {
         let ctx = args.lake.context().await?;
-        let mut runner = Runner::new(ctx).max_rows(args.max_rows);
+        let mut runner = Runner::new(ctx.clone()).max_rows(args.max_rows);
         if let Some(n) = args.concurrency {
             runner = runner.concurrency(n);
         }
-        Ok(run_with_progress(&runner, &catalog).await)
+        let report = run_with_progress(&runner, &catalog).await;
+        crate::session::warn_skipped(&ctx);
+        Ok(report)
     }))?;
     write_report(&report, args.format, args.output.as_deref())?;
     if args.lake.now.is_none() && report.counts().hits == 0 {

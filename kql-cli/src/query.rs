@@ -40,25 +40,26 @@ pub(crate) fn run(args: &Args) -> CliResult {
     }
     let q = input::read(args.query.as_deref(), args.file.as_deref())?;
     let rt = args.lake.runtime()?;
-    rt.block_on(interruptible(async {
+    rt.block_on(bounded(args.lake.timeout, async {
         let ctx = args.lake.context_for(args.file.as_deref()).await?;
-        if let Some(kind) = args.output.as_deref().and_then(chart_kind) {
-            return write_chart(
-                &ctx,
-                &q,
-                &args.lake.parameters(),
-                args.output.as_deref().unwrap_or(Path::new("")),
-                kind,
-            )
-            .await;
-        }
-        let sink = Sink::create(args.output.as_deref())?;
-        let writer = ResultWriter::new(args.format, sink);
-        if args.blocks {
-            return run_blocks(&ctx, &q, &args.lake.parameters(), writer).await;
-        }
-        run_query(&ctx, &q, &args.lake.parameters(), writer).await
+        let result = run_to(args, &ctx, &q).await;
+        crate::session::warn_skipped(&ctx);
+        result
     }))
+}
+
+/// Runs the query into the output `args` ask for.
+async fn run_to(args: &Args, ctx: &KqlContext, q: &QueryText) -> CliResult {
+    if let Some(kind) = args.output.as_deref().and_then(chart_kind) {
+        let path = args.output.as_deref().unwrap_or(Path::new(""));
+        return write_chart(ctx, q, &args.lake.parameters(), path, kind).await;
+    }
+    let sink = Sink::create(args.output.as_deref())?;
+    let writer = ResultWriter::new(args.format, sink);
+    if args.blocks {
+        return run_blocks(ctx, q, &args.lake.parameters(), writer).await;
+    }
+    run_query(ctx, q, &args.lake.parameters(), writer).await
 }
 
 /// Plans every statement, then streams each result into the writer.
@@ -186,6 +187,10 @@ async fn run_blocks(
 
 /// A planning error drawn against the query, with colours on a terminal.
 pub(crate) fn query_error(e: &kql_engine::KqlError, q: &QueryText) -> Failure {
+    // An error that is not about a place in the text (a bad file, a failed read) says so plainly.
+    if e.span().is_none() && !matches!(e, kql_engine::KqlError::Parse(_)) {
+        return run_error(e);
+    }
     Failure::query(e.render_named(&q.text, &q.name, std::io::stderr().is_terminal()).trim_end().to_owned())
 }
 
@@ -197,8 +202,24 @@ pub(crate) fn run_error(e: &kql_engine::KqlError) -> Failure {
 /// Runs `work`, stopping it on Ctrl-C (whatever it was writing is dropped, so a temporary
 /// output file is removed).
 pub(crate) async fn interruptible<T>(work: impl Future<Output = CliResult<T>>) -> CliResult<T> {
+    bounded(None, work).await
+}
+
+/// Runs `work`, stopping it on Ctrl-C or after `limit` (what it was writing is dropped, so a
+/// temporary output file is removed, and its running tasks are cancelled).
+pub(crate) async fn bounded<T>(
+    limit: Option<std::time::Duration>,
+    work: impl Future<Output = CliResult<T>>,
+) -> CliResult<T> {
+    let deadline = async {
+        match limit {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         r = work => r,
         _ = tokio::signal::ctrl_c() => Err(Failure::interrupted()),
+        () = deadline => Err(Failure::timed_out(limit.unwrap_or_default())),
     }
 }

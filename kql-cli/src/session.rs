@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use kql_engine::KqlContext;
-pub(crate) use kql_engine::settings::{parse_now, parse_size};
+pub(crate) use kql_engine::settings::{parse_duration, parse_now, parse_size};
 
 use crate::failure::{CliResult, Failure};
 
@@ -38,6 +38,14 @@ pub(crate) struct LakeArgs {
     /// the declared type: `--param since=2024-06-01 --param host=web01`.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub(crate) params: Vec<(String, String)>,
+    /// Leave unreadable Parquet files (corrupt, truncated, not Parquet) out of their tables, with
+    /// a warning on stderr naming them, instead of failing the query.
+    #[arg(long)]
+    pub(crate) skip_bad_files: bool,
+    /// Stop the query after this long (30s, 5m, 1h, 00:10:00); exit status 124, and no output
+    /// file is left behind.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) timeout: Option<std::time::Duration>,
     /// Let `externaldata` fetch `http(s)://` sources (30 s timeout, 256 MiB at most each).
     #[arg(long)]
     pub(crate) allow_network: bool,
@@ -69,7 +77,7 @@ impl LakeArgs {
             external =
                 external.base_dir(if parent.as_os_str().is_empty() { std::path::Path::new(".") } else { parent });
         }
-        let mut builder = KqlContext::builder().externaldata(external);
+        let mut builder = KqlContext::builder().externaldata(external).skip_bad_files(self.skip_bad_files);
         if let Some(now) = self.now {
             builder = builder.now(now);
         }
@@ -114,6 +122,18 @@ impl LakeArgs {
     /// A tokio runtime with the requested number of threads.
     pub(crate) fn runtime(&self) -> CliResult<tokio::runtime::Runtime> {
         runtime(self.threads)
+    }
+}
+
+/// Says on stderr which unreadable files `--skip-bad-files` left out of the tables read.
+pub(crate) fn warn_skipped(ctx: &KqlContext) {
+    let skipped = ctx.skipped_files();
+    if skipped.is_empty() {
+        return;
+    }
+    eprintln!("kql: warning: --skip-bad-files left out {} unreadable file(s):", skipped.len());
+    for (table, bad) in skipped {
+        eprintln!("kql: warning:   table {table}: {bad}");
     }
 }
 

@@ -37,8 +37,10 @@ pub(crate) fn run(args: &Args) -> CliResult {
         return Err(Failure::usage("kql: `kql tables` needs --lake DIR, --table NAME=PATH or --schemas DIR"));
     }
     let rt = args.lake.runtime()?;
+    // A listing shows every table it can read, marking the files it cannot.
+    let lake = LakeArgs { skip_bad_files: true, ..args.lake.clone() };
     rt.block_on(interruptible(async {
-        let ctx = args.lake.context().await?;
+        let ctx = lake.context().await?;
         let mut tables = match &args.lake.lake {
             Some(dir) => kql_engine::lake_tables(dir).map_err(|e| Failure::query(format!("kql: {e}")))?,
             None => Vec::new(),
@@ -54,13 +56,19 @@ pub(crate) fn run(args: &Args) -> CliResult {
         }
         let mut out = Vec::new();
         for t in &tables {
-            let columns =
-                ctx.table_columns(&t.name).await.map_err(|e| Failure::query(format!("kql: table {}: {e}", t.name)))?;
+            let columns = ctx.table_columns(&t.name).await.map_err(|e| e.to_string());
+            let skipped = ctx.skipped_files();
             let mut files = Vec::new();
             if !t.path.as_os_str().is_empty() {
                 for path in t.files().map_err(|e| Failure::query(format!("kql: {e}")))? {
-                    let (rows, bytes) = footer(&path)?;
-                    files.push((path, rows, bytes));
+                    let engine_says = skipped.iter().find(|(_, b)| b.path == path).map(|(_, b)| b.reason.clone());
+                    let file = match (engine_says, footer(&path)) {
+                        (Some(why), _) | (None, Err(why)) => {
+                            TableFile { path, rows: 0, bytes: 0, unreadable: Some(why) }
+                        }
+                        (None, Ok((rows, bytes))) => TableFile { path, rows, bytes, unreadable: None },
+                    };
+                    files.push(file);
                 }
             }
             out.push((t, columns, files));
@@ -70,13 +78,18 @@ pub(crate) fn run(args: &Args) -> CliResult {
                 let value: Vec<_> = out
                     .iter()
                     .map(|(t, schema, files)| {
+                        let empty = Vec::new();
                         json!({
                             "name": t.name,
                             "path": t.path.display().to_string(),
-                            "rows": files.iter().map(|f| f.1).sum::<u64>(),
-                            "bytes": files.iter().map(|f| f.2).sum::<u64>(),
-                            "files": files.iter().map(|(p, r, b)| json!({"path": p.display().to_string(), "rows": r, "bytes": b})).collect::<Vec<_>>(),
-                            "columns": schema.iter().map(|(name, kql, arrow)| json!({
+                            "rows": files.iter().map(|f| f.rows).sum::<u64>(),
+                            "bytes": files.iter().map(|f| f.bytes).sum::<u64>(),
+                            "files": files.iter().map(|f| match &f.unreadable {
+                                None => json!({"path": f.path.display().to_string(), "rows": f.rows, "bytes": f.bytes}),
+                                Some(why) => json!({"path": f.path.display().to_string(), "unreadable": why}),
+                            }).collect::<Vec<_>>(),
+                            "error": schema.as_ref().err(),
+                            "columns": schema.as_ref().unwrap_or(&empty).iter().map(|(name, kql, arrow)| json!({
                                 "name": name,
                                 "type": kql.name(),
                                 "arrow_type": arrow.to_string(),
@@ -95,8 +108,8 @@ pub(crate) fn run(args: &Args) -> CliResult {
                     }
                 }
                 for (i, (t, schema, files)) in out.iter().enumerate() {
-                    let rows: u64 = files.iter().map(|f| f.1).sum();
-                    let bytes: u64 = files.iter().map(|f| f.2).sum();
+                    let rows: u64 = files.iter().map(|f| f.rows).sum();
+                    let bytes: u64 = files.iter().map(|f| f.bytes).sum();
                     if i > 0 {
                         println!();
                     }
@@ -106,15 +119,26 @@ pub(crate) fn run(args: &Args) -> CliResult {
                         files.len(),
                         bytes as f64 / (1024.0 * 1024.0)
                     );
-                    for (path, rows, _) in files.iter().take(FILES_SHOWN) {
-                        println!("  file {} ({rows} rows)", path.display());
+                    // Unreadable files first: they are what needs attention.
+                    let (bad, good): (Vec<&TableFile>, Vec<&TableFile>) =
+                        files.iter().partition(|f| f.unreadable.is_some());
+                    for f in &bad {
+                        println!("  file {} UNREADABLE: {}", f.path.display(), f.unreadable.as_deref().unwrap_or(""));
                     }
-                    if files.len() > FILES_SHOWN {
-                        println!("  ... and {} more file(s)", files.len() - FILES_SHOWN);
+                    for f in good.iter().take(FILES_SHOWN) {
+                        println!("  file {} ({} rows)", f.path.display(), f.rows);
                     }
-                    let width = schema.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
-                    for (name, kql, arrow) in schema {
-                        println!("  {name:<width$}  {:<8}  {arrow}", kql.name());
+                    if good.len() > FILES_SHOWN {
+                        println!("  ... and {} more file(s)", good.len() - FILES_SHOWN);
+                    }
+                    match schema {
+                        Ok(schema) => {
+                            let width = schema.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+                            for (name, kql, arrow) in schema {
+                                println!("  {name:<width$}  {:<8}  {arrow}", kql.name());
+                            }
+                        }
+                        Err(e) => println!("  cannot be read: {e}"),
                     }
                 }
             }
@@ -123,11 +147,19 @@ pub(crate) fn run(args: &Args) -> CliResult {
     }))
 }
 
+/// A file of a table as `kql tables` shows it.
+struct TableFile {
+    path: PathBuf,
+    rows: u64,
+    bytes: u64,
+    /// Why it cannot be read, if it cannot.
+    unreadable: Option<String>,
+}
+
 /// Rows and bytes of a Parquet file, from its footer.
-fn footer(path: &PathBuf) -> CliResult<(u64, u64)> {
-    let bad = |e: &dyn std::fmt::Display| Failure::query(format!("kql: {}: {e}", path.display()));
-    let file = File::open(path).map_err(|e| bad(&e))?;
-    let bytes = file.metadata().map_err(|e| bad(&e))?.len();
-    let meta = ParquetMetaDataReader::new().parse_and_finish(&file).map_err(|e| bad(&e))?;
+fn footer(path: &PathBuf) -> Result<(u64, u64), String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let bytes = file.metadata().map_err(|e| e.to_string())?.len();
+    let meta = ParquetMetaDataReader::new().parse_and_finish(&file).map_err(|e| e.to_string())?;
     Ok((u64::try_from(meta.file_metadata().num_rows()).unwrap_or(0), bytes))
 }

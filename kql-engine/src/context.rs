@@ -8,8 +8,6 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -52,9 +50,17 @@ pub struct KqlContextBuilder {
     target_partitions: Option<usize>,
     batch_size: Option<usize>,
     externaldata: crate::ExternalDataOptions,
+    skip_bad_files: bool,
 }
 
 impl KqlContextBuilder {
+    /// Leaves unreadable Parquet files (corrupt, truncated, not Parquet) out of their tables
+    /// instead of failing the queries that read them; [`KqlContext::skipped_files`] names them.
+    pub fn skip_bad_files(mut self, skip: bool) -> Self {
+        self.skip_bad_files = skip;
+        self
+    }
+
     /// Pins `now()` (nanoseconds since the Unix epoch), like Kusto's `query_now`. Without it
     /// each query reads the wall clock once.
     pub fn now(mut self, nanos: i64) -> Self {
@@ -113,13 +119,18 @@ impl KqlContextBuilder {
             runtime = runtime.with_memory_limit(limit, 1.0);
         }
         let runtime = runtime.build_arc()?;
-        Ok(KqlContext {
+        let ctx = KqlContext {
             session: kql_session(config, runtime),
             now: self.now,
             schemas: self.schemas,
             externaldata: self.externaldata,
             lakes: Arc::default(),
-        })
+        };
+        ctx.lake_schema().set_options(crate::lake::OpenOptions {
+            skip_bad_files: self.skip_bad_files,
+            schemas: ctx.schemas.clone(),
+        });
+        Ok(ctx)
     }
 }
 
@@ -148,11 +159,39 @@ fn default_runtime() -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
 fn kql_session(config: SessionConfig, runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>) -> SessionContext {
     let state = datafusion::execution::SessionStateBuilder::new()
         .with_config(config)
-        .with_runtime_env(runtime)
+        .with_runtime_env(Arc::clone(&runtime))
         .with_default_features()
         .with_query_planner(Arc::new(crate::physical::KqlQueryPlanner))
+        .with_physical_optimizer_rule(Arc::new(crate::lake::BalanceRowGroups::new(
+            runtime.cache_manager.get_file_metadata_cache(),
+        )))
         .build();
-    SessionContext::new_with_state(state)
+    with_lake_schema(SessionContext::new_with_state(state))
+}
+
+/// `session` with its default schema wrapped in a [`crate::lake::KqlSchemaProvider`] (its
+/// tables kept), so lakes can be registered and opened lazily.
+fn with_lake_schema(session: SessionContext) -> SessionContext {
+    let (catalog, schema, parquet) = {
+        let state = session.state_ref();
+        let guard = state.read();
+        let options = guard.config().options();
+        (
+            options.catalog.default_catalog.clone(),
+            options.catalog.default_schema.clone(),
+            guard.default_table_options().parquet.clone(),
+        )
+    };
+    if let Some(c) = session.catalog(&catalog) {
+        let inner = c.schema(&schema).unwrap_or_else(|| Arc::new(datafusion::catalog::MemorySchemaProvider::new()));
+        if inner.downcast_ref::<crate::lake::KqlSchemaProvider>().is_none() {
+            let lake = crate::lake::KqlSchemaProvider::new(inner, session.runtime_env(), parquet);
+            // Registering a schema replaces the one of that name; it cannot fail for a
+            // catalog that holds schemas in memory (the error is DataFusion's for others).
+            let _ = c.register_schema(&schema, Arc::new(lake));
+        }
+    }
+    session
 }
 
 /// The session settings KQL hunts run best with: filters evaluated inside the Parquet scan
@@ -224,7 +263,7 @@ impl KqlContext {
     /// KQL operators DataFusion has no node for, such as `scan`).
     pub fn from_session(session: SessionContext) -> Self {
         Self {
-            session: crate::physical::with_kql_planner(&session),
+            session: with_lake_schema(crate::physical::with_kql_planner(&session)),
             now: None,
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),
@@ -250,6 +289,54 @@ impl KqlContext {
     /// Uses the documented table schemas from now on (see [`KqlContextBuilder::documented_schemas`]).
     pub fn set_documented_schemas(&mut self, schemas: Option<DocumentedSchemas>) {
         self.schemas = schemas.map(Arc::new);
+        let lake = self.lake_schema();
+        lake.set_options(crate::lake::OpenOptions { schemas: self.schemas.clone(), ..lake.options() });
+    }
+
+    /// Leaves unreadable Parquet files out of their tables from now on (see
+    /// [`KqlContextBuilder::skip_bad_files`]).
+    pub fn set_skip_bad_files(&self, skip: bool) {
+        let lake = self.lake_schema();
+        lake.set_options(crate::lake::OpenOptions { skip_bad_files: skip, ..lake.options() });
+    }
+
+    /// The files left out of the Parquet tables opened so far (with
+    /// [`KqlContextBuilder::skip_bad_files`]), as (table, file and why), sorted.
+    pub fn skipped_files(&self) -> Vec<(String, crate::lake::BadFile)> {
+        self.lake_schema().skipped_files()
+    }
+
+    /// The session's default schema, which holds the lakes. A session whose default schema
+    /// was replaced since gets a fresh one (tables registered through it are kept).
+    fn lake_schema(&self) -> Arc<crate::lake::KqlSchemaProvider> {
+        let (catalog, schema) = {
+            let state = self.session.state_ref();
+            let guard = state.read();
+            let options = &guard.config().options().catalog;
+            (options.default_catalog.clone(), options.default_schema.clone())
+        };
+        let found = self.session.catalog(&catalog).and_then(|c| c.schema(&schema));
+        if let Some(found) = found {
+            let any: Arc<dyn std::any::Any + Send + Sync> = found;
+            if let Ok(lake) = any.downcast::<crate::lake::KqlSchemaProvider>() {
+                return lake;
+            }
+        }
+        let session = with_lake_schema(self.session.clone());
+        session
+            .catalog(&catalog)
+            .and_then(|c| c.schema(&schema))
+            .and_then(|s| {
+                let any: Arc<dyn std::any::Any + Send + Sync> = s;
+                any.downcast::<crate::lake::KqlSchemaProvider>().ok()
+            })
+            .unwrap_or_else(|| {
+                Arc::new(crate::lake::KqlSchemaProvider::new(
+                    Arc::new(datafusion::catalog::MemorySchemaProvider::new()),
+                    self.session.runtime_env(),
+                    Default::default(),
+                ))
+            })
     }
 
     /// The documented table schemas, if any.
@@ -317,63 +404,27 @@ impl KqlContext {
     /// # Errors
     /// When the path does not exist, holds no Parquet file, or a file is not valid Parquet.
     pub async fn register_parquet(&self, name: &str, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let table = self.listing_table(name, path).await?;
-        self.register_table(name, Arc::new(table))
-    }
-
-    async fn listing_table(&self, name: &str, path: &Path) -> Result<ListingTable> {
-        let meta = std::fs::metadata(path).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
-        let absolute = std::fs::canonicalize(path).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
-        let mut text = absolute.to_string_lossy().into_owned();
-        if meta.is_dir() && !text.ends_with('/') {
-            text.push('/');
-        }
-        let url = ListingTableUrl::parse(&text).map_err(|e| KqlError::Lake(format!("{}: {e}", path.display())))?;
-        let state = self.session.state();
-        // The scan's Parquet options (filter reordering among them) come from the format, not
-        // the session: hand it the session's. DataFusion's schema inference drops field
-        // metadata, so columns with Parquet's JSON logical type are marked `arrow.json` again;
-        // `dynamic` text stored dictionary-encoded is read as Arrow dictionaries (see `scan`).
-        let facts = crate::lake::column_facts(path);
-        let dynamic = |c: &str| {
-            facts.json.contains(c) || self.schemas.as_ref().and_then(|s| s.kql_type(name, c)) == Some(KqlType::Dynamic)
-        };
-        let dictionary = facts
-            .dictionary_encoded
-            .iter()
-            .filter(|(c, _)| dynamic(c))
-            .map(|(c, &utf8)| (c.clone(), crate::scan::dictionary_type(utf8)))
-            .collect();
-        let parquet = ParquetFormat::default().with_options(state.default_table_options().parquet);
-        let format = crate::scan::KqlParquetFormat::new(parquet, facts.json.clone(), dictionary);
-        let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
-        let mut config = ListingTableConfig::new(url).with_listing_options(options);
-        if meta.is_dir() {
-            if !crate::lake::contains_parquet(path) {
-                return Err(KqlError::Lake(format!("{}: no Parquet files in this folder", path.display())));
-            }
-            config = config.infer_partitions_from_path(&state).await.map_err(|e| lake_error(path, e))?;
-        }
-        let config = config.infer_schema(&state).await.map_err(|e| lake_error(path, e))?;
-        ListingTable::try_new(config).map_err(|e| lake_error(path, e))
+        self.lake_schema().add_path(name, path.as_ref()).await
     }
 
     /// Registers every table of a lake folder: each `*.parquet` file is a table named by its
-    /// stem, each sub-folder a table named by the folder. Other files (a `manifest.json`) and
-    /// hidden entries are ignored; an empty folder is a valid, empty lake. Returns the names.
+    /// stem, each sub-folder a table named by the folder. Other files (a `manifest.json`, Spark's
+    /// `_SUCCESS`) and hidden entries are ignored; an empty folder is a valid, empty lake.
+    /// Returns the names.
+    ///
+    /// Nothing is read but the directory: a table's footers are read the first time a query
+    /// names it, and read again when its files change. So an unreadable file fails only the
+    /// queries that read its table, with an error naming the file (see
+    /// [`KqlContextBuilder::skip_bad_files`]).
     ///
     /// # Errors
-    /// When the folder cannot be read or a table's files are not valid Parquet.
+    /// When the folder cannot be read or holds a table that is registered already.
     pub async fn register_lake(&self, dir: impl AsRef<Path>) -> Result<Vec<String>> {
-        let tables = crate::lake::lake_tables(dir.as_ref())?;
+        let names = self.lake_schema().add_lake(dir.as_ref())?;
         if let Ok(mut lakes) = self.lakes.lock() {
             lakes.push(dir.as_ref().to_path_buf());
         }
-        for t in &tables {
-            self.register_parquet(&t.name, &t.path).await?;
-        }
-        Ok(tables.into_iter().map(|t| t.name).collect())
+        Ok(names)
     }
 
     /// Every registered table name, sorted.
@@ -682,10 +733,6 @@ impl KqlContextProvider for ResolvedTables {
 
 fn wall_clock() -> i64 {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
-}
-
-fn lake_error(path: &Path, e: datafusion::error::DataFusionError) -> KqlError {
-    KqlError::Lake(format!("{}: {}", path.display(), e.strip_backtrace()))
 }
 
 /// The last step of every plan: string columns that may be null read as `""` (a KQL string

@@ -48,6 +48,6 @@ pub use context::{
 pub use error::{KqlError, Located, Result, closest_names};
 pub use externaldata::ExternalDataOptions;
 pub use kql_parser::{LineCol, ParseError, Span};
-pub use lake::{LakeTable, lake_tables};
+pub use lake::{BadFile, LakeTable, lake_tables};
 pub use render::Visualization;
 pub use schemas::DocumentedSchemas;

@@ -71,7 +71,7 @@ fn readable_as_dictionary(t: &DataType) -> bool {
 
 /// `schema` with `json` columns marked `arrow.json` and the `dictionary` columns that hold
 /// strings or bytes typed as given (metadata kept).
-fn typed(schema: &Schema, json: &HashSet<String>, dictionary: &HashMap<String, DataType>) -> Schema {
+pub(crate) fn typed(schema: &Schema, json: &HashSet<String>, dictionary: &HashMap<String, DataType>) -> Schema {
     let fields: Vec<Field> = schema
         .fields()
         .iter()

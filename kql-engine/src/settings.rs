@@ -13,6 +13,43 @@ pub fn parse_now(s: &str) -> Result<i64, String> {
     t.timestamp_nanos_opt().ok_or_else(|| format!("`{s}` is out of range"))
 }
 
+/// A duration for a time limit: `30s`, `2m`, `1.5h`, `500ms`, `1d`, a KQL timespan such as
+/// `00:00:30`, or a plain number of seconds (`90`).
+///
+/// # Errors
+/// A message naming the text when it is not a duration, or is zero or negative.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let bad = || format!("`{s}` is not a duration such as 30s, 2m, 1h or 00:05:00");
+    let seconds: f64 = if t.contains(':') {
+        let parts: Vec<&str> = t.split(':').collect();
+        if parts.len() != 3 {
+            return Err(bad());
+        }
+        let h: f64 = parts[0].parse().map_err(|_| bad())?;
+        let m: f64 = parts[1].parse().map_err(|_| bad())?;
+        let sec: f64 = parts[2].parse().map_err(|_| bad())?;
+        h * 3600.0 + m * 60.0 + sec
+    } else {
+        let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let n: f64 = number.parse().map_err(|_| bad())?;
+        let scale = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "s" | "sec" | "second" | "seconds" => 1.0,
+            "ms" | "millisecond" | "milliseconds" => 1e-3,
+            "m" | "min" | "minute" | "minutes" => 60.0,
+            "h" | "hr" | "hour" | "hours" => 3600.0,
+            "d" | "day" | "days" => 86400.0,
+            other => return Err(format!("unknown unit `{other}` in `{s}`; use ms, s, m, h or d")),
+        };
+        n * scale
+    };
+    if !(seconds > 0.0 && seconds < 1e12) {
+        return Err(format!("`{s}` is not a usable time limit (it must be above zero)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
 /// A memory size: `512MiB`, `4GB`, `2g`, `1.5GiB`, `1000000` (bytes); binary and decimal units,
 /// any case.
 ///
@@ -45,6 +82,21 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("00:01:30"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("5 weeks").unwrap_err().contains("unknown unit `weeks`"));
+        assert!(parse_duration("1:2").is_err());
+    }
 
     #[test]
     fn sizes() {

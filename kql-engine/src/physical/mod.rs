@@ -74,7 +74,13 @@ impl ExtensionPlanner for KqlExtensionPlanner {
 
 /// `session` with [`KqlQueryPlanner`] (its tables, functions and settings are shared).
 pub fn with_kql_planner(session: &SessionContext) -> SessionContext {
-    let state =
-        SessionStateBuilder::new_from_existing(session.state()).with_query_planner(Arc::new(KqlQueryPlanner)).build();
+    let existing = session.state();
+    let balanced = existing.physical_optimizers().iter().any(|r| r.name() == crate::lake::BALANCE_RULE);
+    let cache = existing.runtime_env().cache_manager.get_file_metadata_cache();
+    let mut builder = SessionStateBuilder::new_from_existing(existing).with_query_planner(Arc::new(KqlQueryPlanner));
+    if !balanced {
+        builder = builder.with_physical_optimizer_rule(Arc::new(crate::lake::BalanceRowGroups::new(cache)));
+    }
+    let state = builder.build();
     SessionContext::new_with_state(state)
 }

@@ -70,34 +70,24 @@ pub(crate) struct ColumnFacts {
     pub(crate) dictionary_encoded: std::collections::HashMap<String, bool>,
 }
 
-/// Reads the footer of the first Parquet file of `path` (a file, or the first in name order of
-/// a folder); empty facts when there is none or it cannot be read (registration reports that).
-pub(crate) fn column_facts(path: &Path) -> ColumnFacts {
+/// What the footers say: columns with the JSON logical type in any file, and the byte-array
+/// columns dictionary-encoded in the first row group of `first` (the first file).
+pub(crate) fn column_facts(
+    first: Option<&parquet::file::metadata::ParquetMetaData>,
+    footers: &[super::footers::Footer],
+) -> ColumnFacts {
     use parquet::basic::LogicalType;
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    let first = if path.is_dir() {
-        let mut files = Vec::new();
-        if collect_parquet(path, &mut files).is_err() {
-            return ColumnFacts::default();
+    let mut json = std::collections::HashSet::new();
+    for footer in footers {
+        let schema = footer.metadata.file_metadata().schema_descr_ptr();
+        for f in schema.root_schema().get_fields() {
+            if f.is_primitive() && matches!(f.get_basic_info().logical_type_ref(), Some(LogicalType::Json)) {
+                json.insert(f.name().to_owned());
+            }
         }
-        files.sort();
-        files.into_iter().next()
-    } else {
-        Some(path.to_path_buf())
-    };
-    let Some(Ok(file)) = first.map(std::fs::File::open) else { return ColumnFacts::default() };
-    let Ok(reader) = SerializedFileReader::new(file) else { return ColumnFacts::default() };
-    let metadata = reader.metadata();
-    let schema = metadata.file_metadata().schema_descr_ptr();
-    let json = schema
-        .root_schema()
-        .get_fields()
-        .iter()
-        .filter(|f| f.is_primitive() && matches!(f.get_basic_info().logical_type_ref(), Some(LogicalType::Json)))
-        .map(|f| f.name().to_owned())
-        .collect();
+    }
     let mut dictionary_encoded = std::collections::HashMap::new();
-    if let Some(group) = metadata.row_groups().first() {
+    if let Some(group) = first.and_then(|m| m.row_groups().first()) {
         for column in group.columns() {
             let descr = column.column_descr();
             let top_level = descr.path().parts().len() == 1;
