@@ -228,6 +228,88 @@ def shuffled_copy(lake, duckdb_written=False):
     return dest
 
 
+def layout_copies(lake):
+    """The hunted tables, in time order, written the ways users write them: pyarrow with its
+    defaults (zstd asked for; 1Mi-row groups, dictionary pages, no page index), DuckDB's `COPY ...
+    (FORMAT parquet)` with its defaults (snappy, 122,880-row groups, no page index), and a
+    Spark-like layout (a `day=YYYY-MM-DD/` folder per day, several files each, one large row group
+    per file, with a page index). Made once, next to the lake."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tables = sorted({h[0] for h in HUNTS.values()})
+    out = []
+    dest = lake.parent / (lake.name + "-pyarrow")
+    if not (dest / "manifest.json").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        for t in tables:
+            source = pq.ParquetFile(lake / f"{t}.parquet")
+            with pq.ParquetWriter(dest / f"{t}.parquet", source.schema_arrow, compression="zstd") as writer:
+                for batch in source.iter_batches(batch_size=1 << 20):
+                    writer.write_batch(batch)
+        shutil.copy(lake / "manifest.json", dest / "manifest.json")
+    out.append(("pyarrow defaults", dest))
+    dest = lake.parent / (lake.name + "-duckdb-copy")
+    if not (dest / "manifest.json").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        con = duckdb.connect()
+        for t in tables:
+            con.execute(f"COPY (SELECT * FROM read_parquet('{lake / f'{t}.parquet'}')) TO '{dest / f'{t}.parquet'}' "
+                        f"(FORMAT parquet)")
+        shutil.copy(lake / "manifest.json", dest / "manifest.json")
+    out.append(("DuckDB COPY", dest))
+    dest = lake.parent / (lake.name + "-spark")
+    if not (dest / "manifest.json").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        rows_per_file = 100_000
+        for t in tables:
+            source = pq.ParquetFile(lake / f"{t}.parquet")
+            pieces, key, part = [], None, 0
+
+            def flush():
+                if pieces:
+                    folder = dest / t / f"day={key}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    # One row group per file (Spark's 128 MB row groups hold a whole small file).
+                    pq.write_table(pa.Table.from_batches(pieces), folder / f"part-{part:05d}.zstd.parquet",
+                                   compression="zstd", write_page_index=True, row_group_size=1 << 24)
+
+            for batch in source.iter_batches(batch_size=1 << 16):
+                days = pc.strftime(batch.column("Timestamp"), format="%Y-%m-%d")
+                for day in pc.unique(days).to_pylist():
+                    piece = batch.filter(pc.equal(days, day))
+                    if key != day or sum(p.num_rows for p in pieces) >= rows_per_file:
+                        flush()
+                        part = part + 1 if key == day else 0
+                        key, pieces = day, []
+                    pieces.append(piece)
+            flush()
+            (dest / t / "_SUCCESS").write_text("")
+        shutil.copy(lake / "manifest.json", dest / "manifest.json")
+    out.append(("Spark-like (day folders)", dest))
+    return out
+
+
+def run_ours_process(lake, texts, runs):
+    """Ours as a user runs it: a whole `kql query` process per run (start, list the lake, read the
+    footers, plan, run, print CSV), timed from outside; the median of `runs` after a warm-up."""
+    exe = ROOT / "target" / "release" / "kql"
+    if not exe.exists():
+        sys.exit(f"{exe} is missing: cargo build --release -p kql-cli")
+    medians = {}
+    for key, text in texts.items():
+        cmd = [str(exe), "query", "--lake", str(lake), "--now", END.replace(" ", "T") + "Z", "--format", "csv", text]
+        def once():
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        medians[key], _ = timed(once, runs)
+    return medians
+
+
 DYNAMIC = {
     # key: (DuckDB SQL over {src}, how to normalise a result row)
     "command_has": (
@@ -326,6 +408,9 @@ def main():
                     help="runs of ours and the hand-written plan (interleaved; the KQL layer's few percent need "
                          "more samples than the engines' ratios)")
     ap.add_argument("--shuffled", action="store_true", help="also run on two shuffled copies of the lake: written with a page index (pyarrow) and by DuckDB (no page index)")
+    ap.add_argument("--layouts", action="store_true",
+                    help="also run on copies of the lake written by pyarrow (defaults), by DuckDB's COPY, and in a "
+                         "Spark-like layout (day folders, many files), all in time order")
     ap.add_argument("--copies", action="store_true",
                     help="with --dynamic: also run on copies of DeviceEvents written by pyarrow and by DuckDB with their defaults")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -344,6 +429,8 @@ def main():
             subprocess.run([str(exe), "--rows", str(args.rows), "--runs", "0", "--hunts", "A"], check=True,
                            capture_output=True)
     lakes = [("time-ordered" if args.lake is None else lake.name, lake)]
+    if args.layouts:
+        lakes += layout_copies(lake)
     if args.shuffled:
         lakes += [("shuffled", shuffled_copy(lake)),
                   ("shuffled, DuckDB-written", shuffled_copy(lake, duckdb_written=True))]
@@ -357,6 +444,7 @@ def main():
     table = []
     for label, path in lakes:
         ours, kql_texts, layer = run_ours(path, max(args.runs, args.layer_runs), hunts)
+        process = run_ours_process(path, kql_texts, args.runs)
         con = duckdb.connect()
         sess = chdb.session.Session()
         clickhouse_views(sess, path, sorted({HUNTS[k][0] for k in hunts}))
@@ -374,7 +462,7 @@ def main():
                  lambda s=sql_clickhouse(path, key, False): sess.query(s, "ArrowTable")),
                 ("clickhouse kusto dialect", None, lambda q=kql_texts[key]: clickhouse_kusto(sess, q)),
             ]
-            row = {"lake": label, "hunt": key, "layer": layer.get(key)}
+            row = {"lake": label, "hunt": key, "layer": layer.get(key), "process": process.get(key)}
             for name, exact, fn in engines:
                 try:
                     if (name, key) in ours:
@@ -391,7 +479,8 @@ def main():
 
     names = ["kql (ours)", "datafusion (hand-written)", "duckdb, exact has", "duckdb, ILIKE (wrong)",
              "clickhouse, exact regex", "clickhouse, ILIKE (wrong)", "clickhouse kusto dialect"]
-    header = ["lake", "hunt"] + names + ["KQL layer cost", "speed-up over fastest exact other"]
+    header = (["lake", "hunt"] + names
+              + ["KQL layer cost", "speed-up over fastest exact other", "kql query (whole process)", "process vs fastest exact other"])
     lines = [header]
     failures = []
     for row in table:
@@ -413,6 +502,9 @@ def main():
                 others.append(t)
         cells.append(f"{row['layer'] * 100:+.1f}%" if row["layer"] is not None else "n/a")
         cells.append(f"{min(others) / ours_t:.2f}x" if others and ours_t else "n/a")
+        proc = row["process"]
+        cells.append(f"{proc:.3f} s" if proc else "n/a")
+        cells.append(f"{min(others) / proc:.2f}x" if others and proc else "n/a")
         lines.append(cells)
     report(lines, failures, args.markdown)
 

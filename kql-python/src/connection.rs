@@ -38,7 +38,7 @@ impl Connection {
     #[new]
     #[pyo3(signature = (
         lake=None, *, now=None, memory_limit=None, schemas=None, threads=None,
-        allow_network=false, externaldata_mirror=None, externaldata_dirs=Vec::new()
+        allow_network=false, externaldata_mirror=None, externaldata_dirs=Vec::new(), skip_bad_files=false
     ))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
@@ -51,6 +51,7 @@ impl Connection {
         allow_network: bool,
         externaldata_mirror: Option<PathBuf>,
         externaldata_dirs: Vec<PathBuf>,
+        skip_bad_files: bool,
     ) -> PyResult<Self> {
         let mut external = kql_engine::ExternalDataOptions::new().allow_network(allow_network);
         if let Some(dir) = externaldata_mirror {
@@ -62,7 +63,7 @@ impl Connection {
         for dir in externaldata_dirs {
             external = external.allow_local_dir(dir);
         }
-        let mut builder = KqlContext::builder().externaldata(external);
+        let mut builder = KqlContext::builder().externaldata(external).skip_bad_files(skip_bad_files);
         if let Some(now) = &now {
             builder = builder.now(parse_now(now).map_err(|e| PyValueError::new_err(format!("now: {e}")))?);
         }
@@ -96,6 +97,16 @@ impl Connection {
             ctx.register_documented_tables().map_err(|e| engine_error(py, &e))?;
         }
         Ok(Self { ctx, lake, now })
+    }
+
+    /// The unreadable files `skip_bad_files` left out of the tables read so far, as
+    /// (table, file, why) tuples.
+    fn skipped_files(&self) -> Vec<(String, String, String)> {
+        self.ctx
+            .skipped_files()
+            .into_iter()
+            .map(|(table, bad)| (table, bad.path.display().to_string(), bad.reason))
+            .collect()
     }
 
     /// Plans `kql` and returns the result of its last statement (it runs when read). Parse

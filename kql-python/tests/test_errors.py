@@ -93,8 +93,27 @@ def test_lake_errors(tmp_path: Path) -> None:
     with pytest.raises(kql.LakeError, match="does not exist"):
         kql.connect(tmp_path / "missing")
     (tmp_path / "Bad.parquet").write_bytes(b"PAR1 this is not a parquet file")
-    with pytest.raises(kql.LakeError, match=r"Bad\.parquet"):
-        kql.connect(tmp_path)
+    # Tables are opened when a query reads them: the error names the file then.
+    con = kql.connect(tmp_path)
+    with pytest.raises(kql.LakeError, match=r"Bad\.parquet: truncated"):
+        con.query("Bad | count")
+
+
+def test_bad_files_can_be_skipped(lake: Path, tmp_path: Path) -> None:
+    table = tmp_path / "Info"
+    table.mkdir()
+    good = (lake / "DeviceInfo.parquet").read_bytes()
+    (table / "a.parquet").write_bytes(good)
+    (table / "b.parquet").write_bytes(good[: len(good) // 2])
+    with pytest.raises(kql.LakeError, match=r"b\.parquet: truncated.*--skip-bad-files"):
+        kql.connect(tmp_path).query("Info | count")
+    con = kql.connect(tmp_path, skip_bad_files=True)
+    assert con.skipped_files() == []
+    rows = con.query("Info | count").to_arrow().to_pylist()
+    assert rows[0]["Count"] > 0
+    skipped = con.skipped_files()
+    assert [(t, Path(f).name) for t, f, _ in skipped] == [("Info", "b.parquet")]
+    assert skipped[0][2].startswith("truncated")
 
 
 def test_bad_arguments() -> None:

@@ -96,6 +96,7 @@ class Connection:
         allow_network: bool = False,
         externaldata_mirror: StrPath | None = None,
         externaldata_dirs: Sequence[StrPath] = (),
+        skip_bad_files: bool = False,
     ) -> None:
         self._native = _native.Connection(
             os.fspath(lake) if lake is not None else None,
@@ -106,7 +107,13 @@ class Connection:
             allow_network=allow_network,
             externaldata_mirror=(os.fspath(externaldata_mirror) if externaldata_mirror is not None else None),
             externaldata_dirs=[os.fspath(d) for d in externaldata_dirs],
+            skip_bad_files=skip_bad_files,
         )
+
+    def skipped_files(self) -> list[tuple[str, str, str]]:
+        """The unreadable files ``skip_bad_files=True`` left out of the tables read so far, as
+        ``(table, file, why)`` tuples, sorted."""
+        return self._native.skipped_files()
 
     def query(self, kql: str, parameters: Mapping[str, ParameterValue] | None = None) -> _native.QueryResult:
         """Plans ``kql`` and returns the result of its last statement.
@@ -232,6 +239,7 @@ def connect(
     allow_network: bool = False,
     externaldata_mirror: StrPath | None = None,
     externaldata_dirs: Sequence[StrPath] = (),
+    skip_bad_files: bool = False,
 ) -> Connection:
     """Opens a KQL session over a Parquet lake.
 
@@ -255,9 +263,16 @@ def connect(
             ``<folder>/<host>/<path>`` (checked before the network).
         externaldata_dirs: folders ``externaldata`` may read local files from, besides the
             lake (whose folder is always allowed, and relative paths are read from).
+        skip_bad_files: leave unreadable Parquet files (corrupt, truncated, not Parquet) out
+            of their tables instead of failing the queries that read them;
+            :meth:`Connection.skipped_files` names them.
+
+    A table's files are opened the first time a query reads it (and again when they change),
+    so an unreadable file fails only the queries that read its table, with a
+    :class:`LakeError` naming the file.
 
     Raises:
-        LakeError: the lake does not exist or a file in it is not valid Parquet.
+        LakeError: the lake does not exist or cannot be listed.
         ValueError: ``now`` or ``memory_limit`` cannot be read.
     """
     return Connection(
@@ -269,4 +284,5 @@ def connect(
         allow_network=allow_network,
         externaldata_mirror=externaldata_mirror,
         externaldata_dirs=externaldata_dirs,
+        skip_bad_files=skip_bad_files,
     )
