@@ -59,7 +59,7 @@ impl ScalarUDFImpl for Extract {
         Ok(DataType::Utf8)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let arrays = args.args.iter().map(|a| a.to_array(args.number_rows)).collect::<Result<Vec<_>>>()?;
         let n = args.number_rows;
         let mut out = StringBuilder::with_capacity(n, n * 8);
         if let Some(text) = arrays.first() {

@@ -48,7 +48,7 @@ impl ScalarUDFImpl for Substring {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let arrays = args.args.iter().map(|a| a.to_array(args.number_rows)).collect::<Result<Vec<_>>>()?;
         let (Some(s), Some(start)) = (arrays.first(), arrays.get(1)) else {
             return exec_err!("substring takes 2 or 3 arguments");
         };
