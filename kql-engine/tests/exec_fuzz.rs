@@ -46,7 +46,8 @@ fn lake() -> &'static Lake {
 }
 
 /// Columns by KQL type, shared by both tables.
-const STRINGS: &[&str] = &["DeviceName", "DeviceId", "ActionType", "InitiatingProcessFileName", "InitiatingProcessCommandLine"];
+const STRINGS: &[&str] =
+    &["DeviceName", "DeviceId", "ActionType", "InitiatingProcessFileName", "InitiatingProcessCommandLine"];
 const LONGS: &[&str] = &["InitiatingProcessId", "ReportId"];
 const TIMES: &[&str] = &["Timestamp"];
 const NEEDLES: &[&str] = &["'atera'", "'.exe'", "'cmd'", "''", "'Ä'", "'a b'"];
@@ -56,14 +57,18 @@ fn predicate() -> impl Strategy<Value = String> {
     let s = prop::sample::select(STRINGS);
     let l = prop::sample::select(LONGS);
     let n = prop::sample::select(NEEDLES);
-    let op = prop::sample::select(&["has", "!has", "contains", "startswith", "endswith", "=~", "==", "!=", "has_cs", "matches regex"][..]);
+    let op = prop::sample::select(
+        &["has", "!has", "contains", "startswith", "endswith", "=~", "==", "!=", "has_cs", "matches regex"][..],
+    );
     let leaf = prop_oneof![
         (s.clone(), op, n.clone()).prop_map(|(c, o, n)| format!("{c} {o} {n}")),
-        (l.clone(), prop::sample::select(&[">", "<", "==", "!=", ">="][..]), -3i64..100_000).prop_map(|(c, o, v)| format!("{c} {o} {v}")),
+        (l.clone(), prop::sample::select(&[">", "<", "==", "!=", ">="][..]), -3i64..100_000)
+            .prop_map(|(c, o, v)| format!("{c} {o} {v}")),
         (prop::sample::select(TIMES), prop::sample::select(&["1h", "1d", "3d", "30d", "0s"][..]))
             .prop_map(|(c, d)| format!("{c} > ago({d})")),
         (prop::sample::select(TIMES), 0i64..40).prop_map(|(c, d)| format!("{c} between (ago({d}d) .. now())")),
-        (s.clone(), prop::collection::vec(n.clone(), 1..3)).prop_map(|(c, ns)| format!("{c} has_any ({})", ns.join(", "))),
+        (s.clone(), prop::collection::vec(n.clone(), 1..3))
+            .prop_map(|(c, ns)| format!("{c} has_any ({})", ns.join(", "))),
         (s.clone(), prop::collection::vec(n, 1..3)).prop_map(|(c, ns)| format!("{c} in~ ({})", ns.join(", "))),
         s.clone().prop_map(|c| format!("isnotempty({c})")),
         l.prop_map(|c| format!("{c} % 3 == 0")),
