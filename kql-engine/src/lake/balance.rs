@@ -69,11 +69,12 @@ impl BalanceRowGroups {
         let predicate = &predicate;
         // The files, once each (a split file appears once per byte range), with their footers.
         let mut files: Vec<(PartitionedFile, Arc<ParquetMetaData>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for f in conf.file_groups.iter().flat_map(|g| g.files().iter()) {
             if !f.extensions.is_empty() {
                 return None;
             }
-            if files.iter().any(|(seen, _)| seen.object_meta.location == f.object_meta.location) {
+            if !seen.insert(f.object_meta.location.clone()) {
                 continue;
             }
             files.push((f.clone(), self.footer(f)?));
@@ -99,7 +100,7 @@ impl BalanceRowGroups {
                 let descr = footer.file_metadata().schema_descr();
                 plan.prune_by_statistics(&file_schema, descr, groups, pruning, &file_metrics);
             }
-            let surviving: Vec<usize> = plan.row_group_indexes().collect();
+            let surviving: std::collections::HashSet<usize> = plan.row_group_indexes().collect();
             for (rg, group) in groups.iter().enumerate() {
                 let bytes = if surviving.contains(&rg) {
                     u64::try_from(group.compressed_size()).unwrap_or(0).max(1)
