@@ -193,7 +193,7 @@ fn a_generated_query_reads_the_lake() {
     let n = lake.runtime.block_on(async {
         let df = lake.ctx.kql("DeviceNetworkEvents | where Timestamp > ago(30d) | count").await.expect("plans");
         let batches = df.collect().await.expect("runs");
-        let column = batches[0].column(0).clone();
+        let column = std::sync::Arc::clone(batches[0].column(0));
         column.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().expect("long").value(0)
     });
     assert!(n > 0);
