@@ -233,65 +233,60 @@ def layout_copies(lake):
     defaults (zstd asked for; 1Mi-row groups, dictionary pages, no page index), DuckDB's `COPY ...
     (FORMAT parquet)` with its defaults (snappy, 122,880-row groups, no page index), and a
     Spark-like layout (a `day=YYYY-MM-DD/` folder per day, several files each, one large row group
-    per file, with a page index). Made once, next to the lake."""
+    per file, with a page index). Each made once, next to the lake (its manifest marks it done)."""
     import duckdb
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     tables = sorted({h[0] for h in HUNTS.values()})
+
+    def pyarrow_defaults(dest, t):
+        source = pq.ParquetFile(lake / f"{t}.parquet")
+        with pq.ParquetWriter(dest / f"{t}.parquet", source.schema_arrow, compression="zstd") as writer:
+            for batch in source.iter_batches(batch_size=1 << 20):
+                writer.write_batch(batch)
+
+    def duckdb_copy(dest, t):
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{lake / f'{t}.parquet'}')) "
+                                 f"TO '{dest / f'{t}.parquet'}' (FORMAT parquet)")
+
+    def spark_like(dest, t, rows_per_file=100_000):
+        source = pq.ParquetFile(lake / f"{t}.parquet")
+        pieces, key, part = [], None, 0
+
+        def flush():
+            if pieces:
+                folder = dest / t / f"day={key}"
+                folder.mkdir(parents=True, exist_ok=True)
+                # One row group per file (Spark's 128 MB row groups hold a whole small file).
+                pq.write_table(pa.Table.from_batches(pieces), folder / f"part-{part:05d}.zstd.parquet",
+                               compression="zstd", write_page_index=True, row_group_size=1 << 24)
+
+        for batch in source.iter_batches(batch_size=1 << 16):
+            days = pc.strftime(batch.column("Timestamp"), format="%Y-%m-%d")
+            for day in pc.unique(days).to_pylist():
+                piece = batch.filter(pc.equal(days, day))
+                if key != day or sum(p.num_rows for p in pieces) >= rows_per_file:
+                    flush()
+                    part = part + 1 if key == day else 0
+                    key, pieces = day, []
+                pieces.append(piece)
+        flush()
+        (dest / t / "_SUCCESS").write_text("")
+
     out = []
-    dest = lake.parent / (lake.name + "-pyarrow")
-    if not (dest / "manifest.json").exists():
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        for t in tables:
-            source = pq.ParquetFile(lake / f"{t}.parquet")
-            with pq.ParquetWriter(dest / f"{t}.parquet", source.schema_arrow, compression="zstd") as writer:
-                for batch in source.iter_batches(batch_size=1 << 20):
-                    writer.write_batch(batch)
-        shutil.copy(lake / "manifest.json", dest / "manifest.json")
-    out.append(("pyarrow defaults", dest))
-    dest = lake.parent / (lake.name + "-duckdb-copy")
-    if not (dest / "manifest.json").exists():
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        con = duckdb.connect()
-        for t in tables:
-            con.execute(f"COPY (SELECT * FROM read_parquet('{lake / f'{t}.parquet'}')) TO '{dest / f'{t}.parquet'}' "
-                        f"(FORMAT parquet)")
-        shutil.copy(lake / "manifest.json", dest / "manifest.json")
-    out.append(("DuckDB COPY", dest))
-    dest = lake.parent / (lake.name + "-spark")
-    if not (dest / "manifest.json").exists():
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        rows_per_file = 100_000
-        for t in tables:
-            source = pq.ParquetFile(lake / f"{t}.parquet")
-            pieces, key, part = [], None, 0
-
-            def flush():
-                if pieces:
-                    folder = dest / t / f"day={key}"
-                    folder.mkdir(parents=True, exist_ok=True)
-                    # One row group per file (Spark's 128 MB row groups hold a whole small file).
-                    pq.write_table(pa.Table.from_batches(pieces), folder / f"part-{part:05d}.zstd.parquet",
-                                   compression="zstd", write_page_index=True, row_group_size=1 << 24)
-
-            for batch in source.iter_batches(batch_size=1 << 16):
-                days = pc.strftime(batch.column("Timestamp"), format="%Y-%m-%d")
-                for day in pc.unique(days).to_pylist():
-                    piece = batch.filter(pc.equal(days, day))
-                    if key != day or sum(p.num_rows for p in pieces) >= rows_per_file:
-                        flush()
-                        part = part + 1 if key == day else 0
-                        key, pieces = day, []
-                    pieces.append(piece)
-            flush()
-            (dest / t / "_SUCCESS").write_text("")
-        shutil.copy(lake / "manifest.json", dest / "manifest.json")
-    out.append(("Spark-like (day folders)", dest))
+    for label, suffix, write in [("pyarrow defaults", "-pyarrow", pyarrow_defaults),
+                                 ("DuckDB COPY", "-duckdb-copy", duckdb_copy),
+                                 ("Spark-like (day folders)", "-spark", spark_like)]:
+        dest = lake.parent / (lake.name + suffix)
+        if not (dest / "manifest.json").exists():
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir(parents=True)
+            for t in tables:
+                write(dest, t)
+            shutil.copy(lake / "manifest.json", dest / "manifest.json")
+        out.append((label, dest))
     return out
 
 

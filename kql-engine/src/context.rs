@@ -172,26 +172,40 @@ fn kql_session(config: SessionConfig, runtime: Arc<datafusion::execution::runtim
 /// `session` with its default schema wrapped in a [`crate::lake::KqlSchemaProvider`] (its
 /// tables kept), so lakes can be registered and opened lazily.
 fn with_lake_schema(session: SessionContext) -> SessionContext {
-    let (catalog, schema, parquet) = {
-        let state = session.state_ref();
-        let guard = state.read();
-        let options = guard.config().options();
-        (
-            options.catalog.default_catalog.clone(),
-            options.catalog.default_schema.clone(),
-            guard.default_table_options().parquet.clone(),
-        )
-    };
-    if let Some(c) = session.catalog(&catalog) {
-        let inner = c.schema(&schema).unwrap_or_else(|| Arc::new(datafusion::catalog::MemorySchemaProvider::new()));
-        if inner.downcast_ref::<crate::lake::KqlSchemaProvider>().is_none() {
-            let lake = crate::lake::KqlSchemaProvider::new(inner, session.runtime_env(), parquet);
-            // Registering a schema replaces the one of that name; it cannot fail for a
-            // catalog that holds schemas in memory (the error is DataFusion's for others).
-            let _ = c.register_schema(&schema, Arc::new(lake));
+    lake_schema_of(&session);
+    session
+}
+
+/// The default catalog and schema names of `session`, read in place (`state()` clones the
+/// whole session state, a visible share of planning time).
+fn default_schema_names(session: &SessionContext) -> (String, String) {
+    let state = session.state_ref();
+    let guard = state.read();
+    let options = &guard.config().options().catalog;
+    (options.default_catalog.clone(), options.default_schema.clone())
+}
+
+/// The session's default schema as a [`crate::lake::KqlSchemaProvider`], wrapping (and
+/// replacing) the one it had the first time.
+fn lake_schema_of(session: &SessionContext) -> Arc<crate::lake::KqlSchemaProvider> {
+    let (catalog, schema) = default_schema_names(session);
+    let catalog = session.catalog(&catalog);
+    let inner = catalog.as_ref().and_then(|c| c.schema(&schema));
+    if let Some(found) = &inner {
+        let any: Arc<dyn std::any::Any + Send + Sync> = Arc::clone(found) as _;
+        if let Ok(lake) = any.downcast::<crate::lake::KqlSchemaProvider>() {
+            return lake;
         }
     }
-    session
+    let parquet = session.state_ref().read().default_table_options().parquet.clone();
+    let inner = inner.unwrap_or_else(|| Arc::new(datafusion::catalog::MemorySchemaProvider::new()));
+    let lake = Arc::new(crate::lake::KqlSchemaProvider::new(inner, session.runtime_env(), parquet));
+    if let Some(c) = catalog {
+        // Registering a schema replaces the one of that name; it cannot fail for a catalog
+        // that holds schemas in memory (the error is DataFusion's for others).
+        let _ = c.register_schema(&schema, Arc::clone(&lake) as _);
+    }
+    lake
 }
 
 /// The session settings KQL hunts run best with: filters evaluated inside the Parquet scan
@@ -293,50 +307,15 @@ impl KqlContext {
         lake.set_options(crate::lake::OpenOptions { schemas: self.schemas.clone(), ..lake.options() });
     }
 
-    /// Leaves unreadable Parquet files out of their tables from now on (see
-    /// [`KqlContextBuilder::skip_bad_files`]).
-    pub fn set_skip_bad_files(&self, skip: bool) {
-        let lake = self.lake_schema();
-        lake.set_options(crate::lake::OpenOptions { skip_bad_files: skip, ..lake.options() });
-    }
-
     /// The files left out of the Parquet tables opened so far (with
     /// [`KqlContextBuilder::skip_bad_files`]), as (table, file and why), sorted.
     pub fn skipped_files(&self) -> Vec<(String, crate::lake::BadFile)> {
         self.lake_schema().skipped_files()
     }
 
-    /// The session's default schema, which holds the lakes. A session whose default schema
-    /// was replaced since gets a fresh one (tables registered through it are kept).
+    /// The session's default schema, which holds the lakes.
     fn lake_schema(&self) -> Arc<crate::lake::KqlSchemaProvider> {
-        let (catalog, schema) = {
-            let state = self.session.state_ref();
-            let guard = state.read();
-            let options = &guard.config().options().catalog;
-            (options.default_catalog.clone(), options.default_schema.clone())
-        };
-        let found = self.session.catalog(&catalog).and_then(|c| c.schema(&schema));
-        if let Some(found) = found {
-            let any: Arc<dyn std::any::Any + Send + Sync> = found;
-            if let Ok(lake) = any.downcast::<crate::lake::KqlSchemaProvider>() {
-                return lake;
-            }
-        }
-        let session = with_lake_schema(self.session.clone());
-        session
-            .catalog(&catalog)
-            .and_then(|c| c.schema(&schema))
-            .and_then(|s| {
-                let any: Arc<dyn std::any::Any + Send + Sync> = s;
-                any.downcast::<crate::lake::KqlSchemaProvider>().ok()
-            })
-            .unwrap_or_else(|| {
-                Arc::new(crate::lake::KqlSchemaProvider::new(
-                    Arc::new(datafusion::catalog::MemorySchemaProvider::new()),
-                    self.session.runtime_env(),
-                    Default::default(),
-                ))
-            })
+        lake_schema_of(&self.session)
     }
 
     /// The documented table schemas, if any.
@@ -429,14 +408,7 @@ impl KqlContext {
 
     /// Every registered table name, sorted.
     pub fn table_names(&self) -> Vec<String> {
-        // Read the default catalog and schema names in place (`state()` clones the whole
-        // session state, a visible share of planning time).
-        let (catalog, schema) = {
-            let state = self.session.state_ref();
-            let guard = state.read();
-            let options = &guard.config().options().catalog;
-            (options.default_catalog.clone(), options.default_schema.clone())
-        };
+        let (catalog, schema) = default_schema_names(&self.session);
         let mut names =
             self.session.catalog(&catalog).and_then(|c| c.schema(&schema)).map(|s| s.table_names()).unwrap_or_default();
         names.sort();

@@ -79,14 +79,11 @@ async fn read_footer(
     object: ObjectMeta,
 ) -> Result<Footer, BadFile> {
     let bad = |reason: String| BadFile { path: path.clone(), reason };
-    if let Some(reason) = sniff(&path, object.size) {
-        return Err(bad(reason));
-    }
-    let metadata = DFParquetMetadata::new(store.as_ref(), &object)
-        .with_file_metadata_cache(Some(cache))
-        .fetch_metadata()
-        .await
-        .map_err(|e| bad(format!("its footer cannot be read ({})", e.strip_backtrace())))?;
+    let reader = DFParquetMetadata::new(store.as_ref(), &object).with_file_metadata_cache(Some(cache));
+    // Only a file that fails is looked at again, to say in words what is wrong with it.
+    let metadata = reader.fetch_metadata().await.map_err(|e| {
+        bad(sniff(&path, object.size).unwrap_or_else(|| format!("its footer cannot be read ({})", e.strip_backtrace())))
+    })?;
     let file_metadata = metadata.file_metadata();
     let schema = parquet_to_arrow_schema(file_metadata.schema_descr(), file_metadata.key_value_metadata())
         .map_err(|e| bad(format!("its schema has no Arrow equivalent ({e})")))?;

@@ -71,11 +71,8 @@ pub(crate) struct ColumnFacts {
 }
 
 /// What the footers say: columns with the JSON logical type in any file, and the byte-array
-/// columns dictionary-encoded in the first row group of `first` (the first file).
-pub(crate) fn column_facts(
-    first: Option<&parquet::file::metadata::ParquetMetaData>,
-    footers: &[super::footers::Footer],
-) -> ColumnFacts {
+/// columns dictionary-encoded in the first row group of the first file.
+pub(crate) fn column_facts(footers: &[super::footers::Footer]) -> ColumnFacts {
     use parquet::basic::LogicalType;
     let mut json = std::collections::HashSet::new();
     for footer in footers {
@@ -87,7 +84,7 @@ pub(crate) fn column_facts(
         }
     }
     let mut dictionary_encoded = std::collections::HashMap::new();
-    if let Some(group) = first.and_then(|m| m.row_groups().first()) {
+    if let Some(group) = footers.first().and_then(|f| f.metadata.row_groups().first()) {
         for column in group.columns() {
             let descr = column.column_descr();
             let top_level = descr.path().parts().len() == 1;

@@ -98,7 +98,7 @@ pub(crate) async fn open(
     };
     // Columns typed `dynamic` (by the files or the documentation) are JSON; those stored
     // dictionary-encoded are read as dictionaries (see `scan`).
-    let facts = super::layout::column_facts(footers.first().map(|f| f.metadata.as_ref()), &footers);
+    let facts = super::layout::column_facts(&footers);
     let dynamic = |c: &str| {
         facts.json.contains(c)
             || options.schemas.as_ref().and_then(|s| s.kql_type(name, c)) == Some(crate::planner::KqlType::Dynamic)
