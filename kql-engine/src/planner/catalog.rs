@@ -118,14 +118,6 @@ const NOT_YET: &[&str] = &[
     "geo_line_centroid",
     "geo_line_densify",
     "geo_line_simplify",
-    "convert_angle",
-    "convert_energy",
-    "convert_force",
-    "convert_length",
-    "convert_mass",
-    "convert_speed",
-    "convert_temperature",
-    "convert_volume",
 ];
 
 /// Functions of the Kusto cluster or of the Defender / Sentinel services: they read what only

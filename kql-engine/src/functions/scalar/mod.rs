@@ -28,6 +28,7 @@ pub mod s2cells;
 pub mod stats;
 pub mod text;
 pub mod time;
+pub mod units;
 pub mod useragent;
 pub mod xml;
 
@@ -212,6 +213,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         s2cells::FUNCTIONS,
         useragent::FUNCTIONS,
         stats::FUNCTIONS,
+        units::FUNCTIONS,
     ]
     .into_iter()
     .flatten()
