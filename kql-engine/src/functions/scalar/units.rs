@@ -113,7 +113,7 @@ impl Found {
         let v = run(self.unit.to_base, x);
         self.power.map_or(v, |p| v * p)
     }
-    fn from_base(self, x: f64) -> f64 {
+    fn out_of_base(self, x: f64) -> f64 {
         let v = run(self.unit.from_base, x);
         self.power.map_or(v, |p| v / p)
     }
@@ -133,7 +133,7 @@ fn find(units: &'static [Unit], name: &str) -> Option<Found> {
             let rest = name.strip_prefix(prefix)?;
             let mut chars = unit.name.chars();
             let first = chars.next()?;
-            let matches = rest.chars().next() == Some(first.to_ascii_lowercase()) && &rest[1..] == chars.as_str();
+            let matches = rest.starts_with(first.to_ascii_lowercase()) && &rest[1..] == chars.as_str();
             matches.then(|| Found { unit, power: prefix_power(prefix) })
         })
     })
@@ -143,7 +143,7 @@ fn find(units: &'static [Unit], name: &str) -> Option<Found> {
 #[cfg(test)]
 fn convert(units: &'static [Unit], value: f64, from: &str, to: &str) -> Option<f64> {
     let (from, to) = (find(units, from)?, find(units, to)?);
-    Some(if from.same(to) { value } else { to.from_base(from.to_base(value)) })
+    Some(if from.same(to) { value } else { to.out_of_base(from.to_base(value)) })
 }
 
 fn kernel(c: &Call<'_>, units: &'static [Unit]) -> Result<ArrayRef> {
@@ -155,7 +155,7 @@ fn kernel(c: &Call<'_>, units: &'static [Unit]) -> Result<ArrayRef> {
         let key = (from.text(i), to.text(i));
         let pair = *cache.entry(key).or_insert_with(|| Some((find(units, key.0)?, find(units, key.1)?)));
         let (from, to) = pair?;
-        Some(if from.same(to) { value } else { to.from_base(from.to_base(value)) })
+        Some(if from.same(to) { value } else { to.out_of_base(from.to_base(value)) })
     })))
 }
 
