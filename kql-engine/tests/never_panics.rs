@@ -156,6 +156,13 @@ const OTHER: &[&str] = &[
     "materialize(",
     "series_decompose_anomalies(",
     "geo_point_to_h3cell(",
+    "geo_point_in_polygon(",
+    "geo_polygon_area(",
+    "geo_polygon_densify(",
+    "geo_line_centroid(",
+    "dynamic({'type':'Polygon','coordinates':[[[0,0],[1,0],[1,1],[0,0]]]})",
+    "dynamic({'type':'LineString','coordinates':[[0,0],[180,0]]})",
+    "convert_length(",
     "",
 ];
 

@@ -128,6 +128,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     KqlType::Dynamic => return Err(dynamic_where_scalar(src, fname, "a timespan", "totimespan")),
                     _ => return Err(wrong("a timespan")),
                 },
+                Param::Bool => match t {
+                    KqlType::Bool | KqlType::Null => cast(e, DataType::Boolean),
+                    _ => return Err(wrong("a bool")),
+                },
                 Param::Dyn => match t {
                     KqlType::Dynamic => e,
                     KqlType::String => functions::dynamic::access::to_dynamic(e),

@@ -17,8 +17,7 @@ pub static FUNCTIONS: &[Def] = &[
     f("geo_point_in_circle", &[Real, Real, Real, Real, Real], Out::Bool, point_in_circle),
 ];
 
-/// S2's Earth radius, in meters.
-const EARTH_RADIUS_M: f64 = 6_371_010.0;
+use super::sphere::EARTH_RADIUS_M;
 
 fn valid(lon: f64, lat: f64) -> bool {
     (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)

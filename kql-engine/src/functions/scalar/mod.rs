@@ -15,8 +15,10 @@
 //! while every other argument is a constant is evaluated once per distinct value and the
 //! result gathered by the keys ([`KqlScalar::invoke_with_args`]).
 
+pub mod densify;
 pub mod encode;
 pub mod geo;
+pub mod geo_shapes;
 pub mod geohash;
 mod grid;
 pub mod h3;
@@ -25,6 +27,8 @@ pub mod ip;
 pub mod math;
 pub mod regex;
 pub mod s2cells;
+mod shapes;
+mod sphere;
 pub mod stats;
 pub mod text;
 pub mod time;
@@ -73,6 +77,8 @@ pub enum Param {
     Regex,
     /// A constant string (a part name, a format), checked when the query is planned.
     ConstStr,
+    /// A `bool`.
+    Bool,
 }
 
 /// What a function returns.
@@ -208,6 +214,8 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         time::FUNCTIONS,
         xml::FUNCTIONS,
         geo::FUNCTIONS,
+        geo_shapes::FUNCTIONS,
+        densify::FUNCTIONS,
         geohash::FUNCTIONS,
         h3::FUNCTIONS,
         s2cells::FUNCTIONS,
@@ -304,6 +312,18 @@ impl Call<'_> {
             crate::dynamic::Dyn::Null => Vec::new(),
             v => vec![v.to_text()],
         })
+    }
+
+    /// Argument `i` as booleans at `row` (`None` for null or absent).
+    pub fn bool_at(&self, i: usize, row: usize) -> Option<bool> {
+        match self.args.get(i)? {
+            ColumnarValue::Array(a) => {
+                let a = a.as_boolean_opt()?;
+                a.is_valid(row).then(|| a.value(row))
+            }
+            ColumnarValue::Scalar(ScalarValue::Boolean(v)) => *v,
+            ColumnarValue::Scalar(_) => None,
+        }
     }
 
     /// Argument `i` as an array of `rows` values.
