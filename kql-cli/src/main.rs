@@ -16,6 +16,7 @@ mod hunt;
 mod input;
 mod output;
 mod query;
+mod serve;
 mod session;
 mod shell;
 mod tables;
@@ -52,6 +53,9 @@ enum Command {
     Demo(demo::Args),
     /// An interactive prompt over a lake.
     Shell(shell::Args),
+    /// Serve a lake over the Kusto REST protocol, for Kusto clients (SDKs, Kqlmagic, Kusto
+    /// Explorer, the ADX web UI).
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => generate::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Shell(args) => shell::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,7 +40,7 @@ fn unit_nanos(u: TimeUnit) -> i64 {
 
 /// The nanoseconds of row `i` of a timestamp or duration column (none for other types, or
 /// when the value overflows 64-bit nanoseconds).
-pub(crate) fn nanos(array: &dyn Array, i: usize) -> Option<i64> {
+pub fn nanos(array: &dyn Array, i: usize) -> Option<i64> {
     use datafusion::arrow::datatypes as t;
     let (v, u) = match array.data_type() {
         DataType::Timestamp(u, _) => (

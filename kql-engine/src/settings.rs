@@ -14,7 +14,7 @@ pub fn parse_now(s: &str) -> Result<i64, String> {
 }
 
 /// A duration for a time limit: `30s`, `2m`, `1.5h`, `500ms`, `1d`, a KQL timespan such as
-/// `00:00:30`, or a plain number of seconds (`90`).
+/// `00:00:30` or `1.00:00:00`, or a plain number of seconds (`90`).
 ///
 /// # Errors
 /// A message naming the text when it is not a duration, or is zero or negative.
@@ -26,7 +26,12 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         if parts.len() != 3 {
             return Err(bad());
         }
-        let h: f64 = parts[0].parse().map_err(|_| bad())?;
+        // Kusto's `d.hh:mm:ss`: days before a dot in the first part.
+        let (days, hours) = match parts[0].split_once('.') {
+            Some((d, h)) => (d.parse::<f64>().map_err(|_| bad())?, h),
+            None => (0.0, parts[0]),
+        };
+        let h: f64 = hours.parse::<f64>().map_err(|_| bad())? + days * 24.0;
         let m: f64 = parts[1].parse().map_err(|_| bad())?;
         let sec: f64 = parts[2].parse().map_err(|_| bad())?;
         h * 3600.0 + m * 60.0 + sec
@@ -96,6 +101,8 @@ mod tests {
         assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("5 weeks").unwrap_err().contains("unknown unit `weeks`"));
         assert!(parse_duration("1:2").is_err());
+        assert_eq!(parse_duration("1.02:00:00"), Ok(std::time::Duration::from_secs(26 * 3600)));
+        assert_eq!(parse_duration("0:04:30"), Ok(std::time::Duration::from_secs(270)));
     }
 
     #[test]

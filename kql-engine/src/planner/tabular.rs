@@ -534,7 +534,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .enumerate()
             .map(|(i, f)| {
                 let t = super::KqlType::of(f.data_type());
-                vec![lit(f.name().clone()), lit(i as i32), lit(clr_type(t)), lit(t.name())]
+                vec![lit(f.name().clone()), lit(i as i32), lit(super::KqlType::clr_name(t)), lit(t.name())]
             })
             .collect();
         if rows.is_empty() {
@@ -642,21 +642,6 @@ pub(crate) fn union_filled(plans: Vec<LogicalPlan>, span: Span, empty: &str) -> 
     LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
 }
 
-/// The .NET type name `getschema` reports in `DataType` for a KQL type.
-fn clr_type(t: super::KqlType) -> &'static str {
-    use super::KqlType as K;
-    match t {
-        K::Bool => "System.Boolean",
-        K::Int => "System.Int32",
-        K::Long => "System.Int64",
-        K::Real => "System.Double",
-        K::Decimal => "System.Data.SqlTypes.SqlDecimal",
-        K::String => "System.String",
-        K::DateTime => "System.DateTime",
-        K::TimeSpan => "System.TimeSpan",
-        K::Dynamic | K::Null | K::Other => "System.Object",
-    }
-}
 
 /// A `datatable` value for a `dynamic` column: JSON text stays, any other value is wrapped (a
 /// string stays a string, it is not parsed).

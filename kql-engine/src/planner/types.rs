@@ -81,6 +81,22 @@ impl KqlType {
         }
     }
 
+    /// The .NET type name Kusto reports for the type (`getschema`'s `DataType`, schema
+    /// answers): `System.String`, `System.Int64`, ...
+    pub fn clr_name(self) -> &'static str {
+        match self {
+            Self::Bool => "System.Boolean",
+            Self::Int => "System.Int32",
+            Self::Long => "System.Int64",
+            Self::Real => "System.Double",
+            Self::Decimal => "System.Data.SqlTypes.SqlDecimal",
+            Self::String => "System.String",
+            Self::DateTime => "System.DateTime",
+            Self::TimeSpan => "System.TimeSpan",
+            Self::Dynamic | Self::Null | Self::Other => "System.Object",
+        }
+    }
+
     /// `int`, `long`, `real` or `decimal`.
     pub fn is_numeric(self) -> bool {
         matches!(self, Self::Int | Self::Long | Self::Real | Self::Decimal)
