@@ -77,7 +77,8 @@ fn serve(args: &Args, database: String) -> CliResult {
         config.max_timeout = t;
         config.default_timeout = config.default_timeout.min(t);
     }
-    kql_server::check_exposure(args.bind, &config, args.insecure_no_auth).map_err(|m| Failure::usage(format!("kql serve: {m}")))?;
+    kql_server::check_exposure(args.bind, &config, args.insecure_no_auth)
+        .map_err(|m| Failure::usage(format!("kql serve: {m}")))?;
     let rt = args.lake.runtime()?;
     rt.block_on(async {
         let ctx = args.lake.context().await?;
@@ -88,7 +89,9 @@ fn serve(args: &Args, database: String) -> CliResult {
         let auth = match (&config.token, addr.ip().is_loopback()) {
             (Some(_), _) => "bearer token required",
             (None, true) => "no authentication (loopback only)",
-            (None, false) => "NO AUTHENTICATION (--insecure-no-auth): anyone who reaches this address can query the lake",
+            (None, false) => {
+                "NO AUTHENTICATION (--insecure-no-auth): anyone who reaches this address can query the lake"
+            }
         };
         println!(
             "kql serve: listening on http://{addr} (database {}, {} tables; {auth})",

@@ -31,7 +31,13 @@ impl ApiError {
 
     /// Any other status, with its own code.
     pub(crate) fn status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, kind: "Kusto.Common.Svc.Exceptions.ServiceException", message: message.into(), permanent: false }
+        Self {
+            status,
+            code,
+            kind: "Kusto.Common.Svc.Exceptions.ServiceException",
+            message: message.into(),
+            permanent: false,
+        }
     }
 
     /// A query that could not be planned or failed: the located error against its text.
@@ -43,9 +49,12 @@ impl ApiError {
             KqlError::Plan(_) => {
                 (StatusCode::BAD_REQUEST, "General_BadRequest", "Kusto.Data.Exceptions.SemanticException", true)
             }
-            KqlError::NotSupported(_) => {
-                (StatusCode::BAD_REQUEST, "General_BadRequest", "Kusto.Data.Exceptions.KustoNotSupportedException", true)
-            }
+            KqlError::NotSupported(_) => (
+                StatusCode::BAD_REQUEST,
+                "General_BadRequest",
+                "Kusto.Data.Exceptions.KustoNotSupportedException",
+                true,
+            ),
             KqlError::Lake(_) | KqlError::DataFusion(_) | KqlError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal service error",

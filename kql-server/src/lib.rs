@@ -24,6 +24,10 @@
 //! # Ok(()) }
 //! ```
 
+// The router tests (tests/protocol.rs) use these; the unit tests do not.
+#[cfg(test)]
+use {http_body_util as _, tower as _};
+
 mod error;
 pub mod mgmt;
 mod request;
@@ -182,7 +186,11 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if subtle::ConstantTimeEq::ct_eq(given.trim().as_bytes(), token.as_bytes()).into() {
         Ok(())
     } else {
-        Err(ApiError::status(StatusCode::UNAUTHORIZED, "Unauthorized", "this server needs `Authorization: Bearer <token>`"))
+        Err(ApiError::status(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "this server needs `Authorization: Bearer <token>`",
+        ))
     }
 }
 
@@ -195,9 +203,9 @@ struct Admitted {
 }
 
 /// Checks a call (token, content type, body, slot) and parses it.
-fn admit(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Admitted, Response> {
+fn admit(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Admitted, Box<Response>> {
     let (activity, request_id) = request_ids(headers);
-    let fail = |e: ApiError| e.response(&activity, &request_id);
+    let fail = |e: ApiError| Box::new(e.response(&activity, &request_id));
     authorize(state, headers).map_err(fail)?;
     if let Some(t) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
         && !t.to_ascii_lowercase().starts_with("application/json")
@@ -275,10 +283,14 @@ fn timeout_error() -> ApiError {
     )
 }
 
-async fn v2_query(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn v2_query(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let a = match admit(&state, &headers, body) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if a.request.csl.trim_start().starts_with('.') {
         return ApiError::bad_request("management commands go to /v1/rest/mgmt").response(&a.activity, &a.request_id);
@@ -293,10 +305,14 @@ async fn v2_query(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     }
 }
 
-async fn v1_query(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn v1_query(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let a = match admit(&state, &headers, body) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if a.request.csl.trim_start().starts_with('.') {
         return mgmt::respond(&state.ctx, &state.config, a).await;
@@ -318,7 +334,7 @@ async fn mgmt_command(
 ) -> Response {
     match admit(&state, &headers, body) {
         Ok(a) => mgmt::respond(&state.ctx, &state.config, a).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -346,5 +362,6 @@ fn html_escape(s: &str) -> String {
 
 async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let (activity, request) = request_ids(&headers);
-    ApiError::status(StatusCode::NOT_FOUND, "NotFound", format!("no endpoint at {}", uri.path())).response(&activity, &request)
+    ApiError::status(StatusCode::NOT_FOUND, "NotFound", format!("no endpoint at {}", uri.path()))
+        .response(&activity, &request)
 }

@@ -133,7 +133,8 @@ pub(crate) async fn respond(ctx: &KqlContext, config: &ServerConfig, a: Admitted
 async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<Table, ApiError> {
     // Words, keeping a bracketed name whole; the last line of a command that has client
     // request properties (`set x; .show ...`) is the command.
-    let text = csl.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).collect::<Vec<_>>().join(" ");
+    let text =
+        csl.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).collect::<Vec<_>>().join(" ");
     let text = text.rsplit(';').map(str::trim).find(|s| !s.is_empty()).unwrap_or("");
     let words: Vec<&str> = text.split_whitespace().collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
@@ -164,7 +165,11 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
         }
         let tables = all_columns(ctx).await;
         return Ok(if as_json {
-            text_table("Table_0", &[("DatabaseSchema", Kind::String)], vec![json!([schema_json(db, &tables).to_string()])])
+            text_table(
+                "Table_0",
+                &[("DatabaseSchema", Kind::String)],
+                vec![json!([schema_json(db, &tables).to_string()])],
+            )
         } else {
             schema_rows(db, &tables)
         });
@@ -178,7 +183,12 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
                 ("ServiceType", Kind::String),
                 ("ProductVersion", Kind::String),
             ],
-            vec![json!([env!("CARGO_PKG_VERSION"), "2026-01-01T00:00:00.0000000Z", "Engine", format!("kql-lake {}", env!("CARGO_PKG_VERSION"))])],
+            vec![json!([
+                env!("CARGO_PKG_VERSION"),
+                "2026-01-01T00:00:00.0000000Z",
+                "Engine",
+                format!("kql-lake {}", env!("CARGO_PKG_VERSION"))
+            ])],
         )),
         [".show", "cluster"] => Ok(text_table(
             "Table_0",
@@ -222,7 +232,12 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
         )),
         [".show", "tables"] => Ok(text_table(
             "Table_0",
-            &[("TableName", Kind::String), ("DatabaseName", Kind::String), ("Folder", Kind::String), ("DocString", Kind::String)],
+            &[
+                ("TableName", Kind::String),
+                ("DatabaseName", Kind::String),
+                ("Folder", Kind::String),
+                ("DocString", Kind::String),
+            ],
             ctx.table_names().into_iter().map(|t| json!([t, db, "", ""])).collect(),
         )),
         [".show", "functions"] => Ok(text_table(
@@ -241,12 +256,23 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
             let Some(table) = ctx.table_names().into_iter().find(|t| t == name) else {
                 return Err(ApiError::bad_request(format!("table `{name}` does not exist in database `{db}`")));
             };
-            let cols = columns(ctx, &table).await.map_err(|e| ApiError::bad_request(format!("table `{table}`: {e}")))?;
+            let cols =
+                columns(ctx, &table).await.map_err(|e| ApiError::bad_request(format!("table `{table}`: {e}")))?;
             if lw[3] == "cslschema" {
-                let schema = cols.iter().map(|(c, t)| format!("{c}:{}", Kind::from_kql(*t).name())).collect::<Vec<_>>().join(", ");
+                let schema = cols
+                    .iter()
+                    .map(|(c, t)| format!("{c}:{}", Kind::from_kql(*t).name()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 return Ok(text_table(
                     "Table_0",
-                    &[("TableName", Kind::String), ("Schema", Kind::String), ("DatabaseName", Kind::String), ("Folder", Kind::String), ("DocString", Kind::String)],
+                    &[
+                        ("TableName", Kind::String),
+                        ("Schema", Kind::String),
+                        ("DatabaseName", Kind::String),
+                        ("Folder", Kind::String),
+                        ("DocString", Kind::String),
+                    ],
                     vec![json!([table, schema, db, "", ""])],
                 ));
             }
@@ -254,7 +280,13 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
             let schema = one["Databases"][db]["Tables"][&table].clone();
             Ok(text_table(
                 "Table_0",
-                &[("TableName", Kind::String), ("Schema", Kind::String), ("DatabaseName", Kind::String), ("Folder", Kind::String), ("DocString", Kind::String)],
+                &[
+                    ("TableName", Kind::String),
+                    ("Schema", Kind::String),
+                    ("DatabaseName", Kind::String),
+                    ("Folder", Kind::String),
+                    ("DocString", Kind::String),
+                ],
                 vec![json!([table, schema.to_string(), db, "", ""])],
             ))
         }

@@ -96,9 +96,10 @@ impl Request {
     pub(crate) fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.option(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => {
-                n.as_u64().map(Some).ok_or_else(|| ApiError::bad_request(format!("option `{name}` must be a whole number")))
-            }
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| ApiError::bad_request(format!("option `{name}` must be a whole number"))),
             Some(Value::String(s)) => s
                 .trim()
                 .parse()

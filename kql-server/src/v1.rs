@@ -59,7 +59,9 @@ fn batch_rows(batch: &RecordBatch, kinds: &[Kind], out: &mut Vec<Value>, limit: 
             .zip(batch.columns())
             .map(|((f, k), c)| cell(f, *k, c.as_ref(), r))
             .collect::<datafusion::error::Result<Vec<Value>>>()
-            .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "Internal service error", e.to_string()))?;
+            .map_err(|e| {
+                ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "Internal service error", e.to_string())
+            })?;
         out.push(Value::Array(row));
     }
     Ok(true)

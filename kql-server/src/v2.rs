@@ -201,7 +201,9 @@ async fn table(
         }
         if fragmented {
             w.open();
-            w.raw(&format!("{{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\",\"TableId\":{id},\"Rows\":["));
+            w.raw(&format!(
+                "{{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\",\"TableId\":{id},\"Rows\":["
+            ));
             let mut local = 0u64;
             let more = rows(w, &batch, &kinds, &mut local, limits.rows - written);
             written += local;
@@ -302,7 +304,8 @@ async fn write_dataset(w: &mut Writer, a: &Admitted, results: Vec<KqlResult>, li
     }
     let (level, level_name, status, status_name) =
         if errors.is_empty() { (4, "Info", 0, "S_OK (0)") } else { (2, "Error", -2_133_196_797_i64, "E_QUERY_FAILED") };
-    let payload = json!({"ExecutionTime": (chrono::Utc::now() - started).num_milliseconds() as f64 / 1000.0, "results": count});
+    let payload =
+        json!({"ExecutionTime": (chrono::Utc::now() - started).num_milliseconds() as f64 / 1000.0, "results": count});
     w.frame(&json!({
         "FrameType": "DataTable",
         "TableId": count + 1,

@@ -642,7 +642,6 @@ pub(crate) fn union_filled(plans: Vec<LogicalPlan>, span: Span, empty: &str) -> 
     LogicalPlanBuilder::from(plan).project(exprs).and_then(LogicalPlanBuilder::build).map_err(df)
 }
 
-
 /// A `datatable` value for a `dynamic` column: JSON text stays, any other value is wrapped (a
 /// string stays a string, it is not parsed).
 fn dynamic_cell(value: &ScalarValue) -> datafusion::error::Result<ScalarValue> {
