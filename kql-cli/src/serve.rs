@@ -27,9 +27,12 @@ pub(crate) struct Args {
     /// Serve an address other machines can reach without a token.
     #[arg(long)]
     insecure_no_auth: bool,
-    /// The most queries run at once; more are answered 429 (throttled).
+    /// The most queries run at once; more wait their turn (within their time limit).
     #[arg(long, value_name = "N", default_value_t = 16)]
     max_concurrent: usize,
+    /// The most requests that may wait for a turn; more are answered 429 (throttled).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_queued: usize,
     /// The most rows one result may have, even with `notruncation`.
     #[arg(long, value_name = "N", default_value_t = 10_000_000)]
     max_rows: u64,
@@ -69,6 +72,7 @@ fn serve(args: &Args, database: String) -> CliResult {
         config.token = Some(token.to_owned());
     }
     config.max_concurrent = args.max_concurrent.max(1);
+    config.max_queued = args.max_queued;
     config.max_rows = args.max_rows;
     if let Some(b) = args.max_body {
         config.max_body_bytes = b;

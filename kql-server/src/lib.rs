@@ -75,13 +75,16 @@ pub struct ServerConfig {
     /// The most rows a result may have, whatever the request asks for (`notruncation`
     /// included).
     pub max_rows: u64,
-    /// The most queries and commands run at once; more are answered 429.
+    /// The most queries and commands run at once; more wait their turn (within their time
+    /// limit).
     pub max_concurrent: usize,
+    /// The most requests that may wait for a turn; more are answered 429 (throttled) at once.
+    pub max_queued: usize,
 }
 
 impl ServerConfig {
     /// Defaults: Kusto's 4-minute query timeout (10 minutes at most), 500,000 rows by default
-    /// and 10 million at most, 1 MiB bodies, 16 concurrent queries, no token.
+    /// and 10 million at most, 1 MiB bodies, 16 concurrent queries and 256 waiting, no token.
     pub fn new(database: impl Into<String>) -> Self {
         Self {
             database: database.into(),
@@ -91,6 +94,7 @@ impl ServerConfig {
             max_timeout: Duration::from_secs(10 * 60),
             max_rows: 10_000_000,
             max_concurrent: 16,
+            max_queued: 256,
         }
     }
 }
@@ -115,12 +119,18 @@ struct AppState {
     ctx: KqlContext,
     config: ServerConfig,
     slots: Arc<Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// The protocol's routes over a context whose tables are the lake.
 pub fn router(ctx: KqlContext, config: ServerConfig) -> Router {
     let limit = config.max_body_bytes;
-    let state = Arc::new(AppState { slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))), ctx, config });
+    let state = Arc::new(AppState {
+        slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+        waiting: std::sync::atomic::AtomicUsize::new(0),
+        ctx,
+        config,
+    });
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -194,16 +204,21 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// A request admitted to run: its ids, parsed body and concurrency slot.
+/// A request admitted to run: its ids, parsed body, limits and concurrency slot.
 struct Admitted {
     activity: String,
     request_id: String,
     request: Request,
+    limits: Limits,
     _slot: OwnedSemaphorePermit,
 }
 
 /// Checks a call (token, content type, body, slot) and parses it.
-fn admit(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Admitted, Box<Response>> {
+async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Admitted, Box<Response>> {
     let (activity, request_id) = request_ids(headers);
     let fail = |e: ApiError| Box::new(e.response(&activity, &request_id));
     authorize(state, headers).map_err(fail)?;
@@ -235,14 +250,35 @@ fn admit(state: &AppState, headers: &HeaderMap, body: Result<Bytes, BytesRejecti
             state.config.database
         ))));
     }
-    let slot = Arc::clone(&state.slots).try_acquire_owned().map_err(|_| {
-        fail(ApiError::status(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            format!("the server is running its limit of {} queries; retry shortly", state.config.max_concurrent),
-        ))
-    })?;
-    Ok(Admitted { activity, request_id, request, _slot: slot })
+    let limits = limits(state, &request).map_err(fail)?;
+    let slot = match Arc::clone(&state.slots).try_acquire_owned() {
+        Ok(slot) => slot,
+        Err(_) => {
+            use std::sync::atomic::Ordering;
+            let throttled = || {
+                fail(ApiError::status(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                    format!(
+                        "the server is running its limit of {} queries with {} waiting; retry shortly",
+                        state.config.max_concurrent, state.config.max_queued
+                    ),
+                ))
+            };
+            if state.waiting.fetch_add(1, Ordering::SeqCst) >= state.config.max_queued {
+                state.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(throttled());
+            }
+            let turn = tokio::time::timeout_at(limits.deadline, Arc::clone(&state.slots).acquire_owned()).await;
+            state.waiting.fetch_sub(1, Ordering::SeqCst);
+            match turn {
+                Ok(Ok(slot)) => slot,
+                Ok(Err(_)) => return Err(throttled()),
+                Err(_) => return Err(fail(timeout_error())),
+            }
+        }
+    };
+    Ok(Admitted { activity, request_id, request, limits, _slot: slot })
 }
 
 /// A query's limits, from the request and the server's bounds.
@@ -288,19 +324,15 @@ async fn v2_query(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let a = match admit(&state, &headers, body) {
+    let a = match admit(&state, &headers, body).await {
         Ok(a) => a,
         Err(r) => return *r,
     };
     if a.request.csl.trim_start().starts_with('.') {
         return ApiError::bad_request("management commands go to /v1/rest/mgmt").response(&a.activity, &a.request_id);
     }
-    let planned = match limits(&state, &a.request) {
-        Ok(l) => plan(&state, &a.request, l).await.map(|r| (r, l)),
-        Err(e) => Err(e),
-    };
-    match planned {
-        Ok((results, limits)) => v2::respond(a, results, limits),
+    match plan(&state, &a.request, a.limits).await {
+        Ok(results) => v2::respond(a, results),
         Err(e) => e.response(&a.activity, &a.request_id),
     }
 }
@@ -310,19 +342,15 @@ async fn v1_query(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let a = match admit(&state, &headers, body) {
+    let a = match admit(&state, &headers, body).await {
         Ok(a) => a,
         Err(r) => return *r,
     };
     if a.request.csl.trim_start().starts_with('.') {
         return mgmt::respond(&state.ctx, &state.config, a).await;
     }
-    let planned = match limits(&state, &a.request) {
-        Ok(l) => plan(&state, &a.request, l).await.map(|r| (r, l)),
-        Err(e) => Err(e),
-    };
-    match planned {
-        Ok((results, limits)) => v1::respond(a, results, limits).await,
+    match plan(&state, &a.request, a.limits).await {
+        Ok(results) => v1::respond(a, results).await,
         Err(e) => e.response(&a.activity, &a.request_id),
     }
 }
@@ -332,7 +360,7 @@ async fn mgmt_command(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match admit(&state, &headers, body) {
+    match admit(&state, &headers, body).await {
         Ok(a) => mgmt::respond(&state.ctx, &state.config, a).await,
         Err(r) => *r,
     }

@@ -90,7 +90,8 @@ async fn collect(a: &Admitted, k: usize, result: KqlResult, limits: Limits) -> R
 }
 
 /// Runs the results and answers them whole.
-pub(crate) async fn respond(a: Admitted, results: Vec<KqlResult>, limits: Limits) -> Response {
+pub(crate) async fn respond(a: Admitted, results: Vec<KqlResult>) -> Response {
+    let limits = a.limits;
     let mut tables = Vec::new();
     let visualizations: Vec<Option<Value>> =
         results.iter().map(|r| r.visualization.as_ref().map(kql_engine::Visualization::to_kusto_json)).collect();

@@ -29,7 +29,8 @@ use crate::{Admitted, Limits, timeout_error};
 const CHUNK: usize = 64 << 10;
 
 /// Starts the streamed answer.
-pub(crate) fn respond(a: Admitted, results: Vec<KqlResult>, limits: Limits) -> Response {
+pub(crate) fn respond(a: Admitted, results: Vec<KqlResult>) -> Response {
+    let limits = a.limits;
     let (tx, mut rx) = mpsc::channel::<Bytes>(4);
     let fragmented = a.request.flag("results_v2_fragment_primary_tables");
     let (activity, request_id) = (a.activity.clone(), a.request_id.clone());

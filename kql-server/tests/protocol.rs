@@ -363,3 +363,30 @@ async fn loopback_server_survives_a_client_that_leaves() {
     let ended = tokio::time::timeout(std::time::Duration::from_secs(30), server).await;
     assert!(matches!(ended, Ok(Ok(Ok(())))), "the server did not stop: {ended:?}");
 }
+
+/// One query at a time and no waiting room: a second query while the first streams is
+/// throttled (429); once the first client goes away, queries run again.
+#[tokio::test]
+async fn concurrency_limit_throttles_then_recovers() {
+    let mut config = ServerConfig::new("lake");
+    config.max_concurrent = 1;
+    config.max_queued = 0;
+    config.max_rows = 100_000_000;
+    let app = router(context(), config);
+    let big = json!({"csl": "range x from 1 to 50000000 step 1", "properties": {"Options": {"notruncation": true}}});
+    let first = app.clone().oneshot(post("/v2/rest/query", &big)).await.expect("response");
+    assert_eq!(first.status(), StatusCode::OK);
+    let second = app.clone().oneshot(post("/v2/rest/query", &json!({"csl": "print 1"}))).await.expect("response");
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(first);
+    let mut ok = false;
+    for _ in 0..100 {
+        let again = app.clone().oneshot(post("/v2/rest/query", &json!({"csl": "print 1"}))).await.expect("response");
+        if again.status() == StatusCode::OK {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ok, "the slot was never given back");
+}
