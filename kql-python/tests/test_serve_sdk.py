@@ -13,6 +13,7 @@ import os
 import re
 import select
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,6 +235,34 @@ def test_bearer_token(lake: Path, tmp_path: Path) -> None:
             )
     finally:
         stop(proc)
+
+
+KQLMAGIC = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+ip.run_line_magic("load_ext", "Kqlmagic")
+ip.run_line_magic("config", "Kqlmagic.auto_dataframe=True")
+ip.run_line_magic("config", "Kqlmagic.auto_popup_schema=False")
+ip.run_line_magic("config", "Kqlmagic.short_errors=False")
+connect = f"azuredataexplorer://anonymous;cluster='{sys.argv[1]}';database='lake'"
+n = ip.run_line_magic("kql", connect + " DeviceInfo | count")
+rows = ip.run_line_magic("kql", "DeviceProcessEvents | take 3 | project DeviceName, Timestamp, ProcessId")
+print(int(n.iloc[0, 0]), len(rows), list(rows.columns), str(rows["Timestamp"].dtype))
+"""
+
+
+def test_kqlmagic_connects_and_queries(url: str, lake: Path, tmp_path: Path) -> None:
+    """Kqlmagic's connect sequence (`.show` commands, a validation query, the schema) and two
+    queries into DataFrames, in a separate process (it registers its own `%kql`)."""
+    out = subprocess.run(
+        [sys.executable, "-c", KQLMAGIC, url], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    devices = len(kql_query(lake, "DeviceInfo"))
+    assert out.stdout.strip().splitlines()[-1] == (
+        f"{devices} 3 ['DeviceName', 'Timestamp', 'ProcessId'] datetime64[ns, UTC]"
+    ), out.stdout[-2000:]
 
 
 def test_fifty_clients_at_once(url: str, lake: Path) -> None:

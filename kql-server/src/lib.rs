@@ -136,6 +136,7 @@ pub fn router(ctx: KqlContext, config: ServerConfig) -> Router {
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers(Any)
+        .allow_private_network(true)
         .max_age(Duration::from_secs(3600));
     Router::new()
         .route("/", get(status))

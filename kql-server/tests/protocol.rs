@@ -299,11 +299,13 @@ async fn bearer_token_and_cors() {
         .header("origin", "https://dataexplorer.azure.com")
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "authorization,content-type")
+        .header("access-control-request-private-network", "true")
         .body(Body::empty())
         .expect("request");
     let a = call(config, preflight).await;
     assert!(a.status.is_success(), "{}", a.status);
     assert_eq!(a.headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    assert_eq!(a.headers.get("access-control-allow-private-network").and_then(|v| v.to_str().ok()), Some("true"));
 }
 
 #[tokio::test]
