@@ -101,7 +101,6 @@ const NOT_YET: &[&str] = &[
     "geo_intersection_2polygons",
     "geo_union_polygons_array",
     "geo_union_lines_array",
-    "geo_polygon_to_s2cells",
     "geo_polygon_simplify",
     "geo_simplify_polygons_array",
     "geo_line_simplify",

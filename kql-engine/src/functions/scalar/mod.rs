@@ -27,6 +27,7 @@ pub mod ip;
 pub mod math;
 pub mod regex;
 pub mod s2cells;
+pub mod s2cover;
 mod shapes;
 mod sphere;
 pub mod stats;
@@ -219,6 +220,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         geohash::FUNCTIONS,
         h3::FUNCTIONS,
         s2cells::FUNCTIONS,
+        s2cover::FUNCTIONS,
         useragent::FUNCTIONS,
         stats::FUNCTIONS,
         units::FUNCTIONS,
