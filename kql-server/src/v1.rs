@@ -14,7 +14,7 @@ use kql_engine::KqlResult;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, json_content};
-use crate::values::{Kind, cell};
+use crate::values::Kind;
 use crate::{Admitted, Limits, timeout_error};
 
 /// A v1 table: name, columns (name, kind) and rows.
@@ -47,22 +47,14 @@ pub(crate) fn answer(a: &Admitted, tables: &[Table]) -> Response {
 }
 
 fn batch_rows(batch: &RecordBatch, kinds: &[Kind], out: &mut Vec<Value>, limit: u64) -> Result<bool, ApiError> {
-    let schema = batch.schema();
     for r in 0..batch.num_rows() {
         if out.len() as u64 >= limit {
             return Ok(false);
         }
-        let row = schema
-            .fields()
-            .iter()
-            .zip(kinds)
-            .zip(batch.columns())
-            .map(|((f, k), c)| cell(f, *k, c.as_ref(), r))
-            .collect::<datafusion::error::Result<Vec<Value>>>()
-            .map_err(|e| {
-                ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "Internal service error", e.to_string())
-            })?;
-        out.push(Value::Array(row));
+        let row = crate::values::row(batch, kinds, r).map_err(|e| {
+            ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "Internal service error", e.to_string())
+        })?;
+        out.push(row);
     }
     Ok(true)
 }
@@ -76,11 +68,7 @@ async fn collect(a: &Admitted, k: usize, result: KqlResult, limits: Limits) -> R
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| ApiError::query(&e.into(), &a.request.csl))?;
             if !batch_rows(&batch, &kinds, &mut rows, limits.rows)? {
-                return Err(ApiError::bad_request(format!(
-                    "Query result set has exceeded the internal record count limit {} (E_QUERY_RESULT_SET_TOO_LARGE; \
-                     set truncationmaxrecords or notruncation, or narrow the query)",
-                    limits.rows
-                )));
+                return Err(ApiError::bad_request(crate::values::too_many_rows(limits.rows)));
             }
         }
         let columns = schema.fields().iter().zip(kinds).map(|(f, k)| (f.name().clone(), k)).collect();

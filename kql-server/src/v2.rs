@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, json_content};
-use crate::values::{Kind, cell};
+use crate::values::Kind;
 use crate::{Admitted, Limits, timeout_error};
 
 /// Bytes gathered before a chunk is sent.
@@ -106,25 +106,18 @@ fn columns(schema: &SchemaRef) -> (Vec<Kind>, Value) {
     (kinds, Value::Array(cols))
 }
 
-/// Writes a batch's rows as JSON arrays, each preceded by `,` unless it is the table's first.
+/// Writes a batch's rows as JSON arrays, each preceded by `,` unless it is the table's first;
+/// `false` when the limit stopped it.
 fn rows(w: &mut Writer, batch: &RecordBatch, kinds: &[Kind], written: &mut u64, limit: u64) -> Result<bool, String> {
-    let schema = batch.schema();
     for r in 0..batch.num_rows() {
         if *written >= limit {
             return Ok(false);
         }
-        let row = schema
-            .fields()
-            .iter()
-            .zip(kinds)
-            .zip(batch.columns())
-            .map(|((f, k), c)| cell(f, *k, c.as_ref(), r))
-            .collect::<datafusion::error::Result<Vec<Value>>>()
-            .map_err(|e| e.to_string())?;
+        let row = crate::values::row(batch, kinds, r).map_err(|e| e.to_string())?;
         if *written > 0 {
             w.raw(",");
         }
-        w.value(&Value::Array(row));
+        w.value(&row);
         *written += 1;
     }
     Ok(true)
@@ -136,14 +129,7 @@ fn error_object(e: &ApiError, a: &Admitted) -> Value {
 }
 
 fn too_many_rows(limit: u64) -> ApiError {
-    ApiError::status(
-        StatusCode::OK,
-        "LimitsExceeded",
-        format!(
-            "Query result set has exceeded the internal record count limit {limit} (E_QUERY_RESULT_SET_TOO_LARGE; \
-             set truncationmaxrecords or notruncation, or narrow the query)"
-        ),
-    )
+    ApiError::status(StatusCode::OK, "LimitsExceeded", crate::values::too_many_rows(limit))
 }
 
 /// One primary table; `Err` when it stopped on an error (already written into its rows).
@@ -200,7 +186,7 @@ async fn table(
         if batch.num_rows() == 0 {
             continue;
         }
-        if fragmented {
+        let more = if fragmented {
             w.open();
             w.raw(&format!(
                 "{{\"FrameType\":\"TableFragment\",\"TableFragmentType\":\"DataAppend\",\"TableId\":{id},\"Rows\":["
@@ -209,17 +195,14 @@ async fn table(
             let more = rows(w, &batch, &kinds, &mut local, limits.rows - written);
             written += local;
             w.raw("]}");
-            match more {
-                Ok(true) => {}
-                Ok(false) => failure = Some(too_many_rows(limits.rows)),
-                Err(e) => failure = Some(ApiError::status(StatusCode::OK, "Internal service error", e)),
-            }
+            more
         } else {
-            match rows(w, &batch, &kinds, &mut written, limits.rows) {
-                Ok(true) => {}
-                Ok(false) => failure = Some(too_many_rows(limits.rows)),
-                Err(e) => failure = Some(ApiError::status(StatusCode::OK, "Internal service error", e)),
-            }
+            rows(w, &batch, &kinds, &mut written, limits.rows)
+        };
+        match more {
+            Ok(true) => {}
+            Ok(false) => failure = Some(too_many_rows(limits.rows)),
+            Err(e) => failure = Some(ApiError::status(StatusCode::OK, "Internal service error", e)),
         }
         if failure.is_some() {
             break;

@@ -115,6 +115,27 @@ pub(crate) fn cell(field: &Field, kind: Kind, array: &dyn Array, i: usize) -> Re
     })
 }
 
+/// Row `r` of a batch, each cell encoded for the wire.
+pub(crate) fn row(batch: &datafusion::arrow::array::RecordBatch, kinds: &[Kind], r: usize) -> Result<Value> {
+    let schema = batch.schema();
+    let cells = schema
+        .fields()
+        .iter()
+        .zip(kinds)
+        .zip(batch.columns())
+        .map(|((f, k), c)| cell(f, *k, c.as_ref(), r))
+        .collect::<Result<Vec<Value>>>()?;
+    Ok(Value::Array(cells))
+}
+
+/// The message of a result cut at the row limit (Kusto's `E_QUERY_RESULT_SET_TOO_LARGE`).
+pub(crate) fn too_many_rows(limit: u64) -> String {
+    format!(
+        "Query result set has exceeded the internal record count limit {limit} (E_QUERY_RESULT_SET_TOO_LARGE; \
+         set truncationmaxrecords or notruncation, or narrow the query)"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
