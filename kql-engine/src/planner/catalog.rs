@@ -104,6 +104,10 @@ const NOT_YET: &[&str] = &[
     "geo_polygon_simplify",
     "geo_simplify_polygons_array",
     "geo_line_simplify",
+    "geo_point_buffer",
+    "geo_line_buffer",
+    "geo_polygon_buffer",
+    "geo_polygon_to_h3cells",
 ];
 
 /// Functions of the Kusto cluster or of the Defender / Sentinel services: they read what only

@@ -18,6 +18,7 @@
 pub mod densify;
 pub mod encode;
 pub mod geo;
+pub mod geo_lines;
 pub mod geo_shapes;
 pub mod geohash;
 mod grid;
@@ -216,6 +217,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         xml::FUNCTIONS,
         geo::FUNCTIONS,
         geo_shapes::FUNCTIONS,
+        geo_lines::FUNCTIONS,
         densify::FUNCTIONS,
         geohash::FUNCTIONS,
         h3::FUNCTIONS,

@@ -32,6 +32,12 @@ fn norm(a: P) -> f64 {
     dot(a, a).sqrt()
 }
 
+/// `a × b` computed as `(b + a) × (b − a)` (twice the value), S2's `RobustCrossProd` for
+/// points close together: much less cancellation when `a` and `b` nearly coincide.
+pub(crate) fn robust_cross(a: P, b: P) -> P {
+    cross(add(b, a), [b[0] - a[0], b[1] - a[1], b[2] - a[2]])
+}
+
 pub(crate) fn add(a: P, b: P) -> P {
     [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
 }
@@ -120,7 +126,7 @@ pub(crate) fn intersection(a: P, b: P, c: P, d: P) -> Option<P> {
 
 /// The angular distance from `x` to the arc `a`-`b` (S2's `GetDistance`).
 pub(crate) fn distance_to_edge(x: P, a: P, b: P) -> f64 {
-    let n = cross(a, b);
+    let n = robust_cross(a, b);
     if let Some(n) = unit(n) {
         // Within the arc's lune: the foot of the perpendicular lies on the arc.
         if sign_of(dot(cross(n, a), x)) >= 0 && sign_of(dot(cross(b, n), x)) >= 0 {
@@ -128,6 +134,27 @@ pub(crate) fn distance_to_edge(x: P, a: P, b: P) -> f64 {
         }
     }
     angle(x, a).min(angle(x, b))
+}
+
+/// The point of the arc `a`-`b` closest to `x` (S2's `Project`).
+pub(crate) fn project(x: P, a: P, b: P) -> P {
+    let n = robust_cross(a, b);
+    let nn = dot(n, n);
+    if nn > 0.0
+        && sign_of(dot(cross(n, a), x)) >= 0
+        && sign_of(dot(cross(b, n), x)) >= 0
+        && let Some(p) = unit(add(x, scale(n, -dot(x, n) / nn)))
+    {
+        return p;
+    }
+    if angle(x, a) <= angle(x, b) { a } else { b }
+}
+
+/// The point `distance` radians from `a` towards `b` along their great circle (S2's
+/// `GetPointOnLine`).
+pub(crate) fn point_on_line(a: P, b: P, distance: f64) -> Option<P> {
+    let dir = unit(cross(robust_cross(a, b), a))?;
+    unit(add(scale(a, distance.cos()), scale(dir, distance.sin())))
 }
 
 fn sign_of(v: f64) -> i32 {
