@@ -73,6 +73,7 @@ fn serve(args: &Args, database: String) -> CliResult {
     }
     config.max_concurrent = args.max_concurrent.max(1);
     config.max_queued = args.max_queued;
+    config.parameters = args.lake.parameters();
     config.max_rows = args.max_rows;
     if let Some(b) = args.max_body {
         config.max_body_bytes = b;

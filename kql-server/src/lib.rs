@@ -80,6 +80,9 @@ pub struct ServerConfig {
     pub max_concurrent: usize,
     /// The most requests that may wait for a turn; more are answered 429 (throttled) at once.
     pub max_queued: usize,
+    /// Values of `declare query_parameters` for every query; a request's own `Parameters`
+    /// override them.
+    pub parameters: kql_engine::QueryParameters,
 }
 
 impl ServerConfig {
@@ -95,6 +98,7 @@ impl ServerConfig {
             max_rows: 10_000_000,
             max_concurrent: 16,
             max_queued: 256,
+            parameters: kql_engine::QueryParameters::new(),
         }
     }
 }
@@ -305,7 +309,9 @@ async fn plan(state: &AppState, r: &Request, limits: Limits) -> Result<Vec<KqlRe
     if let Some(now) = r.query_now()? {
         ctx.set_now(Some(now));
     }
-    match tokio::time::timeout_at(limits.deadline, ctx.results(&r.csl, &r.parameters)).await {
+    let mut parameters = state.config.parameters.clone();
+    parameters.extend(r.parameters.iter().map(|(k, v)| (k.clone(), v.clone())));
+    match tokio::time::timeout_at(limits.deadline, ctx.results(&r.csl, &parameters)).await {
         Ok(Ok(results)) => Ok(results),
         Ok(Err(e)) => Err(ApiError::query(&e, &r.csl)),
         Err(_) => Err(timeout_error()),

@@ -129,6 +129,14 @@ async fn properties_as_text_set_now_and_parameters() {
     let a = query("/v2/rest/query", json!({"db": "lake", "csl": csl, "properties": properties})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(primary(&frames(&a))["Rows"], json!([["c", "2024-06-01T12:00:00.0000000Z"]]));
+    // The server's own parameters are defaults a request overrides.
+    let mut config = ServerConfig::new("lake");
+    config.parameters.insert("who".into(), "a".into());
+    let csl = "declare query_parameters(who:string); Events | where Name == who | project Name";
+    let a = call(config.clone(), post("/v2/rest/query", &json!({"csl": csl}))).await;
+    assert_eq!(primary(&frames(&a))["Rows"], json!([["a"]]));
+    let body = json!({"csl": csl, "properties": {"Parameters": {"who": "c"}}});
+    assert_eq!(primary(&frames(&call(config, post("/v2/rest/query", &body)).await))["Rows"], json!([["c"]]));
 }
 
 #[tokio::test]
