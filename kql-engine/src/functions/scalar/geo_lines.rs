@@ -17,7 +17,7 @@ use s2::cell::Cell;
 use s2::cellid::CellID;
 
 use super::Param::{Bool, Dyn as D, Long, Real};
-use super::geo_shapes::Shapes;
+use super::geo_shapes::{Shapes, point_at};
 use super::grid::{dynamic_rows, geojson, lon_lat};
 use super::shapes::{self, Line, Polygon, Polygons, edges};
 use super::sphere::{self, EARTH_RADIUS_M, P};
@@ -152,18 +152,11 @@ fn locate_point(c: &Call<'_>) -> Result<ArrayRef> {
     Ok(reals(out.into_iter()))
 }
 
-/// The point of arguments 0 and 1 at row `i`, when valid.
-fn point_arg(c: &Call<'_>, i: usize) -> Result<Option<P>> {
-    let (x, y) = (c.f64(0)?.get(i), c.f64(1)?.get(i));
-    Ok(x.zip(y)
-        .filter(|(x, y)| (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y))
-        .map(|(x, y)| sphere::point(x, y)))
-}
-
 fn closest_point_on_line(c: &Call<'_>) -> Result<ArrayRef> {
     let mut lines = Shapes::new(c, 2, written_lines)?;
+    let (lon, lat) = (c.f64(0)?, c.f64(1)?);
     dynamic_rows(c.rows, |i| {
-        let (Some(x), Some(w)) = (point_arg(c, i)?, lines.get(i)?) else { return Ok(None) };
+        let (Some(x), Some(w)) = (point_at(&lon, &lat, i), lines.get(i)?) else { return Ok(None) };
         let all = w.shape.iter().flat_map(|l| l.windows(2).map(|e| (e[0], e[1])));
         Ok(closest(x, all).map(|(_, _, p)| point_json(p, &w.positions)))
     })
@@ -173,7 +166,7 @@ fn closest_point_on_polygon(c: &Call<'_>) -> Result<ArrayRef> {
     let mut polygons = Shapes::new(c, 2, written_polygons)?;
     let (lon, lat) = (c.f64(0)?, c.f64(1)?);
     dynamic_rows(c.rows, |i| {
-        let (Some(x), Some(w)) = (point_arg(c, i)?, polygons.get(i)?) else { return Ok(None) };
+        let (Some(x), Some(w)) = (point_at(&lon, &lat, i), polygons.get(i)?) else { return Ok(None) };
         if w.shape.iter().any(|p| p.contains(x)) {
             let (Some(lon), Some(lat)) = (lon.get(i), lat.get(i)) else { return Ok(None) };
             return Ok(Some(geojson("Point", lon_lat(lon, lat))));
@@ -204,23 +197,7 @@ fn cover_lines(lines: &[Line], level: u64, radius: f64) -> Option<Vec<CellID>> {
                 .chain([&center])
                 .any(|&k| line_edges.iter().any(|&(a, b)| sphere::distance_to_edge(k, a, b) <= near))
     };
-    let mut out = Vec::new();
-    let mut todo: Vec<CellID> = (0..6).rev().map(CellID::from_face).collect();
-    while let Some(id) = todo.pop() {
-        if !meets(&Cell::from(&id)) {
-            continue;
-        }
-        if id.level() == level {
-            out.push(id);
-            if out.len() > 65_536 {
-                return None;
-            }
-        } else {
-            todo.extend(id.children().into_iter().rev());
-        }
-    }
-    out.sort_unstable_by_key(|c| c.0);
-    Some(out)
+    super::s2cover::cells_meeting(level, meets)
 }
 
 fn line_to_s2cells(c: &Call<'_>) -> Result<ArrayRef> {
@@ -228,13 +205,7 @@ fn line_to_s2cells(c: &Call<'_>) -> Result<ArrayRef> {
     let level = if c.has(1) { Some(c.i64(1)?) } else { None };
     let radius = if c.has(2) { Some(c.f64(2)?) } else { None };
     dynamic_rows(c.rows, |i| {
-        let level = match &level {
-            Some(l) => match l.get(i) {
-                Some(l) if (0..=30).contains(&l) => l as u64,
-                _ => return Ok(None),
-            },
-            None => 11,
-        };
+        let Some(level) = super::s2cover::level_at(level.as_ref(), i) else { return Ok(None) };
         let radius = match &radius {
             Some(r) => match r.get(i) {
                 Some(r) if r >= 0.0 && r.is_finite() => r,
@@ -243,7 +214,6 @@ fn line_to_s2cells(c: &Call<'_>) -> Result<ArrayRef> {
             None => 0.0,
         };
         let Some(lines) = lines.get(i)? else { return Ok(None) };
-        Ok(cover_lines(&lines, level, radius / EARTH_RADIUS_M)
-            .map(|cells| Dyn::Array(cells.iter().map(|c| Dyn::String(c.to_token())).collect())))
+        Ok(cover_lines(&lines, level, radius / EARTH_RADIUS_M).map(|cells| super::s2cover::tokens(&cells)))
     })
 }

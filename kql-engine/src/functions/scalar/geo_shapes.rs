@@ -89,7 +89,7 @@ impl<'a, T> Shapes<'a, T> {
 }
 
 /// The point of arguments 0 and 1 at row `i`, when both are valid coordinates.
-fn point_at(lon: &super::Nums<'_, f64>, lat: &super::Nums<'_, f64>, i: usize) -> Option<P> {
+pub(crate) fn point_at(lon: &super::Nums<'_, f64>, lat: &super::Nums<'_, f64>, i: usize) -> Option<P> {
     let (x, y) = (lon.get(i)?, lat.get(i)?);
     ((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)).then(|| sphere::point(x, y))
 }

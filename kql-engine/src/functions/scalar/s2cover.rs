@@ -51,13 +51,13 @@ fn meets(polygons: &Polygons, boundary: &[(P, P)], cell: &Cell) -> bool {
         || polygons.iter().any(|p| p.contains(point(&cell.center())))
 }
 
-/// The covering at `level`, or `None` when it has more than [`MAX_CELLS`] cells.
-fn cover(polygons: &Polygons, level: u64) -> Option<Vec<CellID>> {
-    let boundary: Vec<(P, P)> = polygons.iter().flat_map(Polygon::boundary).collect();
+/// The cells of `level` that `meets` accepts, found from the six faces down (a cell's children
+/// visited only when it meets the shape), in cell-id order; `None` beyond [`MAX_CELLS`].
+pub(crate) fn cells_meeting(level: u64, meets: impl Fn(&Cell) -> bool) -> Option<Vec<CellID>> {
     let mut out = Vec::new();
     let mut todo: Vec<CellID> = (0..6).rev().map(CellID::from_face).collect();
     while let Some(id) = todo.pop() {
-        if !meets(polygons, &boundary, &Cell::from(&id)) {
+        if !meets(&Cell::from(&id)) {
             continue;
         }
         if id.level() == level {
@@ -73,19 +73,32 @@ fn cover(polygons: &Polygons, level: u64) -> Option<Vec<CellID>> {
     Some(out)
 }
 
+/// The covering of polygons at `level`.
+fn cover(polygons: &Polygons, level: u64) -> Option<Vec<CellID>> {
+    let boundary: Vec<(P, P)> = polygons.iter().flat_map(Polygon::boundary).collect();
+    cells_meeting(level, |cell| meets(polygons, &boundary, cell))
+}
+
+/// The level argument `k` at row `i` (default 11; outside 0..=30 is `None`), when given.
+pub(crate) fn level_at(level: Option<&super::Nums<'_, i64>>, i: usize) -> Option<u64> {
+    match level {
+        Some(l) => l.get(i).filter(|l| (0..=30).contains(l)).map(|l| l as u64),
+        None => Some(11),
+    }
+}
+
+/// Cells as a `dynamic` array of tokens.
+pub(crate) fn tokens(cells: &[CellID]) -> Dyn {
+    Dyn::Array(cells.iter().map(|c| Dyn::String(c.to_token())).collect())
+}
+
 fn polygon_to_s2cells(c: &Call<'_>) -> Result<ArrayRef> {
     let mut shapes = Shapes::new(c, 0, super::shapes::polygons)?;
     let level = if c.has(1) { Some(c.i64(1)?) } else { None };
     dynamic_rows(c.rows, |i| {
-        let level = match &level {
-            Some(l) => match l.get(i) {
-                Some(l) if (0..=30).contains(&l) => l as u64,
-                _ => return Ok(None),
-            },
-            None => 11,
-        };
+        let Some(level) = level_at(level.as_ref(), i) else { return Ok(None) };
         let Some(polygons) = shapes.get(i)? else { return Ok(None) };
-        Ok(cover(&polygons, level).map(|cells| Dyn::Array(cells.iter().map(|c| Dyn::String(c.to_token())).collect())))
+        Ok(cover(&polygons, level).map(|cells| tokens(&cells)))
     })
 }
 
