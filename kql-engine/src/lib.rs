@@ -40,6 +40,7 @@ pub mod render;
 mod scan;
 pub mod schemas;
 pub mod settings;
+pub mod shared;
 
 pub use context::{
     KqlContext, KqlContextBuilder, KqlResult, QueryParameters, SessionContextExt, default_memory_limit,
@@ -51,3 +52,4 @@ pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{BadFile, LakeTable, lake_tables};
 pub use render::Visualization;
 pub use schemas::DocumentedSchemas;
+pub use shared::{SharedReport, SharedScanOptions, TablePath};

@@ -1,0 +1,265 @@
+//! Shared scans: a batch of queries (a hunting catalog) planned together so that a table several
+//! of them read is scanned once.
+//!
+//! Each query is planned and optimized alone; its table scans then carry the filters the
+//! optimizer pushed into them. For every table that two or more scans read, all with pushed
+//! filters and none of them volatile, one scan reads the union of their columns with the
+//! disjunction of their filters and keeps the matching rows in memory (up to a budget); each
+//! query's scans of that table are then pointed at those rows. Every scan keeps its own filter
+//! above it, so each query sees exactly the rows it would have read from the files: the shared
+//! rows are a superset of each scan's rows, and nothing else changes in its plan. A table whose
+//! matching rows exceed the budget, or that some scan reads without a filter, is read by each
+//! query as before. [`SharedReport`] says which tables were shared and why the others were not.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::tree_node::{Transformed, TreeNodeRecursion};
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::logical_expr::utils::{conjunction, disjunction};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, TableScanBuilder};
+use datafusion::prelude::DataFrame;
+use futures::StreamExt;
+
+use crate::context::{KqlContext, KqlResult, QueryParameters};
+use crate::error::{KqlError, Result};
+
+/// How much a shared scan may keep.
+#[derive(Clone, Copy, Debug)]
+pub struct SharedScanOptions {
+    /// The most bytes of matching rows kept per table; beyond them the table is read by each
+    /// query as before.
+    pub max_bytes_per_table: usize,
+}
+
+impl Default for SharedScanOptions {
+    /// 512 MiB per table.
+    fn default() -> Self {
+        Self { max_bytes_per_table: 512 << 20 }
+    }
+}
+
+/// What happened to a table the batch reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TablePath {
+    /// Read once for `scans` scans; `rows` matched at least one of them.
+    Shared {
+        /// How many scans (over all queries) read these rows.
+        scans: usize,
+        /// The rows kept.
+        rows: usize,
+    },
+    /// Read by each scan itself, for this reason.
+    Alone(String),
+}
+
+/// Which tables a batch shared.
+#[derive(Clone, Debug, Default)]
+pub struct SharedReport {
+    /// Every table a planned query reads, and its path.
+    pub tables: BTreeMap<String, TablePath>,
+}
+
+impl SharedReport {
+    /// Whether `table` was read once for several scans.
+    pub fn is_shared(&self, table: &str) -> bool {
+        matches!(self.tables.get(table), Some(TablePath::Shared { .. }))
+    }
+}
+
+/// One table scan of one planned query.
+struct Scan {
+    table: String,
+    reference: datafusion::common::TableReference,
+    columns: Vec<String>,
+    filters: Vec<Expr>,
+}
+
+fn scans_of(plan: &LogicalPlan) -> Vec<Scan> {
+    let mut out = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(s) = node {
+            out.push(Scan {
+                table: s.table_name.to_string(),
+                reference: s.table_name.clone(),
+                columns: s.projected_schema.fields().iter().map(|f| f.name().clone()).collect(),
+                filters: s.filters.clone(),
+            });
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    out
+}
+
+impl KqlContext {
+    /// Plans and prepares a batch of queries with shared scans (see [`crate::shared`]): one
+    /// result list (or error) per query, in order, each ready to run as if planned alone, and
+    /// the report of which tables were read once for several scans.
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: kql_engine::KqlContext) -> kql_engine::Result<()> {
+    /// let hunts = ["DeviceNetworkEvents | where RemoteUrl has 'atera.com'",
+    ///              "DeviceNetworkEvents | where RemoteUrl has 'anydesk.com'"];
+    /// let (results, report) = ctx.results_shared(&hunts, &Default::default(), Default::default()).await?;
+    /// assert!(report.is_shared("DeviceNetworkEvents"));
+    /// for r in results { let batches = r?.remove(0).frame.collect().await?; }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Only when a shared scan fails to run (reading a table); a query that does not plan is
+    /// an error in its own slot.
+    pub async fn results_shared(
+        &self,
+        queries: &[&str],
+        parameters: &QueryParameters,
+        options: SharedScanOptions,
+    ) -> Result<(Vec<Result<Vec<KqlResult>>>, SharedReport)> {
+        let state = self.session().state();
+        // Plan and optimize every query.
+        let mut planned: Vec<Result<Vec<(KqlResult, LogicalPlan)>>> = Vec::with_capacity(queries.len());
+        for q in queries {
+            let results = match self.results(q, parameters).await {
+                Ok(r) => r,
+                Err(e) => {
+                    planned.push(Err(e));
+                    continue;
+                }
+            };
+            let mut out = Vec::with_capacity(results.len());
+            let mut failed = None;
+            for r in results {
+                match state.optimize(r.frame.logical_plan()) {
+                    Ok(p) => out.push((r, p)),
+                    Err(e) => {
+                        failed = Some(KqlError::from(e));
+                        break;
+                    }
+                }
+            }
+            planned.push(failed.map_or(Ok(out), Err));
+        }
+        // The scans of every table.
+        let mut by_table: BTreeMap<String, Vec<Scan>> = BTreeMap::new();
+        for p in planned.iter().flatten() {
+            for (_, plan) in p {
+                for s in scans_of(plan) {
+                    by_table.entry(s.table.clone()).or_default().push(s);
+                }
+            }
+        }
+        let mut report = SharedReport::default();
+        let mut shared: BTreeMap<String, Arc<MemTable>> = BTreeMap::new();
+        for (table, scans) in by_table {
+            let path = match self.share(&table, &scans, options).await? {
+                Ok(mem) => {
+                    let rows = mem.1;
+                    shared.insert(table.clone(), mem.0);
+                    TablePath::Shared { scans: scans.len(), rows }
+                }
+                Err(why) => TablePath::Alone(why),
+            };
+            report.tables.insert(table, path);
+        }
+        // Point the scans of shared tables at the shared rows.
+        let results = planned
+            .into_iter()
+            .map(|p| {
+                p.and_then(|list| {
+                    list.into_iter()
+                        .map(|(r, plan)| {
+                            let plan = if shared.is_empty() { plan } else { repoint(plan, &shared)? };
+                            Ok(KqlResult { frame: DataFrame::new(state.clone(), plan), ..r })
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        Ok((results, report))
+    }
+
+    /// Reads `table` once for `scans`: the shared rows, or why not.
+    async fn share(
+        &self,
+        table: &str,
+        scans: &[Scan],
+        options: SharedScanOptions,
+    ) -> Result<std::result::Result<(Arc<MemTable>, usize), String>> {
+        if scans.len() < 2 {
+            return Ok(Err("read by one scan".into()));
+        }
+        if scans.iter().any(|s| s.filters.is_empty()) {
+            return Ok(Err("a scan reads it without a filter".into()));
+        }
+        if scans.iter().flat_map(|s| &s.filters).any(Expr::is_volatile) {
+            return Ok(Err("a filter is volatile".into()));
+        }
+        let Ok(provider) = self.session().table_provider(scans[0].reference.clone()).await else {
+            return Ok(Err("not a registered table".into()));
+        };
+        let schema = provider.schema();
+        let wanted: BTreeSet<&str> = scans.iter().flat_map(|s| s.columns.iter().map(String::as_str)).collect();
+        let indices: Vec<usize> =
+            (0..schema.fields().len()).filter(|&i| wanted.contains(schema.field(i).name().as_str())).collect();
+        let mut alternatives: Vec<Expr> = Vec::new();
+        for s in scans {
+            if let Some(c) = conjunction(s.filters.iter().cloned())
+                && !alternatives.contains(&c)
+            {
+                alternatives.push(c);
+            }
+        }
+        let Some(any) = disjunction(alternatives) else { return Ok(Err("no filter".into())) };
+        let reference = scans[0].reference.clone();
+        let plan = LogicalPlanBuilder::scan_with_filters(reference, provider_as_source(provider), Some(indices), vec![any.clone()])
+            .and_then(|b| b.filter(any))
+            .and_then(LogicalPlanBuilder::build)?;
+        let frame = DataFrame::new(self.session().state(), plan);
+        let mut stream = frame.execute_stream().await?;
+        let out_schema = stream.schema();
+        let (mut batches, mut bytes, mut rows): (Vec<RecordBatch>, usize, usize) = (Vec::new(), 0, 0);
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            bytes += b.get_array_memory_size();
+            rows += b.num_rows();
+            if bytes > options.max_bytes_per_table {
+                return Ok(Err(format!("more than {} bytes match the scans", options.max_bytes_per_table)));
+            }
+            if b.num_rows() > 0 {
+                batches.push(b);
+            }
+        }
+        let parts = self.session().state().config().target_partitions().max(1);
+        let mut partitions: Vec<Vec<RecordBatch>> = (0..parts.min(batches.len().max(1))).map(|_| Vec::new()).collect();
+        let n = partitions.len();
+        for (i, b) in batches.into_iter().enumerate() {
+            partitions[i % n].push(b);
+        }
+        Ok(Ok((Arc::new(MemTable::try_new(out_schema, partitions)?), rows)))
+    }
+}
+
+/// The plan with each scan of a shared table reading the shared rows (its columns found by
+/// name, its filters kept).
+fn repoint(plan: LogicalPlan, shared: &BTreeMap<String, Arc<MemTable>>) -> Result<LogicalPlan> {
+    let out = plan.transform_up_with_subqueries(|node| {
+        let LogicalPlan::TableScan(s) = &node else { return Ok(Transformed::no(node)) };
+        let Some(mem) = shared.get(&s.table_name.to_string()) else { return Ok(Transformed::no(node)) };
+        let schema = datafusion::catalog::TableProvider::schema(mem.as_ref());
+        let projection = s
+            .projected_schema
+            .fields()
+            .iter()
+            .map(|f| schema.index_of(f.name()))
+            .collect::<std::result::Result<Vec<usize>, _>>()?;
+        let source = provider_as_source(Arc::clone(mem) as Arc<dyn datafusion::catalog::TableProvider>);
+        let scan = TableScanBuilder::new(s.table_name.clone(), source)
+            .with_projection(Some(projection))
+            .with_filters(s.filters.clone())
+            .with_fetch(s.fetch)
+            .build()?;
+        Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
+    })?;
+    Ok(out.data)
+}
