@@ -52,4 +52,4 @@ pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{BadFile, LakeTable, lake_tables};
 pub use render::Visualization;
 pub use schemas::DocumentedSchemas;
-pub use shared::{SharedReport, SharedScanOptions, TablePath};
+pub use shared::{SharedReport, SharedScanOptions, TablePath, rows_read};

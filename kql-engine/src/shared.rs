@@ -16,9 +16,12 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::tree_node::{Transformed, TreeNodeRecursion};
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::logical_expr::utils::{conjunction, disjunction};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, TableScanBuilder};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
@@ -49,6 +52,8 @@ pub enum TablePath {
         scans: usize,
         /// The rows kept.
         rows: usize,
+        /// The rows the shared scan read from the files ([`rows_read`]).
+        rows_read: u64,
     },
     /// Read by each scan itself, for this reason.
     Alone(String),
@@ -66,6 +71,34 @@ impl SharedReport {
     pub fn is_shared(&self, table: &str) -> bool {
         matches!(self.tables.get(table), Some(TablePath::Shared { .. }))
     }
+
+    /// The rows the shared scan of `table` read from its files, if it was shared.
+    pub fn rows_read(&self, table: &str) -> Option<u64> {
+        match self.tables.get(table) {
+            Some(TablePath::Shared { rows_read, .. }) => Some(*rows_read),
+            _ => None,
+        }
+    }
+}
+
+/// The rows the leaves of an executed physical plan read from their sources: each leaf's output
+/// rows plus the rows a Parquet scan's pushed-down filter read and dropped. With
+/// `skip_memory`, leaves over in-memory tables (the rows of a shared scan) are left out.
+pub fn rows_read(plan: &dyn ExecutionPlan, skip_memory: bool) -> u64 {
+    let children = plan.children();
+    if children.is_empty() {
+        let in_memory = plan
+            .downcast_ref::<DataSourceExec>()
+            .is_some_and(|d| d.data_source().downcast_ref::<MemorySourceConfig>().is_some());
+        if skip_memory && in_memory {
+            return 0;
+        }
+        let Some(metrics) = plan.metrics() else { return 0 };
+        let output = metrics.output_rows().unwrap_or(0);
+        let pruned = metrics.sum_by_name("pushdown_rows_pruned").map_or(0, |v| v.as_usize());
+        return (output + pruned) as u64;
+    }
+    children.into_iter().map(|c| rows_read(c.as_ref(), skip_memory)).sum()
 }
 
 /// One table scan of one planned query.
@@ -152,11 +185,10 @@ impl KqlContext {
         let mut report = SharedReport::default();
         let mut shared: BTreeMap<String, Arc<MemTable>> = BTreeMap::new();
         for (table, scans) in by_table {
-            let path = match self.share(&table, &scans, options).await? {
-                Ok(mem) => {
-                    let rows = mem.1;
-                    shared.insert(table.clone(), mem.0);
-                    TablePath::Shared { scans: scans.len(), rows }
+            let path = match self.share(&scans, options).await? {
+                Ok((mem, rows, rows_read)) => {
+                    shared.insert(table.clone(), mem);
+                    TablePath::Shared { scans: scans.len(), rows, rows_read }
                 }
                 Err(why) => TablePath::Alone(why),
             };
@@ -182,10 +214,9 @@ impl KqlContext {
     /// Reads `table` once for `scans`: the shared rows, or why not.
     async fn share(
         &self,
-        table: &str,
         scans: &[Scan],
         options: SharedScanOptions,
-    ) -> Result<std::result::Result<(Arc<MemTable>, usize), String>> {
+    ) -> Result<std::result::Result<(Arc<MemTable>, usize, u64), String>> {
         if scans.len() < 2 {
             return Ok(Err("read by one scan".into()));
         }
@@ -212,11 +243,17 @@ impl KqlContext {
         }
         let Some(any) = disjunction(alternatives) else { return Ok(Err("no filter".into())) };
         let reference = scans[0].reference.clone();
-        let plan = LogicalPlanBuilder::scan_with_filters(reference, provider_as_source(provider), Some(indices), vec![any.clone()])
-            .and_then(|b| b.filter(any))
-            .and_then(LogicalPlanBuilder::build)?;
+        let plan = LogicalPlanBuilder::scan_with_filters(
+            reference,
+            provider_as_source(provider),
+            Some(indices),
+            vec![any.clone()],
+        )
+        .and_then(|b| b.filter(any))
+        .and_then(LogicalPlanBuilder::build)?;
         let frame = DataFrame::new(self.session().state(), plan);
-        let mut stream = frame.execute_stream().await?;
+        let physical = frame.create_physical_plan().await?;
+        let mut stream = datafusion::physical_plan::execute_stream(Arc::clone(&physical), self.session().task_ctx())?;
         let out_schema = stream.schema();
         let (mut batches, mut bytes, mut rows): (Vec<RecordBatch>, usize, usize) = (Vec::new(), 0, 0);
         while let Some(b) = stream.next().await {
@@ -236,7 +273,7 @@ impl KqlContext {
         for (i, b) in batches.into_iter().enumerate() {
             partitions[i % n].push(b);
         }
-        Ok(Ok((Arc::new(MemTable::try_new(out_schema, partitions)?), rows)))
+        Ok(Ok((Arc::new(MemTable::try_new(out_schema, partitions)?), rows, rows_read(physical.as_ref(), false))))
     }
 }
 

@@ -45,7 +45,8 @@ fn rows(batches: &[RecordBatch]) -> Vec<String> {
 
 async fn check(physical: PhysicalTypes, layout: Layout) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let generator = Generator::builder().seed(11).rows(4_000).devices(60).physical(physical).build().expect("generator");
+    let generator =
+        Generator::builder().seed(11).rows(4_000).devices(60).physical(physical).build().expect("generator");
     let options = LakeOptions { layout, rows_per_file: 1_500, ..LakeOptions::default() };
     write_lake(&generator, dir.path(), &options).expect("lake");
     let manifest = generator.manifest();
@@ -74,9 +75,11 @@ async fn check(physical: PhysicalTypes, layout: Layout) {
             Err(e) => Err(e.render(query)),
         };
         match (&batched, &alone) {
-            (Ok(b), Ok(a)) if rows(b) != rows(a) => {
-                failures.push(format!("{file}: shared and alone differ:\n  shared {:?}\n  alone  {:?}", rows(b), rows(a)))
-            }
+            (Ok(b), Ok(a)) if rows(b) != rows(a) => failures.push(format!(
+                "{file}: shared and alone differ:\n  shared {:?}\n  alone  {:?}",
+                rows(b),
+                rows(a)
+            )),
             (Ok(_), Err(e)) | (Err(e), Ok(_)) => failures.push(format!("{file}: one mode failed: {e}")),
             _ => {}
         }
@@ -136,6 +139,9 @@ async fn errors_stay_in_their_slot_and_unfiltered_scans_are_not_shared() {
         )
         .await
         .expect("batch");
-    assert!(matches!(report.tables.get("DeviceInfo"), Some(TablePath::Alone(why)) if why.contains("bytes")), "{report:?}");
+    assert!(
+        matches!(report.tables.get("DeviceInfo"), Some(TablePath::Alone(why)) if why.contains("bytes")),
+        "{report:?}"
+    );
     assert_eq!(results.len(), 2);
 }

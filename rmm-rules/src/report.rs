@@ -57,7 +57,7 @@ impl Report {
     ///
     /// A rule's object has `id`, `name`, `source`, `status` (`hits`, `no hits`, `skipped`,
     /// `failed`), `tables`, `rows` (objects keyed by column, datetimes in RFC 3339),
-    /// `row_count`, `truncated`, `rows_scanned`, `elapsed_ms`, and `missing_tables` or `error`
+    /// `row_count`, `truncated`, `rows_scanned`, `shared_tables`, `elapsed_ms`, and `missing_tables` or `error`
     /// (`message`, `line`, `column`, `help`, `rendered`) when they apply. An unreadable file has
     /// `source`, `status: "unreadable"` and `error`.
     ///
@@ -172,6 +172,7 @@ fn result_json(r: &RuleResult) -> Result<Value, kql_engine::KqlError> {
         "row_count": r.row_count,
         "truncated": r.truncated(),
         "rows_scanned": r.rows_scanned,
+        "shared_tables": r.shared_tables,
         "elapsed_ms": r.elapsed.as_secs_f64() * 1000.0,
     });
     match &r.status {

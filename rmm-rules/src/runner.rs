@@ -5,9 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::collect;
+use datafusion::prelude::DataFrame;
 use futures::StreamExt;
-use kql_engine::{KqlContext, KqlError};
+use kql_engine::{KqlContext, KqlError, SharedReport, SharedScanOptions, rows_read};
 
 use crate::catalog::Catalog;
 use crate::report::Report;
@@ -18,7 +21,11 @@ use crate::rule::Rule;
 /// Every rule of a run sees the same `now()`: the context's pinned clock, or the wall clock
 /// read once when the run starts. Rules run concurrently (by default as many at a time as the
 /// machine has cores) on one DataFusion session, so the Parquet footers and page indexes read
-/// by one rule are cached for the others.
+/// by one rule are cached for the others. By default the rules are planned together with shared
+/// scans ([`KqlContext::results_shared`]): a table several rules read with filters is read once
+/// with the disjunction of their filters, and each rule runs over the matching rows with its
+/// own filter, so each rule returns exactly what it returns alone; [`RuleResult::shared_tables`]
+/// says which of its tables came from a shared scan. [`Runner::shared_scans`] turns this off.
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,6 +40,7 @@ pub struct Runner {
     ctx: KqlContext,
     concurrency: usize,
     max_rows: Option<usize>,
+    shared_scans: bool,
 }
 
 /// What one rule did.
@@ -48,7 +56,10 @@ pub struct RuleResult {
     pub row_count: usize,
     /// How many table rows the rule's scans read and tested: the rows of the row groups and
     /// pages that statistics could not skip. Rows skipped by Parquet statistics are not counted.
+    /// A table read by a shared scan counts the rows that scan read.
     pub rows_scanned: u64,
+    /// The tables this rule read through a shared scan (empty when it read its own).
+    pub shared_tables: Vec<String>,
     /// Wall time from planning to the last row.
     pub elapsed: Duration,
 }
@@ -116,7 +127,13 @@ impl Runner {
     /// A runner over the tables of `ctx`.
     pub fn new(ctx: KqlContext) -> Self {
         let concurrency = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        Self { ctx, concurrency, max_rows: None }
+        Self { ctx, concurrency, max_rows: None, shared_scans: true }
+    }
+
+    /// Whether rules are planned together with shared scans (the default) or each alone.
+    pub fn shared_scans(mut self, on: bool) -> Self {
+        self.shared_scans = on;
+        self
     }
 
     /// How many rules run at a time (at least 1).
@@ -151,12 +168,16 @@ impl Runner {
         ctx.set_now(Some(now));
         let tables: Arc<BTreeSet<String>> = Arc::new(ctx.table_names().into_iter().collect());
         let max_rows = self.max_rows;
+        let (mut prepared, shared) =
+            if self.shared_scans { prepare_shared(&ctx, catalog, &tables).await } else { (Vec::new(), None) };
+        let shared = Arc::new(shared.unwrap_or_default());
         let mut slots: Vec<Option<RuleResult>> = (0..catalog.len()).map(|_| None).collect();
         let tasks = catalog.iter().cloned().enumerate().map(|(i, rule)| {
-            let (ctx, tables, rule) = (ctx.clone(), Arc::clone(&tables), Arc::new(rule));
+            let (ctx, tables, rule, shared) = (ctx.clone(), Arc::clone(&tables), Arc::new(rule), Arc::clone(&shared));
+            let plan = prepared.get_mut(i).and_then(Option::take);
             let handle = tokio::spawn({
                 let rule = Arc::clone(&rule);
-                async move { run_rule(&ctx, &tables, rule, max_rows).await }
+                async move { run_rule(&ctx, &tables, rule, max_rows, plan, &shared).await }
             });
             async move {
                 let started = Instant::now();
@@ -169,6 +190,7 @@ impl Runner {
                     batches: Vec::new(),
                     row_count: 0,
                     rows_scanned: 0,
+                    shared_tables: Vec::new(),
                     elapsed: started.elapsed(),
                 });
                 (i, result)
@@ -190,11 +212,51 @@ impl Runner {
     /// Runs one rule (with the context's clock, or the wall clock now).
     pub async fn run_rule(&self, rule: &Rule) -> RuleResult {
         let tables: BTreeSet<String> = self.ctx.table_names().into_iter().collect();
-        run_rule(&self.ctx, &tables, Arc::new(rule.clone()), self.max_rows).await
+        run_rule(&self.ctx, &tables, Arc::new(rule.clone()), self.max_rows, None, &SharedReport::default()).await
     }
 }
 
-async fn run_rule(ctx: &KqlContext, tables: &BTreeSet<String>, rule: Arc<Rule>, max_rows: Option<usize>) -> RuleResult {
+/// A rule planned in the shared batch: its results, or its planning error.
+type Prepared = kql_engine::Result<Vec<kql_engine::KqlResult>>;
+
+/// Plans the runnable rules of `catalog` together with shared scans: per catalog position, the
+/// rule's prepared results (none for rules that will be skipped), and the report; nothing when
+/// the shared scans could not run (each rule then runs alone and reports its own error).
+async fn prepare_shared(
+    ctx: &KqlContext,
+    catalog: &Catalog,
+    tables: &BTreeSet<String>,
+) -> (Vec<Option<Prepared>>, Option<SharedReport>) {
+    let runnable: Vec<usize> = catalog
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.tables().iter().all(|t| tables.contains(*t)))
+        .map(|(i, _)| i)
+        .collect();
+    let rules: Vec<&Rule> = catalog.iter().collect();
+    let texts: Vec<&str> = runnable.iter().map(|&i| rules[i].query.as_str()).collect();
+    if texts.len() < 2 {
+        return (Vec::new(), None);
+    }
+    let Ok((results, report)) = ctx.results_shared(&texts, &Default::default(), SharedScanOptions::default()).await
+    else {
+        return (Vec::new(), None);
+    };
+    let mut prepared: Vec<Option<Prepared>> = (0..catalog.len()).map(|_| None).collect();
+    for (i, r) in runnable.into_iter().zip(results) {
+        prepared[i] = Some(r);
+    }
+    (prepared, Some(report))
+}
+
+async fn run_rule(
+    ctx: &KqlContext,
+    tables: &BTreeSet<String>,
+    rule: Arc<Rule>,
+    max_rows: Option<usize>,
+    prepared: Option<Prepared>,
+    shared: &SharedReport,
+) -> RuleResult {
     let started = Instant::now();
     let missing: Vec<String> = rule.tables().into_iter().filter(|t| !tables.contains(*t)).map(str::to_owned).collect();
     let mut result = RuleResult {
@@ -203,16 +265,26 @@ async fn run_rule(ctx: &KqlContext, tables: &BTreeSet<String>, rule: Arc<Rule>, 
         batches: Vec::new(),
         row_count: 0,
         rows_scanned: 0,
+        shared_tables: Vec::new(),
         elapsed: Duration::ZERO,
     };
     if !missing.is_empty() {
         result.status = Status::Skipped { missing_tables: missing };
         return result;
     }
-    match execute(ctx, &rule.query).await {
-        Ok((batches, scanned)) => {
+    let run = match prepared {
+        Some(Ok(mut results)) => match results.pop() {
+            Some(last) => execute_prepared(ctx, last.frame, shared).await,
+            None => Err(KqlError::Internal("a parsed query always has a result statement".into())),
+        },
+        Some(Err(e)) => Err(e),
+        None => execute(ctx, &rule.query).await,
+    };
+    match run {
+        Ok((batches, scanned, shared_tables)) => {
             result.row_count = batches.iter().map(RecordBatch::num_rows).sum();
             result.rows_scanned = scanned;
+            result.shared_tables = shared_tables;
             result.status = if result.row_count > 0 { Status::Hits } else { Status::NoHits };
             result.batches = match max_rows {
                 Some(limit) => keep_rows(batches, limit),
@@ -225,24 +297,33 @@ async fn run_rule(ctx: &KqlContext, tables: &BTreeSet<String>, rule: Arc<Rule>, 
     result
 }
 
-async fn execute(ctx: &KqlContext, query: &str) -> Result<(Vec<RecordBatch>, u64), KqlError> {
+/// Rows, rows scanned and the tables read through a shared scan.
+type Executed = (Vec<RecordBatch>, u64, Vec<String>);
+
+async fn execute(ctx: &KqlContext, query: &str) -> Result<Executed, KqlError> {
     let df = ctx.kql(query).await?;
     let plan = df.create_physical_plan().await?;
     let batches = collect(Arc::clone(&plan), ctx.session().task_ctx()).await?;
-    Ok((batches, rows_scanned(plan.as_ref())))
+    Ok((batches, rows_read(plan.as_ref(), false), Vec::new()))
 }
 
-/// The rows the leaves of a plan produced, plus the rows a Parquet scan's pushed-down filter
-/// read and dropped.
-fn rows_scanned(plan: &dyn ExecutionPlan) -> u64 {
-    let children = plan.children();
-    if children.is_empty() {
-        let Some(metrics) = plan.metrics() else { return 0 };
-        let output = metrics.output_rows().unwrap_or(0);
-        let pruned = metrics.sum_by_name("pushdown_rows_pruned").map_or(0, |v| v.as_usize());
-        return (output + pruned) as u64;
-    }
-    children.into_iter().map(|c| rows_scanned(c.as_ref())).sum()
+/// Runs a result planned in the shared batch: its own scans count what they read, a shared
+/// table counts what the shared scan read.
+async fn execute_prepared(ctx: &KqlContext, frame: DataFrame, shared: &SharedReport) -> Result<Executed, KqlError> {
+    let mut shared_tables = Vec::new();
+    let _ = frame.logical_plan().apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(s) = node {
+            let name = s.table_name.to_string();
+            if shared.is_shared(&name) && !shared_tables.contains(&name) {
+                shared_tables.push(name);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    let plan = frame.create_physical_plan().await?;
+    let batches = collect(Arc::clone(&plan), ctx.session().task_ctx()).await?;
+    let from_shared: u64 = shared_tables.iter().filter_map(|t| shared.rows_read(t)).sum();
+    Ok((batches, rows_read(plan.as_ref(), true) + from_shared, shared_tables))
 }
 
 fn keep_rows(batches: Vec<RecordBatch>, limit: usize) -> Vec<RecordBatch> {
