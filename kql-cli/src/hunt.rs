@@ -51,6 +51,10 @@ pub(crate) struct Args {
     /// Exit with status 1 when a rule fails or a rule file cannot be read.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Run every rule with its own scans, instead of reading each table once for all the rules
+    /// that filter it (the answers are the same; this is for comparing).
+    #[arg(long)]
+    pub(crate) no_shared_scans: bool,
 }
 
 /// How `kql hunt` reports.
@@ -75,7 +79,7 @@ pub(crate) fn run(args: &Args) -> CliResult {
     let rt = args.lake.runtime()?;
     let report = rt.block_on(bounded(args.lake.timeout, async {
         let ctx = args.lake.context().await?;
-        let mut runner = Runner::new(ctx.clone()).max_rows(args.max_rows);
+        let mut runner = Runner::new(ctx.clone()).max_rows(args.max_rows).shared_scans(!args.no_shared_scans);
         if let Some(n) = args.concurrency {
             runner = runner.concurrency(n);
         }
