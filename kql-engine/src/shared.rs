@@ -10,6 +10,12 @@
 //! rows are a superset of each scan's rows, and nothing else changes in its plan. A table whose
 //! matching rows exceed the budget, or that some scan reads without a filter, is read by each
 //! query as before. [`SharedReport`] says which tables were shared and why the others were not.
+//!
+//! The shared scan tests the rows in one pass where it can: when every scan's filter requires a
+//! positive string test on a column (`has`, `has_any`, `contains`, `startswith`, ... as
+//! compiled by [`crate::functions::has`]), the needles of all scans that test the same column the
+//! same way are merged into one test (one automaton over all of them), and only the rows some
+//! merged test accepts are checked against the scans' own filters.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -27,6 +33,7 @@ use futures::StreamExt;
 
 use crate::context::{KqlContext, KqlResult, QueryParameters};
 use crate::error::{KqlError, Result};
+use crate::functions::has::{HasUdf, MatchOp};
 
 /// How much a shared scan may keep.
 #[derive(Clone, Copy, Debug)]
@@ -184,8 +191,10 @@ impl KqlContext {
         }
         let mut report = SharedReport::default();
         let mut shared: BTreeMap<String, Arc<MemTable>> = BTreeMap::new();
-        for (table, scans) in by_table {
-            let path = match self.share(&scans, options).await? {
+        // The tables' shared scans run at the same time.
+        let outcomes = futures::future::join_all(by_table.values().map(|scans| self.share(scans, options))).await;
+        for ((table, scans), outcome) in by_table.into_iter().zip(outcomes) {
+            let path = match outcome? {
                 Ok((mem, rows, rows_read)) => {
                     shared.insert(table.clone(), mem);
                     TablePath::Shared { scans: scans.len(), rows, rows_read }
@@ -242,6 +251,10 @@ impl KqlContext {
             }
         }
         let Some(any) = disjunction(alternatives) else { return Ok(Err("no filter".into())) };
+        let any = match prefilter(scans) {
+            Some(pre) => pre.and(any),
+            None => any,
+        };
         let reference = scans[0].reference.clone();
         let plan = LogicalPlanBuilder::scan_with_filters(
             reference,
@@ -275,6 +288,59 @@ impl KqlContext {
         }
         Ok(Ok((Arc::new(MemTable::try_new(out_schema, partitions)?), rows, rows_read(physical.as_ref(), false))))
     }
+}
+
+/// A positive string test: its column, its kind, and its needles.
+type Test = (Expr, MatchOp, Vec<String>);
+
+/// `e` as positive string tests one of which holds whenever `e` holds: a test, or an `or` of
+/// such.
+fn alternatives(e: &Expr) -> Option<Vec<Test>> {
+    match e {
+        Expr::BinaryExpr(b) if b.op == datafusion::logical_expr::Operator::Or => {
+            let mut out = alternatives(&b.left)?;
+            out.extend(alternatives(&b.right)?);
+            Some(out)
+        }
+        Expr::ScalarFunction(call) => {
+            let test = call.func.inner().downcast_ref::<HasUdf>()?;
+            let op = test.op();
+            let column = call.args.first()?;
+            (!op.negated && !op.all && matches!(column, Expr::Column(_)))
+                .then(|| vec![(column.clone(), op, test.needles().to_vec())])
+        }
+        _ => None,
+    }
+}
+
+/// The string tests one of which a scan's filters require (its first filter that is made of
+/// them).
+fn required_tests(filters: &[Expr]) -> Option<Vec<Test>> {
+    filters.iter().find_map(alternatives)
+}
+
+/// One test per column and kind with the needles of every scan merged, or-ed: true for every row
+/// any scan can accept (each scan requires one of these tests); `None` when some scan requires
+/// no string test.
+fn prefilter(scans: &[Scan]) -> Option<Expr> {
+    let mut merged: Vec<Test> = Vec::new();
+    for s in scans {
+        for (column, op, needles) in required_tests(&s.filters)? {
+            let same =
+                |(c, o, _): &&mut Test| *c == column && o.kind == op.kind && o.case_sensitive == op.case_sensitive;
+            match merged.iter_mut().find(same) {
+                Some((_, _, all)) => {
+                    for n in needles {
+                        if !all.contains(&n) {
+                            all.push(n);
+                        }
+                    }
+                }
+                None => merged.push((column, op, needles)),
+            }
+        }
+    }
+    disjunction(merged.into_iter().map(|(column, op, needles)| HasUdf::call(op, column, needles)))
 }
 
 /// The plan with each scan of a shared table reading the shared rows (its columns found by

@@ -82,6 +82,16 @@ impl HasUdf {
         }
     }
 
+    /// The test.
+    pub fn op(&self) -> MatchOp {
+        self.op
+    }
+
+    /// The needles.
+    pub fn needles(&self) -> &[String] {
+        &self.needles
+    }
+
     /// `haystack <op> needles` as an expression. The needles are also passed as literal
     /// arguments so plans show them; the compiled matcher is what runs.
     pub fn call(op: MatchOp, haystack: Expr, needles: Vec<String>) -> Expr {
