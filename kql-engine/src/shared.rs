@@ -313,10 +313,18 @@ fn alternatives(e: &Expr) -> Option<Vec<Test>> {
     }
 }
 
-/// The string tests one of which a scan's filters require (its first filter that is made of
-/// them).
+/// The string tests one of which a scan's filters require: of its filters made of such tests,
+/// the one whose shortest needle is longest (a longer term is rarer: `'Chrome Remote Desktop'`
+/// rather than `'Google'`), the first of equals.
 fn required_tests(filters: &[Expr]) -> Option<Vec<Test>> {
-    filters.iter().find_map(alternatives)
+    let shortest = |tests: &Vec<Test>| tests.iter().flat_map(|(_, _, n)| n.iter().map(String::len)).min().unwrap_or(0);
+    let mut best: Option<Vec<Test>> = None;
+    for tests in filters.iter().filter_map(alternatives) {
+        if best.as_ref().is_none_or(|b| shortest(&tests) > shortest(b)) {
+            best = Some(tests);
+        }
+    }
+    best
 }
 
 /// One test per column and kind with the needles of every scan merged, or-ed: true for every row
