@@ -112,6 +112,10 @@ pub fn json_value(array: &dyn Array, i: usize) -> Result<Value> {
             crate::dynamic::arrow::to_dyn(array, i)?.to_serde()
         }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Value::String(string(array, i)?),
+        // Decimals are text (JSON numbers would lose digits), without trailing zeros.
+        DataType::Decimal128(..) | DataType::Decimal256(..) => {
+            Value::String(crate::functions::tostring::decimal_text(array, i)?)
+        }
         _ => {
             let plain = cast(&array.slice(i, 1), &DataType::Utf8)?;
             json_value(plain.as_ref(), 0)?

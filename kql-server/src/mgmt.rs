@@ -12,7 +12,6 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::v1::{Table, answer};
-use crate::values::Kind;
 use crate::{Admitted, ServerConfig};
 
 /// The commands, as `kql serve` documents them.
@@ -36,8 +35,9 @@ async fn columns(ctx: &KqlContext, table: &str) -> Columns {
     ctx.table_columns(table).await.map(|cs| cs.into_iter().map(|(n, t, _)| (n, t)).collect()).map_err(|e| e.to_string())
 }
 
-fn text_table(name: &str, columns: &[(&str, Kind)], rows: Vec<Value>) -> Table {
-    Table { name: name.to_owned(), columns: columns.iter().map(|(n, k)| ((*n).to_owned(), *k)).collect(), rows }
+/// A command's one answer table (`Table_0`).
+fn text_table(columns: &[(&str, KqlType)], rows: Vec<Value>) -> Table {
+    Table { name: "Table_0".to_owned(), columns: columns.iter().map(|(n, k)| ((*n).to_owned(), *k)).collect(), rows }
 }
 
 /// A name as a command writes it: bare, `['name']` or `["name"]`.
@@ -58,7 +58,7 @@ fn schema_json(db: &str, tables: &[(String, Columns)]) -> Value {
             .as_ref()
             .map(|cs| {
                 cs.iter()
-                    .map(|(n, t)| json!({"Name": n, "Type": t.clr_name(), "CslType": Kind::from_kql(*t).name()}))
+                    .map(|(n, t)| json!({"Name": n, "Type": t.clr_name(), "CslType": crate::values::wire(*t).name()}))
                     .collect()
             })
             .unwrap_or_default();
@@ -105,18 +105,17 @@ fn schema_rows(db: &str, tables: &[(String, Columns)]) -> Table {
         }
     }
     text_table(
-        "Table_0",
         &[
-            ("DatabaseName", Kind::String),
-            ("TableName", Kind::String),
-            ("ColumnName", Kind::String),
-            ("ColumnType", Kind::String),
-            ("IsDefaultTable", Kind::Bool),
-            ("IsDefaultColumn", Kind::Bool),
-            ("PrettyName", Kind::String),
-            ("Version", Kind::String),
-            ("Folder", Kind::String),
-            ("DocString", Kind::String),
+            ("DatabaseName", KqlType::String),
+            ("TableName", KqlType::String),
+            ("ColumnName", KqlType::String),
+            ("ColumnType", KqlType::String),
+            ("IsDefaultTable", KqlType::Bool),
+            ("IsDefaultColumn", KqlType::Bool),
+            ("PrettyName", KqlType::String),
+            ("Version", KqlType::String),
+            ("Folder", KqlType::String),
+            ("DocString", KqlType::String),
         ],
         rows,
     )
@@ -165,23 +164,18 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
         }
         let tables = all_columns(ctx).await;
         return Ok(if as_json {
-            text_table(
-                "Table_0",
-                &[("DatabaseSchema", Kind::String)],
-                vec![json!([schema_json(db, &tables).to_string()])],
-            )
+            text_table(&[("DatabaseSchema", KqlType::String)], vec![json!([schema_json(db, &tables).to_string()])])
         } else {
             schema_rows(db, &tables)
         });
     }
     match lw.as_slice() {
         [".show", "version"] => Ok(text_table(
-            "Table_0",
             &[
-                ("BuildVersion", Kind::String),
-                ("BuildTime", Kind::DateTime),
-                ("ServiceType", Kind::String),
-                ("ProductVersion", Kind::String),
+                ("BuildVersion", KqlType::String),
+                ("BuildTime", KqlType::DateTime),
+                ("ServiceType", KqlType::String),
+                ("ProductVersion", KqlType::String),
             ],
             vec![json!([
                 env!("CARGO_PKG_VERSION"),
@@ -191,17 +185,16 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
             ])],
         )),
         [".show", "cluster"] => Ok(text_table(
-            "Table_0",
             &[
-                ("NodeId", Kind::String),
-                ("Address", Kind::String),
-                ("Name", Kind::String),
-                ("StartTime", Kind::DateTime),
-                ("IsAdmin", Kind::Bool),
-                ("MachineTotalMemory", Kind::Long),
-                ("MachineAvailableMemory", Kind::Long),
-                ("ProcessorCount", Kind::Int),
-                ("EnvironmentDescription", Kind::Dynamic),
+                ("NodeId", KqlType::String),
+                ("Address", KqlType::String),
+                ("Name", KqlType::String),
+                ("StartTime", KqlType::DateTime),
+                ("IsAdmin", KqlType::Bool),
+                ("MachineTotalMemory", KqlType::Long),
+                ("MachineAvailableMemory", KqlType::Long),
+                ("ProcessorCount", KqlType::Int),
+                ("EnvironmentDescription", KqlType::Dynamic),
             ],
             vec![json!([
                 "kql-serve",
@@ -216,38 +209,35 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
             ])],
         )),
         [".show", "databases"] => Ok(text_table(
-            "Table_0",
             &[
-                ("DatabaseName", Kind::String),
-                ("PersistentStorage", Kind::String),
-                ("Version", Kind::String),
-                ("IsCurrent", Kind::Bool),
-                ("DatabaseAccessMode", Kind::String),
-                ("PrettyName", Kind::String),
-                ("ReservedSlot1", Kind::Bool),
-                ("DatabaseId", Kind::String),
-                ("InTransitionTo", Kind::String),
+                ("DatabaseName", KqlType::String),
+                ("PersistentStorage", KqlType::String),
+                ("Version", KqlType::String),
+                ("IsCurrent", KqlType::Bool),
+                ("DatabaseAccessMode", KqlType::String),
+                ("PrettyName", KqlType::String),
+                ("ReservedSlot1", KqlType::Bool),
+                ("DatabaseId", KqlType::String),
+                ("InTransitionTo", KqlType::String),
             ],
             vec![json!([db, "", "v1.0", true, "ReadOnly", "", false, "", ""])],
         )),
         [".show", "tables"] => Ok(text_table(
-            "Table_0",
             &[
-                ("TableName", Kind::String),
-                ("DatabaseName", Kind::String),
-                ("Folder", Kind::String),
-                ("DocString", Kind::String),
+                ("TableName", KqlType::String),
+                ("DatabaseName", KqlType::String),
+                ("Folder", KqlType::String),
+                ("DocString", KqlType::String),
             ],
             ctx.table_names().into_iter().map(|t| json!([t, db, "", ""])).collect(),
         )),
         [".show", "functions"] => Ok(text_table(
-            "Table_0",
             &[
-                ("Name", Kind::String),
-                ("Parameters", Kind::String),
-                ("Body", Kind::String),
-                ("Folder", Kind::String),
-                ("DocString", Kind::String),
+                ("Name", KqlType::String),
+                ("Parameters", KqlType::String),
+                ("Body", KqlType::String),
+                ("Folder", KqlType::String),
+                ("DocString", KqlType::String),
             ],
             Vec::new(),
         )),
@@ -258,36 +248,25 @@ async fn command(ctx: &KqlContext, config: &ServerConfig, csl: &str) -> Result<T
             };
             let cols =
                 columns(ctx, &table).await.map_err(|e| ApiError::bad_request(format!("table `{table}`: {e}")))?;
-            if lw[3] == "cslschema" {
-                let schema = cols
-                    .iter()
-                    .map(|(c, t)| format!("{c}:{}", Kind::from_kql(*t).name()))
+            // `.show table T cslschema` writes `name:type, ...`; `schema as json` the table's JSON.
+            let schema = if lw[3] == "cslschema" {
+                cols.iter()
+                    .map(|(c, t)| format!("{c}:{}", crate::values::wire(*t).name()))
                     .collect::<Vec<_>>()
-                    .join(", ");
-                return Ok(text_table(
-                    "Table_0",
-                    &[
-                        ("TableName", Kind::String),
-                        ("Schema", Kind::String),
-                        ("DatabaseName", Kind::String),
-                        ("Folder", Kind::String),
-                        ("DocString", Kind::String),
-                    ],
-                    vec![json!([table, schema, db, "", ""])],
-                ));
-            }
-            let one = schema_json(db, &[(table.clone(), Ok(cols))]);
-            let schema = one["Databases"][db]["Tables"][&table].clone();
+                    .join(", ")
+            } else {
+                let one = schema_json(db, &[(table.clone(), Ok(cols))]);
+                one["Databases"][db]["Tables"][&table].to_string()
+            };
             Ok(text_table(
-                "Table_0",
                 &[
-                    ("TableName", Kind::String),
-                    ("Schema", Kind::String),
-                    ("DatabaseName", Kind::String),
-                    ("Folder", Kind::String),
-                    ("DocString", Kind::String),
+                    ("TableName", KqlType::String),
+                    ("Schema", KqlType::String),
+                    ("DatabaseName", KqlType::String),
+                    ("Folder", KqlType::String),
+                    ("DocString", KqlType::String),
                 ],
-                vec![json!([table, schema.to_string(), db, "", ""])],
+                vec![json!([table, schema, db, "", ""])],
             ))
         }
         _ => Err(unknown()),

@@ -2,7 +2,7 @@
 //! (`ColumnName`, `DataType` as a .NET name, `ColumnType`) and `Rows`.
 //!
 //! A query answers its results (`Table_0`, ...), then `@ExtendedProperties`, a `QueryStatus`
-//! table and the table of contents that names them (`Ordinal`, `Kind`, `Name`, `Id`,
+//! table and the table of contents that names them (`Ordinal`, `KqlType`, `Name`, `Id`,
 //! `PrettyName`), as Kusto does; a management command answers exactly one table. A v1 answer is
 //! written whole, within the request's row limit.
 
@@ -14,14 +14,14 @@ use kql_engine::KqlResult;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, json_content};
-use crate::values::Kind;
 use crate::{Admitted, Limits, timeout_error};
+use kql_engine::planner::KqlType;
 
 /// A v1 table: name, columns (name, kind) and rows.
 #[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) name: String,
-    pub(crate) columns: Vec<(String, Kind)>,
+    pub(crate) columns: Vec<(String, KqlType)>,
     pub(crate) rows: Vec<Value>,
 }
 
@@ -30,7 +30,7 @@ impl Table {
         let columns: Vec<Value> = self
             .columns
             .iter()
-            .map(|(n, k)| json!({"ColumnName": n, "DataType": k.clr_name(), "ColumnType": k.name()}))
+            .map(|(n, k)| json!({"ColumnName": n, "DataType": crate::values::net_name(*k), "ColumnType": k.name()}))
             .collect();
         json!({"TableName": self.name, "Columns": columns, "Rows": self.rows})
     }
@@ -46,7 +46,7 @@ pub(crate) fn answer(a: &Admitted, tables: &[Table]) -> Response {
     r
 }
 
-fn batch_rows(batch: &RecordBatch, kinds: &[Kind], out: &mut Vec<Value>, limit: u64) -> Result<bool, ApiError> {
+fn batch_rows(batch: &RecordBatch, kinds: &[KqlType], out: &mut Vec<Value>, limit: u64) -> Result<bool, ApiError> {
     for r in 0..batch.num_rows() {
         if out.len() as u64 >= limit {
             return Ok(false);
@@ -63,7 +63,7 @@ async fn collect(a: &Admitted, k: usize, result: KqlResult, limits: Limits) -> R
     let run = async {
         let mut stream = result.frame.execute_stream().await.map_err(|e| ApiError::query(&e.into(), &a.request.csl))?;
         let schema = stream.schema();
-        let kinds: Vec<Kind> = schema.fields().iter().map(|f| Kind::of(f)).collect();
+        let kinds: Vec<KqlType> = schema.fields().iter().map(|f| crate::values::kind_of(f)).collect();
         let mut rows = Vec::new();
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| ApiError::query(&e.into(), &a.request.csl))?;
@@ -99,22 +99,26 @@ pub(crate) async fn respond(a: Admitted, results: Vec<KqlResult>) -> Response {
         .collect();
     tables.push(Table {
         name: format!("Table_{n}"),
-        columns: vec![("TableId".into(), Kind::Int), ("Key".into(), Kind::String), ("Value".into(), Kind::Dynamic)],
+        columns: vec![
+            ("TableId".into(), KqlType::Int),
+            ("Key".into(), KqlType::String),
+            ("Value".into(), KqlType::Dynamic),
+        ],
         rows: properties,
     });
     tables.push(Table {
         name: format!("Table_{}", n + 1),
         columns: vec![
-            ("Timestamp".into(), Kind::DateTime),
-            ("Severity".into(), Kind::Int),
-            ("SeverityName".into(), Kind::String),
-            ("StatusCode".into(), Kind::Int),
-            ("StatusDescription".into(), Kind::String),
-            ("Count".into(), Kind::Int),
-            ("RequestId".into(), Kind::String),
-            ("ActivityId".into(), Kind::String),
-            ("SubActivityId".into(), Kind::String),
-            ("ClientActivityId".into(), Kind::String),
+            ("Timestamp".into(), KqlType::DateTime),
+            ("Severity".into(), KqlType::Int),
+            ("SeverityName".into(), KqlType::String),
+            ("StatusCode".into(), KqlType::Int),
+            ("StatusDescription".into(), KqlType::String),
+            ("Count".into(), KqlType::Int),
+            ("RequestId".into(), KqlType::String),
+            ("ActivityId".into(), KqlType::String),
+            ("SubActivityId".into(), KqlType::String),
+            ("ClientActivityId".into(), KqlType::String),
         ],
         rows: vec![json!([
             crate::values::datetime_wire(chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()),
@@ -139,11 +143,11 @@ pub(crate) async fn respond(a: Admitted, results: Vec<KqlResult>) -> Response {
     tables.push(Table {
         name: format!("Table_{}", n + 2),
         columns: vec![
-            ("Ordinal".into(), Kind::Long),
-            ("Kind".into(), Kind::String),
-            ("Name".into(), Kind::String),
-            ("Id".into(), Kind::String),
-            ("PrettyName".into(), Kind::String),
+            ("Ordinal".into(), KqlType::Long),
+            ("KqlType".into(), KqlType::String),
+            ("Name".into(), KqlType::String),
+            ("Id".into(), KqlType::String),
+            ("PrettyName".into(), KqlType::String),
         ],
         rows: toc,
     });

@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, json_content};
-use crate::values::Kind;
 use crate::{Admitted, Limits, timeout_error};
+use kql_engine::planner::KqlType;
 
 /// Bytes gathered before a chunk is sent.
 const CHUNK: usize = 64 << 10;
@@ -95,8 +95,8 @@ impl Writer {
     }
 }
 
-fn columns(schema: &SchemaRef) -> (Vec<Kind>, Value) {
-    let kinds: Vec<Kind> = schema.fields().iter().map(|f| Kind::of(f)).collect();
+fn columns(schema: &SchemaRef) -> (Vec<KqlType>, Value) {
+    let kinds: Vec<KqlType> = schema.fields().iter().map(|f| crate::values::kind_of(f)).collect();
     let cols = schema
         .fields()
         .iter()
@@ -108,7 +108,7 @@ fn columns(schema: &SchemaRef) -> (Vec<Kind>, Value) {
 
 /// Writes a batch's rows as JSON arrays, each preceded by `,` unless it is the table's first;
 /// `false` when the limit stopped it.
-fn rows(w: &mut Writer, batch: &RecordBatch, kinds: &[Kind], written: &mut u64, limit: u64) -> Result<bool, String> {
+fn rows(w: &mut Writer, batch: &RecordBatch, kinds: &[KqlType], written: &mut u64, limit: u64) -> Result<bool, String> {
     for r in 0..batch.num_rows() {
         if *written >= limit {
             return Ok(false);

@@ -4,7 +4,7 @@
 //! Datetimes are ISO 8601 with seven fractional digits and `Z`
 //! (`2024-06-01T12:00:00.0000000Z`); timespans `[-][d.]hh:mm:ss[.fffffff]`; reals are JSON
 //! numbers, and `NaN`, `Infinity`, `-Infinity` strings; `dynamic` values are embedded JSON;
-//! decimals are strings; strings are never null (a null string is `""`).
+//! decimals are strings (the engine's decimal text); strings are never null (a null string is `""`).
 
 use datafusion::arrow::array::Array;
 use datafusion::arrow::datatypes::Field;
@@ -13,74 +13,27 @@ use kql_engine::format::{field_json_value, json_value, nanos};
 use kql_engine::planner::KqlType;
 use serde_json::Value;
 
-/// A result column's kind, as the wire encodes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Bool,
-    Int,
-    Long,
-    Real,
-    Decimal,
-    String,
-    DateTime,
-    TimeSpan,
-    Dynamic,
+/// The KQL type of a result field as the wire names it: a `dynamic` column is UTF-8 JSON with
+/// the `arrow.json` extension (or binary JSON); types KQL has no name for travel as strings.
+pub(crate) fn kind_of(field: &Field) -> KqlType {
+    if kql_engine::dynamic::has_json_extension(field) {
+        return KqlType::Dynamic;
+    }
+    wire(KqlType::of(field.data_type()))
 }
 
-impl Kind {
-    /// The kind of a result field (a `dynamic` column is UTF-8 JSON with the `arrow.json`
-    /// extension, or binary JSON).
-    pub(crate) fn of(field: &Field) -> Self {
-        if kql_engine::dynamic::has_json_extension(field) {
-            return Self::Dynamic;
-        }
-        Self::from_kql(KqlType::of(field.data_type()))
+/// `t`, with the types KQL has no name for as `string`.
+pub(crate) fn wire(t: KqlType) -> KqlType {
+    match t {
+        KqlType::Null | KqlType::Other => KqlType::String,
+        t => t,
     }
+}
 
-    /// The kind of a KQL type (types KQL has no name for travel as strings).
-    pub(crate) fn from_kql(t: KqlType) -> Self {
-        match t {
-            KqlType::Bool => Self::Bool,
-            KqlType::Int => Self::Int,
-            KqlType::Long => Self::Long,
-            KqlType::Real => Self::Real,
-            KqlType::Decimal => Self::Decimal,
-            KqlType::DateTime => Self::DateTime,
-            KqlType::TimeSpan => Self::TimeSpan,
-            KqlType::Dynamic => Self::Dynamic,
-            KqlType::String | KqlType::Null | KqlType::Other => Self::String,
-        }
-    }
-
-    /// The KQL type name (v2 `ColumnType`, v1 `ColumnType`).
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Bool => "bool",
-            Self::Int => "int",
-            Self::Long => "long",
-            Self::Real => "real",
-            Self::Decimal => "decimal",
-            Self::String => "string",
-            Self::DateTime => "datetime",
-            Self::TimeSpan => "timespan",
-            Self::Dynamic => "dynamic",
-        }
-    }
-
-    /// The .NET type name of the v1 answer's `DataType`.
-    pub(crate) fn clr_name(self) -> &'static str {
-        match self {
-            Self::Bool => "Boolean",
-            Self::Int => "Int32",
-            Self::Long => "Int64",
-            Self::Real => "Double",
-            Self::Decimal => "Decimal",
-            Self::String => "String",
-            Self::DateTime => "DateTime",
-            Self::TimeSpan => "TimeSpan",
-            Self::Dynamic => "Object",
-        }
-    }
+/// The .NET type name of the v1 answer's `DataType`: [`KqlType::clr_name`] without its
+/// namespace (`Int64`, `SqlDecimal`, `Object`).
+pub(crate) fn net_name(t: KqlType) -> &'static str {
+    t.clr_name().rsplit('.').next().unwrap_or("Object")
 }
 
 /// A datetime (nanoseconds since the epoch) as Kusto's wire text: seven fractional digits.
@@ -94,29 +47,19 @@ pub(crate) fn datetime_wire(ns: i64) -> String {
 }
 
 /// Row `i` of a result column, encoded for the wire.
-pub(crate) fn cell(field: &Field, kind: Kind, array: &dyn Array, i: usize) -> Result<Value> {
+pub(crate) fn cell(field: &Field, kind: KqlType, array: &dyn Array, i: usize) -> Result<Value> {
     if array.is_null(i) {
-        return Ok(if kind == Kind::String { Value::String(String::new()) } else { Value::Null });
+        return Ok(if kind == KqlType::String { Value::String(String::new()) } else { Value::Null });
     }
     Ok(match kind {
-        Kind::DateTime => nanos(array, i).map_or(Value::Null, |ns| Value::String(datetime_wire(ns))),
-        Kind::Decimal => {
-            let text = match json_value(array, i)? {
-                Value::Number(n) => n.to_string(),
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            // A decimal's text without the column scale's trailing zeros, as .NET prints it.
-            let trimmed = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
-            Value::String(trimmed.to_owned())
-        }
-        Kind::Dynamic => field_json_value(field, array, i)?,
+        KqlType::DateTime => nanos(array, i).map_or(Value::Null, |ns| Value::String(datetime_wire(ns))),
+        KqlType::Dynamic => field_json_value(field, array, i)?,
         _ => json_value(array, i)?,
     })
 }
 
 /// Row `r` of a batch, each cell encoded for the wire.
-pub(crate) fn row(batch: &datafusion::arrow::array::RecordBatch, kinds: &[Kind], r: usize) -> Result<Value> {
+pub(crate) fn row(batch: &datafusion::arrow::array::RecordBatch, kinds: &[KqlType], r: usize) -> Result<Value> {
     let schema = batch.schema();
     let cells = schema
         .fields()

@@ -62,6 +62,14 @@ pub fn format_real(v: f64) -> String {
     }
 }
 
+/// Row `i` of a decimal array as Kusto prints it: the digits without the column scale's
+/// trailing zeros (`decimal(1.5)` is `1.5`, `decimal(3)` is `3`).
+pub fn decimal_text(array: &dyn Array, i: usize) -> Result<String> {
+    let plain = cast(&array.slice(i, 1), &DataType::Utf8)?;
+    let text = string_at(plain.as_ref(), 0)?.unwrap_or("");
+    Ok(if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { text }.to_owned())
+}
+
 /// Row `i` of `array` as Kusto text (`None` only when Arrow cannot say).
 pub fn text_at(array: &dyn Array, i: usize) -> Result<String> {
     if array.is_null(i) {
@@ -76,6 +84,7 @@ pub fn text_at(array: &dyn Array, i: usize) -> Result<String> {
         }
         DataType::Timestamp(..) => nanos(array, i).map_or_else(String::new, format_datetime),
         DataType::Duration(_) => nanos(array, i).map_or_else(String::new, format_timespan),
+        DataType::Decimal128(..) | DataType::Decimal256(..) => decimal_text(array, i)?,
         t if crate::dynamic::is_dynamic_type(t) && !matches!(t, DataType::Dictionary(..)) => {
             crate::dynamic::arrow::to_dyn(array, i)?.to_text()
         }

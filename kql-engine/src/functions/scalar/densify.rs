@@ -78,14 +78,6 @@ struct Job {
     points: usize,
 }
 
-fn number(v: &Dyn) -> Option<f64> {
-    match v {
-        Dyn::Long(n) => Some(*n as f64),
-        Dyn::Real(r) => Some(*r),
-        _ => None,
-    }
-}
-
 impl Job {
     /// The densified geometry (polygons when `closed`, lines otherwise).
     fn shape(&mut self, v: &Dyn, closed: bool) -> Option<Dyn> {
@@ -115,7 +107,7 @@ impl Job {
         let mut out = Vec::with_capacity(positions.len());
         for (k, pos) in positions.iter().enumerate() {
             if k > 0 {
-                let (p, q) = (lon_lat(&positions[k - 1])?, lon_lat(pos)?);
+                let (p, q) = (shapes::position(&positions[k - 1])?, shapes::position(pos)?);
                 let q = if self.preserve && (q.0 - p.0).abs() > 180.0 {
                     (q.0 - 360.0 * (q.0 - p.0).signum(), q.1)
                 } else {
@@ -159,9 +151,4 @@ fn as_array(v: &Dyn) -> Option<&[Dyn]> {
         Dyn::Array(items) => Some(items),
         _ => None,
     }
-}
-
-fn lon_lat(v: &Dyn) -> Option<(f64, f64)> {
-    let [x, y] = as_array(v)? else { return None };
-    Some((number(x)?, number(y)?))
 }

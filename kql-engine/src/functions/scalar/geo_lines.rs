@@ -36,18 +36,11 @@ pub static FUNCTIONS: &[Def] = &[
 /// Every `[longitude, latitude]` position written in a geometry, by the point it stands for.
 fn written_positions(v: &Dyn) -> HashMap<[u64; 3], (f64, f64)> {
     fn walk(v: &Dyn, out: &mut HashMap<[u64; 3], (f64, f64)>) {
-        let Dyn::Array(items) = v else { return };
-        let num = |d: &Dyn| match d {
-            Dyn::Long(n) => Some(*n as f64),
-            Dyn::Real(r) => Some(*r),
-            _ => None,
-        };
-        if let [x, y] = items.as_slice()
-            && let (Some(x), Some(y)) = (num(x), num(y))
-        {
+        if let Some((x, y)) = shapes::position(v) {
             out.insert(sphere::point(x, y).map(f64::to_bits), (x, y));
             return;
         }
+        let Dyn::Array(items) = v else { return };
         items.iter().for_each(|i| walk(i, out));
     }
     let mut out = HashMap::new();
@@ -183,13 +176,12 @@ fn cover_lines(lines: &[Line], level: u64, radius: f64) -> Option<Vec<CellID>> {
     let vertices: Vec<P> = lines.iter().flatten().copied().collect();
     let near = (radius + 1e-15).max(1e-15);
     let meets = |cell: &Cell| {
-        let corners: Vec<P> = cell.vertices().iter().map(|v| [v.0.x, v.0.y, v.0.z]).collect();
+        let corners = super::s2cover::corners(cell);
         let cell_edges: Vec<(P, P)> = edges(&corners).collect();
-        let center = cell.center();
-        let center = [center.0.x, center.0.y, center.0.z];
+        let center = super::s2cover::point(&cell.center());
         line_edges.iter().any(|&(a, b)| cell_edges.iter().any(|&(c, d)| sphere::crossing(a, b, c, d)))
             || vertices.iter().any(|&v| {
-                cell.contains_point(&s2::point::Point(s2::r3::vector::Vector { x: v[0], y: v[1], z: v[2] }))
+                super::s2cover::cell_contains(cell, v)
                     || cell_edges.iter().any(|&(c, d)| sphere::distance_to_edge(v, c, d) <= near)
             })
             || corners

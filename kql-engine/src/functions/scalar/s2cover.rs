@@ -29,12 +29,17 @@ const MAX_CELLS: usize = 65_536;
 /// How near (radians, about 6 nm on Earth) counts as touching.
 const TOUCH: f64 = 1e-15;
 
-fn point(p: &s2::point::Point) -> P {
+pub(crate) fn point(p: &s2::point::Point) -> P {
     [p.0.x, p.0.y, p.0.z]
 }
 
+/// Whether the closed cell holds `p`.
+pub(crate) fn cell_contains(cell: &Cell, p: P) -> bool {
+    cell.contains_point(&s2::point::Point(s2::r3::vector::Vector { x: p[0], y: p[1], z: p[2] }))
+}
+
 /// The cell's corners, counterclockwise.
-fn corners(cell: &Cell) -> [P; 4] {
+pub(crate) fn corners(cell: &Cell) -> [P; 4] {
     cell.vertices().map(|v| point(&v))
 }
 
@@ -43,10 +48,7 @@ fn meets(polygons: &Polygons, boundary: &[(P, P)], cell: &Cell) -> bool {
     let cell_edges: Vec<(P, P)> = edges(&v).collect();
     let touches = |x: P, es: &[(P, P)]| es.iter().any(|&(a, b)| sphere::distance_to_edge(x, a, b) <= TOUCH);
     boundary.iter().any(|&(a, b)| cell_edges.iter().any(|&(c, d)| sphere::crossing(a, b, c, d)))
-        || boundary.iter().any(|&(a, _)| {
-            cell.contains_point(&s2::point::Point(s2::r3::vector::Vector { x: a[0], y: a[1], z: a[2] }))
-                || touches(a, &cell_edges)
-        })
+        || boundary.iter().any(|&(a, _)| cell_contains(cell, a) || touches(a, &cell_edges))
         || v.iter().any(|&c| touches(c, boundary) || polygons.iter().any(|p: &Polygon| p.contains(c)))
         || polygons.iter().any(|p| p.contains(point(&cell.center())))
 }

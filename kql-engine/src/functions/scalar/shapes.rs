@@ -36,7 +36,8 @@ pub(crate) type Polygons = Vec<Polygon>;
 /// A line string's vertices.
 pub(crate) type Line = Vec<P>;
 
-fn position(v: &Dyn) -> Option<(f64, f64)> {
+/// A `[longitude, latitude]` position of numbers in range.
+pub(crate) fn position(v: &Dyn) -> Option<(f64, f64)> {
     let Dyn::Array(xy) = v else { return None };
     let num = |d: &Dyn| match d {
         Dyn::Long(n) => Some(*n as f64),

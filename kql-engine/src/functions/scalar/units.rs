@@ -120,6 +120,11 @@ impl Found {
     fn same(self, other: Self) -> bool {
         std::ptr::eq(self.unit, other.unit) && self.power == other.power
     }
+
+    /// `value` in this unit, converted to `to` (through the base unit unless they are the same).
+    fn convert_to(self, to: Self, value: f64) -> f64 {
+        if self.same(to) { value } else { to.out_of_base(self.to_base(value)) }
+    }
 }
 
 /// The unit named `name` in `units`: an exact name, or a prefix the unit takes followed by the
@@ -142,8 +147,7 @@ fn find(units: &'static [Unit], name: &str) -> Option<Found> {
 /// `value` from unit `from` to unit `to`; `None` when either unit is unknown.
 #[cfg(test)]
 fn convert(units: &'static [Unit], value: f64, from: &str, to: &str) -> Option<f64> {
-    let (from, to) = (find(units, from)?, find(units, to)?);
-    Some(if from.same(to) { value } else { to.out_of_base(from.to_base(value)) })
+    Some(find(units, from)?.convert_to(find(units, to)?, value))
 }
 
 fn kernel(c: &Call<'_>, units: &'static [Unit]) -> Result<ArrayRef> {
@@ -155,7 +159,7 @@ fn kernel(c: &Call<'_>, units: &'static [Unit]) -> Result<ArrayRef> {
         let key = (from.text(i), to.text(i));
         let pair = *cache.entry(key).or_insert_with(|| Some((find(units, key.0)?, find(units, key.1)?)));
         let (from, to) = pair?;
-        Some(if from.same(to) { value } else { to.out_of_base(from.to_base(value)) })
+        Some(from.convert_to(to, value))
     })))
 }
 
