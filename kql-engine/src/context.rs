@@ -157,7 +157,18 @@ fn default_runtime() -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
 
 /// A session with `config`, `runtime`, DataFusion's defaults and the KQL query planner.
 fn kql_session(config: SessionConfig, runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>) -> SessionContext {
-    let state = datafusion::execution::SessionStateBuilder::new()
+    with_lake_schema(SessionContext::new_with_state(kql_session_state(config, runtime)))
+}
+
+/// A DataFusion session state that runs KQL plans: `config`, `runtime`, DataFusion's defaults,
+/// the KQL query planner ([`crate::physical::KqlQueryPlanner`]) and the row-group balancing of
+/// lake scans. What a process that executes plans made elsewhere (a Ballista scheduler or
+/// executor) runs them with.
+pub fn kql_session_state(
+    config: SessionConfig,
+    runtime: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+) -> datafusion::execution::SessionState {
+    datafusion::execution::SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(Arc::clone(&runtime))
         .with_default_features()
@@ -165,8 +176,7 @@ fn kql_session(config: SessionConfig, runtime: Arc<datafusion::execution::runtim
         .with_physical_optimizer_rule(Arc::new(crate::lake::BalanceRowGroups::new(
             runtime.cache_manager.get_file_metadata_cache(),
         )))
-        .build();
-    with_lake_schema(SessionContext::new_with_state(state))
+        .build()
 }
 
 /// `session` with its default schema wrapped in a [`crate::lake::KqlSchemaProvider`] (its
@@ -278,6 +288,20 @@ impl KqlContext {
     pub fn from_session(session: SessionContext) -> Self {
         Self {
             session: with_lake_schema(crate::physical::with_kql_planner(&session)),
+            now: None,
+            schemas: None,
+            externaldata: crate::ExternalDataOptions::default(),
+            lakes: Arc::default(),
+        }
+    }
+
+    /// Runs KQL over a session whose query planner runs plans elsewhere (a Ballista client
+    /// session, see the `kql-cluster` crate): unlike [`Self::from_session`], the session's
+    /// planner is kept; the processes that run the plans plan the KQL operators there
+    /// ([`kql_session_state`]).
+    pub fn from_distributed_session(session: SessionContext) -> Self {
+        Self {
+            session: with_lake_schema(session),
             now: None,
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),

@@ -36,6 +36,7 @@ pub mod functions;
 mod lake;
 pub mod physical;
 pub mod planner;
+pub mod portable;
 pub mod render;
 mod scan;
 pub mod schemas;
@@ -44,7 +45,7 @@ pub mod shared;
 
 pub use context::{
     KqlContext, KqlContextBuilder, KqlResult, QueryParameters, SessionContextExt, default_memory_limit,
-    kql_session_config,
+    kql_session_config, kql_session_state,
 };
 pub use error::{KqlError, Located, Result, closest_names};
 pub use externaldata::ExternalDataOptions;

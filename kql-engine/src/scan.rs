@@ -101,8 +101,8 @@ const MAX_HINTED: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct KqlParquetFormat {
     inner: ParquetFormat,
-    json: HashSet<String>,
-    dictionary: Arc<HashMap<String, DataType>>,
+    pub(crate) json: HashSet<String>,
+    pub(crate) dictionary: Arc<HashMap<String, DataType>>,
     hinted: Arc<HintCache>,
 }
 

@@ -14,7 +14,7 @@
 //! timeout and a size limit).
 
 mod formats;
-mod provider;
+pub(crate) mod provider;
 
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;

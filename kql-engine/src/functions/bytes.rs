@@ -22,7 +22,12 @@ pub struct BytesText {
 
 /// `b` (binary) as text.
 pub fn call(e: Expr) -> Expr {
-    ScalarUDF::new_from_impl(BytesText { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+    udf().call(vec![e])
+}
+
+/// The UDF.
+pub(crate) fn udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(BytesText { signature: Signature::any(1, Volatility::Immutable) })
 }
 
 impl ScalarUDFImpl for BytesText {

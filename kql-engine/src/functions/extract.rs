@@ -15,8 +15,8 @@ use super::{plain_strings, string_at};
 /// `extract` with its regular expression compiled.
 #[derive(Debug)]
 pub struct Extract {
-    regex: regex::Regex,
-    group: usize,
+    pub(crate) regex: regex::Regex,
+    pub(crate) group: usize,
     signature: Signature,
 }
 
@@ -35,8 +35,12 @@ impl Hash for Extract {
 
 /// `extract(regex, group, text)` as an expression.
 pub fn call(regex: regex::Regex, group: usize, text: Expr) -> Expr {
+    udf(regex, group).call(vec![text])
+}
+
+/// The UDF.
+pub(crate) fn udf(regex: regex::Regex, group: usize) -> ScalarUDF {
     ScalarUDF::new_from_impl(Extract { regex, group, signature: Signature::any(1, Volatility::Immutable) })
-        .call(vec![text])
 }
 
 /// `nullif(e, '')`: an empty result converts to a typed null.

@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
 use super::scalar::ip::{parse_v4, parse_v6};
 
 /// Which addresses: IPv4 (32 bits) or IPv6 (128 bits; IPv4 text is read as IPv4-mapped).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Family {
     /// `ipv4_lookup`
     V4,
@@ -76,10 +76,10 @@ impl Index {
 /// matches nothing gets a one-element list holding it (so an outer join keeps the row once).
 #[derive(Debug)]
 pub struct Ipv4LookupUdf {
-    family: Family,
-    keys: Arc<Vec<String>>,
+    pub(crate) family: Family,
+    pub(crate) keys: Arc<Vec<String>>,
     index: Arc<Index>,
-    unmatched: Option<String>,
+    pub(crate) unmatched: Option<String>,
     signature: Signature,
 }
 
@@ -100,6 +100,11 @@ impl Hash for Ipv4LookupUdf {
 impl Ipv4LookupUdf {
     /// The matching keys of `address` (a string expression) among `keys`.
     pub fn call(family: Family, keys: Vec<String>, unmatched: Option<String>, address: Expr) -> Expr {
+        Self::udf(family, keys, unmatched).call(vec![address])
+    }
+
+    /// The UDF.
+    pub(crate) fn udf(family: Family, keys: Vec<String>, unmatched: Option<String>) -> ScalarUDF {
         let index = Arc::new(Index::new(family, &keys));
         let udf = Self {
             family,
@@ -108,7 +113,7 @@ impl Ipv4LookupUdf {
             unmatched,
             signature: Signature::any(1, Volatility::Immutable),
         };
-        ScalarUDF::new_from_impl(udf).call(vec![address])
+        ScalarUDF::new_from_impl(udf)
     }
 }
 

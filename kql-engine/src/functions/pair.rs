@@ -22,7 +22,7 @@ use super::term::{TermKind, is_term_char};
 /// `left <op> right`, both string expressions, row by row.
 #[derive(Debug)]
 pub struct PairMatchUdf {
-    op: MatchOp,
+    pub(crate) op: MatchOp,
     signature: Signature,
 }
 
@@ -41,8 +41,12 @@ impl Hash for PairMatchUdf {
 impl PairMatchUdf {
     /// The test `op` between two string expressions.
     pub fn call(op: MatchOp, left: Expr, right: Expr) -> Expr {
-        let udf = Self { op, signature: Signature::user_defined(Volatility::Immutable) };
-        ScalarUDF::new_from_impl(udf).call(vec![left, right])
+        Self::udf(op).call(vec![left, right])
+    }
+
+    /// The UDF.
+    pub(crate) fn udf(op: MatchOp) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self { op, signature: Signature::user_defined(Volatility::Immutable) })
     }
 }
 

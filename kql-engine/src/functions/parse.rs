@@ -17,8 +17,8 @@ use datafusion::logical_expr::{
 /// `parse`'s regex over a string: a struct with one UTF-8 field per group (`g0`, `g1`, ...).
 #[derive(Debug)]
 pub struct ParseUdf {
-    regex: Arc<regex::Regex>,
-    groups: usize,
+    pub(crate) regex: Arc<regex::Regex>,
+    pub(crate) groups: usize,
     fields: Fields,
     signature: Signature,
 }
@@ -43,6 +43,11 @@ impl ParseUdf {
 
     /// `regex` (whose named groups are `g0` .. `g{groups-1}`) applied to `text`.
     pub fn call(regex: regex::Regex, groups: usize, text: Expr) -> Expr {
+        Self::udf(regex, groups).call(vec![text])
+    }
+
+    /// The UDF.
+    pub(crate) fn udf(regex: regex::Regex, groups: usize) -> ScalarUDF {
         let fields: Fields = (0..groups).map(|i| Field::new(Self::group_name(i), DataType::Utf8, true)).collect();
         let udf = Self {
             regex: Arc::new(regex),
@@ -50,7 +55,7 @@ impl ParseUdf {
             fields,
             signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
         };
-        ScalarUDF::new_from_impl(udf).call(vec![text])
+        ScalarUDF::new_from_impl(udf)
     }
 }
 

@@ -22,7 +22,7 @@ use datafusion::logical_expr::{
 };
 
 /// How pairs are found.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum KvMode {
     /// `pair_delimiter` and `kv_delimiter`, optionally `greedy`.
     Delimited {
@@ -40,7 +40,7 @@ pub enum KvMode {
 }
 
 /// The options every mode shares.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct KvOptions {
     /// The mode.
     pub mode: KvMode,
@@ -53,9 +53,9 @@ pub struct KvOptions {
 /// `parse-kv`'s extraction: a struct with one UTF-8 field per key (`g0`, `g1`, ...).
 #[derive(Debug)]
 pub struct ParseKvUdf {
-    options: KvOptions,
-    keys: Vec<String>,
-    regex: Option<regex::Regex>,
+    pub(crate) options: KvOptions,
+    pub(crate) keys: Vec<String>,
+    pub(crate) regex: Option<regex::Regex>,
     fields: Fields,
     signature: Signature,
 }
@@ -76,6 +76,11 @@ impl Hash for ParseKvUdf {
 impl ParseKvUdf {
     /// The values of `keys` in `text`; `regex` is the compiled pattern of [`KvMode::Regex`].
     pub fn call(options: KvOptions, keys: Vec<String>, regex: Option<regex::Regex>, text: Expr) -> Expr {
+        Self::udf(options, keys, regex).call(vec![text])
+    }
+
+    /// The UDF.
+    pub(crate) fn udf(options: KvOptions, keys: Vec<String>, regex: Option<regex::Regex>) -> ScalarUDF {
         let fields: Fields =
             (0..keys.len()).map(|i| Field::new(super::parse::ParseUdf::group_name(i), DataType::Utf8, true)).collect();
         let udf = Self {
@@ -85,7 +90,7 @@ impl ParseKvUdf {
             fields,
             signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
         };
-        ScalarUDF::new_from_impl(udf).call(vec![text])
+        ScalarUDF::new_from_impl(udf)
     }
 
     /// The values of the keys in one text.

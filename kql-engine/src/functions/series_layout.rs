@@ -20,7 +20,7 @@ use crate::functions::tostring::{format_datetime, format_timespan};
 pub const MAX_SERIES_LENGTH: i64 = 1 << 20;
 
 /// What the axis holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AxisKind {
     /// Datetimes (nanoseconds since the epoch).
     DateTime,
@@ -34,7 +34,7 @@ pub enum AxisKind {
 
 /// The axis: its kind, bounds and step, as `f64` for reals and `i64` otherwise (bit patterns
 /// of `f64` are kept for hashing).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Axis {
     /// What the bins are.
     pub kind: AxisKind,
@@ -58,8 +58,8 @@ pub enum Layout {
 /// `series_layout(bins [, values])`.
 #[derive(Debug)]
 pub struct SeriesLayoutUdf {
-    axis: Axis,
-    layout: Layout,
+    pub(crate) axis: Axis,
+    pub(crate) layout: Layout,
     signature: Signature,
 }
 
@@ -79,8 +79,12 @@ impl Hash for SeriesLayoutUdf {
 impl SeriesLayoutUdf {
     /// The layout of `bins` (and `values`, for [`Layout::Values`]).
     pub fn call(axis: Axis, layout: Layout, args: Vec<Expr>) -> Expr {
-        let udf = Self { axis, layout, signature: Signature::any(args.len(), Volatility::Immutable) };
-        ScalarUDF::new_from_impl(udf).call(args)
+        Self::udf(axis, layout, args.len()).call(args)
+    }
+
+    /// The UDF, of `arity` arguments.
+    pub(crate) fn udf(axis: Axis, layout: Layout, arity: usize) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self { axis, layout, signature: Signature::any(arity, Volatility::Immutable) })
     }
 
     fn position(&self, v: i64, start: i64) -> Option<i64> {

@@ -20,7 +20,12 @@ pub struct Substring {
 
 /// `substring(args...)` as an expression (string, start as long, optional length as long).
 pub fn call(args: Vec<Expr>) -> Expr {
-    ScalarUDF::new_from_impl(Substring { signature: Signature::variadic_any(Volatility::Immutable) }).call(args)
+    udf().call(args)
+}
+
+/// The UDF.
+pub(crate) fn udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(Substring { signature: Signature::variadic_any(Volatility::Immutable) })
 }
 
 /// The substring of `s` (`None` when the range is empty or outside).

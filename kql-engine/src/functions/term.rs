@@ -23,7 +23,7 @@ use memchr::memmem;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 /// How a needle must occur.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TermKind {
     /// `has`: a whole term (both edges checked).
     Has,

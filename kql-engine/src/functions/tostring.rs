@@ -23,7 +23,12 @@ pub struct ToString {
 
 /// `tostring(e)` as an expression.
 pub fn call(e: Expr) -> Expr {
-    ScalarUDF::new_from_impl(ToString { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+    udf().call(vec![e])
+}
+
+/// The UDF.
+pub(crate) fn udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(ToString { signature: Signature::any(1, Volatility::Immutable) })
 }
 
 /// A datetime (nanoseconds since the Unix epoch) as Kusto prints it.

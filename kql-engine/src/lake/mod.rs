@@ -12,4 +12,4 @@ pub(crate) use balance::{BalanceRowGroups, NAME as BALANCE_RULE};
 pub use footers::BadFile;
 pub use layout::{LakeTable, lake_tables};
 pub(crate) use provider::KqlSchemaProvider;
-pub(crate) use table::OpenOptions;
+pub(crate) use table::{OpenOptions, ParquetTable};

@@ -43,11 +43,11 @@ pub(crate) struct OpenOptions {
 /// A table of Parquet files (see the module documentation).
 #[derive(Debug)]
 pub(crate) struct ParquetTable {
-    schema: SchemaRef,
-    file_schema: SchemaRef,
-    partition_columns: Vec<FieldRef>,
-    format: Arc<KqlParquetFormat>,
-    files: Vec<PartitionedFile>,
+    pub(crate) schema: SchemaRef,
+    pub(crate) file_schema: SchemaRef,
+    pub(crate) partition_columns: Vec<FieldRef>,
+    pub(crate) format: Arc<KqlParquetFormat>,
+    pub(crate) files: Vec<PartitionedFile>,
     /// The files left out, with why.
     pub(crate) skipped: Vec<BadFile>,
 }

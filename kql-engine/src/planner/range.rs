@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, IntervalMonthDayNano, Schema, TimeUnit};
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Field, IntervalMonthDayNano, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DFSchema, ScalarValue, TableReference};
 use datafusion::datasource::provider_as_source;
 use datafusion::functions_table::generate_series::{GenSeriesArgs, GenerateSeriesTable};
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr as DfExpr, LogicalPlan, LogicalPlanBuilder, TableType};
+use datafusion::physical_plan::ExecutionPlan;
 use kql_parser::ast::Range;
 
 use super::expr::ExprCtx;
@@ -37,12 +40,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             if s == 0 {
                 return Err(KqlError::plan(r.step.span, "the step of `range` cannot be zero"));
             }
-            let step = IntervalMonthDayNano { months: 0, days: 0, nanoseconds: s };
-            let tz = Some(Arc::from("UTC"));
-            (
-                GenSeriesArgs::TimestampArgs { start: a, end: b, step, tz, include_end: true, name: "range" },
-                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
-            )
+            (RangeSpec::DateTime { start: a, end: b, step: s }, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())))
         } else {
             let long = |v: &ScalarValue, e: &kql_parser::ast::Expr| -> Result<i64> {
                 match v.cast_to(&DataType::Int64) {
@@ -74,12 +72,83 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             if s == 0 {
                 return Err(KqlError::plan(r.step.span, "the step of `range` cannot be zero"));
             }
-            (GenSeriesArgs::Int64Args { start: a, end: b, step: s, include_end: true, name: "range" }, DataType::Int64)
+            (RangeSpec::Long { start: a, end: b, step: s }, DataType::Int64)
         };
         let schema = Arc::new(Schema::new(vec![Field::new(name, data_type, false)]));
-        let table = GenerateSeriesTable::new(schema, args);
+        let table = RangeTable { schema, spec: args };
         LogicalPlanBuilder::scan(TableReference::bare("range"), provider_as_source(Arc::new(table)), None)
             .and_then(LogicalPlanBuilder::build)
             .map_err(df)
+    }
+}
+
+/// The bounds and step of a `range` (datetimes in nanoseconds since 1970).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum RangeSpec {
+    /// A `long` range.
+    Long {
+        /// The first value.
+        start: i64,
+        /// The last value (included when reached).
+        end: i64,
+        /// The step (not zero).
+        step: i64,
+    },
+    /// A `datetime` range with a timespan step.
+    DateTime {
+        /// The first value.
+        start: i64,
+        /// The last value (included when reached).
+        end: i64,
+        /// The step in nanoseconds (not zero).
+        step: i64,
+    },
+}
+
+/// The rows of a `range`, generated as they are read (DataFusion's `generate_series`); the
+/// table keeps its bounds so a plan that ships it can describe it.
+#[derive(Debug)]
+pub(crate) struct RangeTable {
+    pub(crate) schema: SchemaRef,
+    pub(crate) spec: RangeSpec,
+}
+
+impl RangeTable {
+    fn generator(&self) -> GenerateSeriesTable {
+        let args = match self.spec {
+            RangeSpec::Long { start, end, step } => {
+                GenSeriesArgs::Int64Args { start, end, step, include_end: true, name: "range" }
+            }
+            RangeSpec::DateTime { start, end, step } => GenSeriesArgs::TimestampArgs {
+                start,
+                end,
+                step: IntervalMonthDayNano { months: 0, days: 0, nanoseconds: step },
+                tz: Some(Arc::from("UTC")),
+                include_end: true,
+                name: "range",
+            },
+        };
+        GenerateSeriesTable::new(Arc::clone(&self.schema), args)
+    }
+}
+
+#[async_trait]
+impl TableProvider for RangeTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[DfExpr],
+        limit: Option<usize>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        self.generator().scan(state, projection, filters, limit).await
     }
 }

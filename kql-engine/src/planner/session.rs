@@ -13,13 +13,18 @@ use datafusion::logical_expr::{Expr, PartitionEvaluator, Signature, Volatility, 
 
 /// The `row_window_session` window function.
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct Session {
+pub(crate) struct Session {
     signature: Signature,
 }
 
 /// `row_window_session(args...)` with an empty `OVER ()` (ordered by the planner).
 pub(crate) fn call(args: Vec<Expr>) -> Expr {
-    WindowUDF::new_from_impl(Session { signature: Signature::variadic_any(Volatility::Immutable) }).call(args)
+    session_udf().call(args)
+}
+
+/// The window function of [`call`].
+pub(crate) fn session_udf() -> WindowUDF {
+    WindowUDF::new_from_impl(Session { signature: Signature::variadic_any(Volatility::Immutable) })
 }
 
 impl WindowUDFImpl for Session {
@@ -86,24 +91,27 @@ impl PartitionEvaluator for Sessions {
 /// `row_number(start, restart)` and `row_cumsum(term, restart)` with a restart condition: the
 /// count (or sum) starts again at each row where `restart` holds.
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct Restarting {
+pub(crate) struct Restarting {
     /// `Some(start)` for `row_number`, `None` for `row_cumsum`.
-    start: Option<i64>,
+    pub(crate) start: Option<i64>,
     /// The sum's type (`long` or `real`) for `row_cumsum`.
-    real: bool,
+    pub(crate) real: bool,
     signature: Signature,
 }
 
 /// `row_number(start, restart)`: `args` is the restart condition.
 pub(crate) fn row_number(start: i64, restart: Expr) -> Expr {
-    let udf = Restarting { start: Some(start), real: false, signature: Signature::variadic_any(Volatility::Immutable) };
-    WindowUDF::new_from_impl(udf).call(vec![restart])
+    restarting_udf(Some(start), false).call(vec![restart])
+}
+
+/// The window function of [`row_number`] (`start`) or [`row_cumsum`] (no start).
+pub(crate) fn restarting_udf(start: Option<i64>, real: bool) -> WindowUDF {
+    WindowUDF::new_from_impl(Restarting { start, real, signature: Signature::variadic_any(Volatility::Immutable) })
 }
 
 /// `row_cumsum(term, restart)`, `term` a `long` (or a `real` when `real`).
 pub(crate) fn row_cumsum(term: Expr, restart: Expr, real: bool) -> Expr {
-    let udf = Restarting { start: None, real, signature: Signature::variadic_any(Volatility::Immutable) };
-    WindowUDF::new_from_impl(udf).call(vec![term, restart])
+    restarting_udf(None, real).call(vec![term, restart])
 }
 
 impl WindowUDFImpl for Restarting {

@@ -37,7 +37,12 @@ pub struct ToDynamic {
 
 /// `parse_json(s)` / `todynamic(s)` for a string, or any value as a `dynamic` of its kind.
 pub fn to_dynamic(e: Expr) -> Expr {
-    ScalarUDF::new_from_impl(ToDynamic { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+    to_dynamic_udf().call(vec![e])
+}
+
+/// The UDF of [`to_dynamic`].
+pub(crate) fn to_dynamic_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(ToDynamic { signature: Signature::any(1, Volatility::Immutable) })
 }
 
 /// The `dynamic` type `kql_dynamic` gives for an input type: string layouts map to the binary
@@ -93,7 +98,7 @@ impl ScalarUDFImpl for ToDynamic {
 #[derive(Debug)]
 pub struct Get {
     /// `kql_get_text`: the reached value as `tostring` gives it.
-    text: bool,
+    pub(crate) text: bool,
     /// Results remembered across batches (see [`super::memo`]); not part of the identity.
     memos: Memos,
     /// Results per distinct value of dictionary inputs; not part of the identity.
@@ -114,7 +119,12 @@ pub fn get_text(d: Expr, steps: Vec<Expr>) -> Expr {
 fn call_get(text: bool, d: Expr, steps: Vec<Expr>) -> Expr {
     let mut args = vec![d];
     args.extend(steps);
-    ScalarUDF::new_from_impl(Get::new(text)).call(args)
+    get_udf(text).call(args)
+}
+
+/// The UDF of [`get`] (`text`: of [`get_text`]).
+pub(crate) fn get_udf(text: bool) -> ScalarUDF {
+    ScalarUDF::new_from_impl(Get::new(text))
 }
 
 impl Get {
@@ -457,9 +467,9 @@ impl ScalarUDFImpl for Get {
 #[derive(Debug)]
 pub struct GetTest {
     get: Get,
-    test: HasUdf,
+    pub(crate) test: HasUdf,
     /// How many of the arguments after the value are path steps (the rest are the needles).
-    steps: usize,
+    pub(crate) steps: usize,
     name: String,
     signature: Signature,
 }
@@ -487,17 +497,10 @@ pub fn call_test(haystack: Expr, test: HasUdf, needles: &[String]) -> Expr {
     let path_is_constant = |args: &[Expr]| args.iter().skip(1).all(|a| matches!(a, Expr::Literal(..)));
     match haystack {
         Expr::ScalarFunction(f) if f.func.name() == "kql_get_text" && path_is_constant(&f.args) => {
-            let name = format!("{}_member", test.name());
-            let udf = GetTest {
-                get: Get::new(true),
-                steps: f.args.len().saturating_sub(1),
-                test,
-                name,
-                signature: Signature::variadic_any(Volatility::Immutable),
-            };
+            let udf = get_test_udf(test, f.args.len().saturating_sub(1));
             let mut args = f.args;
             args.extend(needle_args);
-            ScalarUDF::new_from_impl(udf).call(args)
+            udf.call(args)
         }
         other => {
             let mut args = vec![other];
@@ -505,6 +508,18 @@ pub fn call_test(haystack: Expr, test: HasUdf, needles: &[String]) -> Expr {
             ScalarUDF::new_from_impl(test).call(args)
         }
     }
+}
+
+/// The UDF of a test of member access with `steps` path steps.
+pub(crate) fn get_test_udf(test: HasUdf, steps: usize) -> ScalarUDF {
+    let name = format!("{}_member", test.name());
+    ScalarUDF::new_from_impl(GetTest {
+        get: Get::new(true),
+        steps,
+        test,
+        name,
+        signature: Signature::variadic_any(Volatility::Immutable),
+    })
 }
 
 impl ScalarUDFImpl for GetTest {
@@ -548,7 +563,12 @@ pub struct DynamicOut {
 /// A `dynamic` column as a query result gives it: UTF-8 JSON text (Kusto's compact rendering)
 /// with Arrow's canonical JSON extension type.
 pub fn dynamic_out(e: Expr) -> Expr {
-    ScalarUDF::new_from_impl(DynamicOut { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+    dynamic_out_udf().call(vec![e])
+}
+
+/// The UDF of [`dynamic_out`].
+pub(crate) fn dynamic_out_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(DynamicOut { signature: Signature::any(1, Volatility::Immutable) })
 }
 
 impl ScalarUDFImpl for DynamicOut {

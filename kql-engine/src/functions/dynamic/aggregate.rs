@@ -32,7 +32,7 @@ pub const MAX_SIZE: usize = 1_048_576;
 pub const LEGACY_MAX_SIZE: usize = 128;
 
 /// What is collected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Collect {
     /// `make_list`: every value.
     List,
@@ -45,14 +45,19 @@ pub enum Collect {
 /// A `dynamic`-building aggregate.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct CollectUdaf {
-    kind: Collect,
-    max: usize,
+    pub(crate) kind: Collect,
+    pub(crate) max: usize,
     name: String,
     signature: Signature,
 }
 
 /// `make_list(e, max)`, `make_set(e, max)` or `make_bag(e, max)` over `dynamic` values.
 pub fn collect(kind: Collect, e: Expr, max: usize) -> Expr {
+    collect_udaf(kind, max).call(vec![e])
+}
+
+/// The aggregate of [`collect`].
+pub(crate) fn collect_udaf(kind: Collect, max: usize) -> AggregateUDF {
     let name = match kind {
         Collect::List => "kql_make_list",
         Collect::Set => "kql_make_set",
@@ -64,7 +69,6 @@ pub fn collect(kind: Collect, e: Expr, max: usize) -> Expr {
         name: format!("{name}_{max}"),
         signature: Signature::any(1, Volatility::Immutable),
     })
-    .call(vec![e])
 }
 
 impl AggregateUDFImpl for CollectUdaf {

@@ -19,7 +19,7 @@ use kql_parser::ast::{DateTime, TimeSpan};
 use crate::dynamic::{Dyn, JsonRows};
 
 /// The scalar type a `dynamic` converts to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Target {
     /// `long`
     Long,
@@ -70,9 +70,9 @@ impl Target {
 /// `kql_dynamic_to_<type>(d)` and `kql_conform_<type>(d)`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct DynamicTo {
-    target: Target,
+    pub(crate) target: Target,
     /// Cast-only (`to typeof(T)`): a value not already of the target kind is null.
-    cast_only: bool,
+    pub(crate) cast_only: bool,
     name: String,
     signature: Signature,
 }
@@ -90,6 +90,11 @@ pub fn conform(target: Target, d: Expr) -> Expr {
 }
 
 fn call(target: Target, cast_only: bool, d: Expr) -> Expr {
+    udf(target, cast_only).call(vec![d])
+}
+
+/// The UDF converting to `target` (`cast_only`: [`conform`]).
+pub(crate) fn udf(target: Target, cast_only: bool) -> ScalarUDF {
     let kind = if cast_only { "conform" } else { "dynamic_to" };
     ScalarUDF::new_from_impl(DynamicTo {
         target,
@@ -97,7 +102,6 @@ fn call(target: Target, cast_only: bool, d: Expr) -> Expr {
         name: format!("kql_{kind}_{}", target.name()),
         signature: Signature::any(1, Volatility::Immutable),
     })
-    .call(vec![d])
 }
 
 /// The value when it has the target's kind, else null.

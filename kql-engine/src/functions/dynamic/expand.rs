@@ -28,14 +28,18 @@ use crate::dynamic::{DYNAMIC_TYPE, Dyn, JsonRows};
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct MvItems {
     /// `kind=array`: bag slots as `[key, value]`.
-    bag_as_array: bool,
+    pub(crate) bag_as_array: bool,
     signature: Signature,
 }
 
 /// The list of elements `mv-expand` makes of each value of `d`.
 pub fn items(d: Expr, bag_as_array: bool) -> Expr {
+    items_udf(bag_as_array).call(vec![d])
+}
+
+/// The UDF of [`items`].
+pub(crate) fn items_udf(bag_as_array: bool) -> ScalarUDF {
     ScalarUDF::new_from_impl(MvItems { bag_as_array, signature: Signature::any(1, Volatility::Immutable) })
-        .call(vec![d])
 }
 
 fn list_type(t: DataType) -> DataType {
@@ -103,7 +107,12 @@ pub struct MvIndex {
 
 /// `0 .. n-1` per row for the lists being expanded together.
 pub fn index(lists: Vec<Expr>) -> Expr {
-    ScalarUDF::new_from_impl(MvIndex { signature: Signature::variadic_any(Volatility::Immutable) }).call(lists)
+    index_udf().call(lists)
+}
+
+/// The UDF of [`index`].
+pub(crate) fn index_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(MvIndex { signature: Signature::variadic_any(Volatility::Immutable) })
 }
 
 fn lengths<O: OffsetSizeTrait>(l: &GenericListArray<O>, n: usize, out: &mut [usize]) {

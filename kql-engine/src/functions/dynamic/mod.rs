@@ -39,7 +39,12 @@ pub struct DynamicOf {
 /// Any value as a `dynamic` holding it (a string becomes a JSON string, not parsed; JSON text
 /// stays as it is).
 pub fn value_of(e: Expr) -> Expr {
-    ScalarUDF::new_from_impl(DynamicOf { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+    value_of_udf().call(vec![e])
+}
+
+/// The UDF of [`value_of`].
+pub(crate) fn value_of_udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(DynamicOf { signature: Signature::any(1, Volatility::Immutable) })
 }
 
 fn wrap(array: &ArrayRef) -> Result<ArrayRef> {

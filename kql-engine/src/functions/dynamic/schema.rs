@@ -152,7 +152,12 @@ pub struct BuildSchemaUdaf {
 
 /// `buildschema(e)` over `dynamic` values.
 pub fn buildschema(e: Expr) -> Expr {
-    AggregateUDF::new_from_impl(BuildSchemaUdaf { signature: Signature::any(1, Volatility::Immutable) }).call(vec![e])
+    buildschema_udaf().call(vec![e])
+}
+
+/// The aggregate of [`buildschema`].
+pub(crate) fn buildschema_udaf() -> AggregateUDF {
+    AggregateUDF::new_from_impl(BuildSchemaUdaf { signature: Signature::any(1, Volatility::Immutable) })
 }
 
 impl AggregateUDFImpl for BuildSchemaUdaf {

@@ -510,8 +510,8 @@ pub fn nullable_texts<S: AsRef<str>>(values: impl Iterator<Item = Option<S>>) ->
 /// The UDF that runs a registry entry.
 #[derive(Debug)]
 pub struct KqlScalar {
-    def: &'static Def,
-    regex: Option<::regex::Regex>,
+    pub(crate) def: &'static Def,
+    pub(crate) regex: Option<::regex::Regex>,
     signature: Signature,
 }
 
@@ -531,12 +531,17 @@ impl Hash for KqlScalar {
 
 /// `def(args...)` as an expression; `regex` is the compiled constant of a [`Param::Regex`].
 pub fn call(def: &'static Def, regex: Option<::regex::Regex>, args: Vec<Expr>) -> Expr {
+    udf(def, regex).call(args)
+}
+
+/// The UDF that runs `def`.
+pub(crate) fn udf(def: &'static Def, regex: Option<::regex::Regex>) -> ScalarUDF {
     let volatility = if def.volatile { Volatility::Volatile } else { Volatility::Immutable };
     let signature = Signature::one_of(
         vec![datafusion::logical_expr::TypeSignature::VariadicAny, datafusion::logical_expr::TypeSignature::Nullary],
         volatility,
     );
-    ScalarUDF::new_from_impl(KqlScalar { def, regex, signature }).call(args)
+    ScalarUDF::new_from_impl(KqlScalar { def, regex, signature })
 }
 
 impl ScalarUDFImpl for KqlScalar {

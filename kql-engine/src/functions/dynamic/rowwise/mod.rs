@@ -192,7 +192,9 @@ static INTERNAL: &[Def] = &[
 
 /// A registry entry or an internal function, by name (for the planner's tuple functions).
 pub fn lookup_any(name: &str) -> Option<&'static Def> {
-    lookup(name).or_else(|| INTERNAL.iter().find(|d| d.name == name))
+    lookup(name)
+        .or_else(|| INTERNAL.iter().find(|d| d.name == name))
+        .or_else(|| (name == PACK_NONEMPTY.name).then_some(&PACK_NONEMPTY))
 }
 
 /// A located reason to reject the constant arguments of `name` (`None` for the others):
@@ -244,7 +246,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// The UDF that runs one registry entry.
 #[derive(Debug)]
 pub struct RowFn {
-    def: &'static Def,
+    pub(crate) def: &'static Def,
     name: String,
     signature: Signature,
 }
@@ -263,12 +265,16 @@ impl std::hash::Hash for RowFn {
 
 /// `def(args...)` as an expression.
 pub fn call(def: &'static Def, args: Vec<Expr>) -> Expr {
+    udf(def).call(args)
+}
+
+/// The UDF that runs `def` over `dynamic` values.
+pub(crate) fn udf(def: &'static Def) -> ScalarUDF {
     ScalarUDF::new_from_impl(RowFn {
         def,
         name: format!("kql_{}", def.name),
         signature: Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], Volatility::Immutable),
     })
-    .call(args)
 }
 
 /// One argument, read as `dynamic` values.
