@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ballista_core::config::TaskSchedulingPolicy;
 use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -31,9 +32,11 @@ fn error(what: &str, e: impl std::fmt::Display) -> KqlError {
 }
 
 /// The scheduler's settings: bound to `bind`, announced to executors as `external_host`
-/// (the bind address when none), with the KQL session, settings and codecs.
-fn scheduler_config(bind: SocketAddr, external_host: Option<&str>) -> SchedulerConfig {
+/// (the bind address when none), scheduling by `policy`, with the KQL session, settings and
+/// codecs.
+fn scheduler_config(bind: SocketAddr, external_host: Option<&str>, policy: TaskSchedulingPolicy) -> SchedulerConfig {
     SchedulerConfig {
+        scheduling_policy: policy,
         bind_host: bind.ip().to_string(),
         bind_port: bind.port(),
         external_host: external_host.map_or_else(|| bind.ip().to_string(), str::to_owned),
@@ -51,7 +54,8 @@ fn scheduler_config(bind: SocketAddr, external_host: Option<&str>) -> SchedulerC
 /// When the scheduler cannot start.
 pub async fn spawn_scheduler(listener: tokio::net::TcpListener) -> Result<SocketAddr, KqlError> {
     let addr = listener.local_addr().map_err(|e| error("the scheduler's address", e))?;
-    let config = Arc::new(scheduler_config(addr, None));
+    // Executors in this process poll for tasks (Ballista's standalone executors).
+    let config = Arc::new(scheduler_config(addr, None, TaskSchedulingPolicy::PullStaged));
     let cluster = BallistaCluster::new_memory(config.scheduler_endpoint(), session_builder(), config_producer());
     let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config)
         .await
@@ -69,7 +73,7 @@ pub async fn spawn_scheduler(listener: tokio::net::TcpListener) -> Result<Socket
 /// # Errors
 /// When the address cannot be bound or the scheduler fails.
 pub async fn run_scheduler(bind: SocketAddr, external_host: Option<&str>) -> Result<(), KqlError> {
-    let config = scheduler_config(bind, external_host);
+    let config = scheduler_config(bind, external_host, TaskSchedulingPolicy::PushStaged);
     config.validate().map_err(|e| error("scheduler settings", e))?;
     let config = Arc::new(config);
     let listener =
