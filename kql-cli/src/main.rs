@@ -1,6 +1,7 @@
 //! `kql`: run KQL hunting queries over Parquet lakes from the command line.
 //!
-//! Commands: `query`, `explain`, `check`, `tables`, `hunt`, `gen`, `demo`, `shell`. Exit status:
+//! Commands: `query`, `explain`, `check`, `tables`, `hunt`, `gen`, `demo`, `shell`, `serve`,
+//! `cluster`. Exit status:
 //! 0 on success, 1 on a query or data error (the message on stderr), 2 on bad usage.
 
 // Unit tests see the dev-dependencies meant for the end-to-end tests.
@@ -8,6 +9,7 @@
 
 mod chart;
 mod check;
+mod cluster;
 mod demo;
 mod explain;
 mod failure;
@@ -56,11 +58,18 @@ enum Command {
     /// Serve a lake over the Kusto REST protocol, for Kusto clients (SDKs, Kqlmagic, Kusto
     /// Explorer, the ADX web UI).
     Serve(serve::Args),
+    /// Run a node of an Apache Ballista cluster that runs KQL (`--cluster` on the other
+    /// commands); needs a kql built with `--features cluster`.
+    Cluster(cluster::Args),
 }
 
 fn main() -> ExitCode {
-    restore_sigpipe();
     let cli = Cli::parse();
+    // Servers keep Rust's default (SIGPIPE ignored): a peer that hangs up must cost one
+    // connection, not the process.
+    if !matches!(cli.command, Command::Serve(_) | Command::Cluster(_)) {
+        restore_sigpipe();
+    }
     let result = match &cli.command {
         Command::Query(args) => query::run(args),
         Command::Explain(args) => explain::run(args),
@@ -71,6 +80,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Shell(args) => shell::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Cluster(args) => cluster::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,11 @@ pub(crate) struct LakeArgs {
     /// (or instead of) the network.
     #[arg(long, value_name = "DIR", env = "KQL_EXTERNALDATA_MIRROR")]
     pub(crate) externaldata_mirror: Option<PathBuf>,
+    /// Run the queries on the Apache Ballista cluster whose scheduler is at this URL
+    /// (`df://host:50050`; started with `kql cluster scheduler`); the lake must be at the same
+    /// path on every node. Needs a kql built with `--features cluster`.
+    #[arg(long, value_name = "URL", env = "KQL_CLUSTER")]
+    pub(crate) cluster: Option<String>,
 }
 
 impl LakeArgs {
@@ -92,7 +97,10 @@ impl LakeArgs {
                 .map_err(|e| Failure::query(format!("kql: the table schemas: {e}")))?;
             builder = builder.documented_schemas(schemas);
         }
-        let ctx = builder.build().map_err(|e| Failure::query(format!("kql: {e}")))?;
+        let ctx = match &self.cluster {
+            Some(url) => crate::cluster::connect(url, builder).await?,
+            None => builder.build().map_err(|e| Failure::query(format!("kql: {e}")))?,
+        };
         if let Some(dir) = &self.lake {
             if !dir.is_dir() {
                 let why = if dir.exists() { "is not a folder" } else { "does not exist" };

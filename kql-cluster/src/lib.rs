@@ -20,10 +20,13 @@
 //! # Ok(()) }
 //! ```
 
+// Unit tests see the dev-dependencies meant for the integration tests.
+#![cfg_attr(test, allow(unused_crate_dependencies))]
+
 mod codec;
 mod nodes;
 mod session;
 
 pub use codec::{KqlLogicalCodec, KqlPhysicalCodec};
 pub use nodes::{ExecutorOptions, run_executor, run_scheduler, spawn_executor, spawn_scheduler};
-pub use session::{connect, kql_config, kql_state, standalone};
+pub use session::{connect, connect_with, kql_config, kql_state, standalone};

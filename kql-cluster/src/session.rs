@@ -8,7 +8,7 @@ use ballista_core::{ConfigProducer, RuntimeProducer};
 use datafusion::execution::SessionState;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use kql_engine::{KqlContext, KqlError};
+use kql_engine::{KqlContext, KqlContextBuilder, KqlError};
 
 use crate::codec::{KqlLogicalCodec, KqlPhysicalCodec};
 
@@ -65,8 +65,17 @@ fn cluster_error(url: &str, e: impl std::fmt::Display) -> KqlError {
 /// # Errors
 /// A malformed URL or a scheduler that does not answer.
 pub async fn connect(url: &str) -> Result<KqlContext, KqlError> {
+    connect_with(url, KqlContext::builder()).await
+}
+
+/// [`connect`] with the settings of `builder` (clock, documented schemas, `externaldata` rules,
+/// `skip_bad_files`; memory and threads are each executor's own).
+///
+/// # Errors
+/// A malformed URL or a scheduler that does not answer.
+pub async fn connect_with(url: &str, builder: KqlContextBuilder) -> Result<KqlContext, KqlError> {
     let session = SessionContext::remote_with_state(url, client_state()).await.map_err(|e| cluster_error(url, e))?;
-    Ok(KqlContext::from_distributed_session(session))
+    Ok(builder.build_distributed(session))
 }
 
 /// A KQL context on Ballista's standalone mode: a scheduler and an executor in this process
@@ -78,5 +87,5 @@ pub async fn standalone() -> Result<KqlContext, KqlError> {
     let session = SessionContext::standalone_with_state(client_state())
         .await
         .map_err(|e| KqlError::Internal(format!("cannot start Ballista's standalone mode: {e}")))?;
-    Ok(KqlContext::from_distributed_session(session))
+    Ok(KqlContext::builder().build_distributed(session))
 }

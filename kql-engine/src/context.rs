@@ -102,6 +102,27 @@ impl KqlContextBuilder {
         self
     }
 
+    /// Builds a context over `session`, a session whose query planner runs plans elsewhere (a
+    /// Ballista client session, see the `kql-cluster` crate): its planner is kept (the
+    /// processes that run the plans plan the KQL operators, see [`kql_session_state`]). The
+    /// clock, documented schemas, `externaldata` rules and `skip_bad_files` apply; the memory
+    /// limit, partitions and batch size are the executing processes' own.
+    pub fn build_distributed(self, session: SessionContext) -> KqlContext {
+        let ctx = KqlContext {
+            session: with_lake_schema(session),
+            now: self.now,
+            schemas: self.schemas,
+            externaldata: self.externaldata,
+            lakes: Arc::default(),
+            distributed: true,
+        };
+        ctx.lake_schema().set_options(crate::lake::OpenOptions {
+            skip_bad_files: self.skip_bad_files,
+            schemas: ctx.schemas.clone(),
+        });
+        ctx
+    }
+
     /// Builds the context.
     ///
     /// # Errors
@@ -125,6 +146,7 @@ impl KqlContextBuilder {
             schemas: self.schemas,
             externaldata: self.externaldata,
             lakes: Arc::default(),
+            distributed: false,
         };
         ctx.lake_schema().set_options(crate::lake::OpenOptions {
             skip_bad_files: self.skip_bad_files,
@@ -247,6 +269,8 @@ pub struct KqlContext {
     externaldata: crate::ExternalDataOptions,
     /// The folders given to `register_lake` (externaldata may read files under them).
     lakes: Arc<std::sync::Mutex<Vec<std::path::PathBuf>>>,
+    /// Whether plans run in other processes ([`KqlContextBuilder::build_distributed`]).
+    distributed: bool,
 }
 
 impl std::fmt::Debug for KqlContext {
@@ -274,6 +298,7 @@ impl KqlContext {
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),
             lakes: Arc::default(),
+            distributed: false,
         }
     }
 
@@ -292,21 +317,14 @@ impl KqlContext {
             schemas: None,
             externaldata: crate::ExternalDataOptions::default(),
             lakes: Arc::default(),
+            distributed: false,
         }
     }
 
-    /// Runs KQL over a session whose query planner runs plans elsewhere (a Ballista client
-    /// session, see the `kql-cluster` crate): unlike [`Self::from_session`], the session's
-    /// planner is kept; the processes that run the plans plan the KQL operators there
-    /// ([`kql_session_state`]).
-    pub fn from_distributed_session(session: SessionContext) -> Self {
-        Self {
-            session: with_lake_schema(session),
-            now: None,
-            schemas: None,
-            externaldata: crate::ExternalDataOptions::default(),
-            lakes: Arc::default(),
-        }
+    /// Whether plans run in other processes (a cluster, see
+    /// [`KqlContextBuilder::build_distributed`]): this process then reads no table rows itself.
+    pub fn is_distributed(&self) -> bool {
+        self.distributed
     }
 
     /// The DataFusion session underneath.

@@ -90,13 +90,14 @@ impl SharedReport {
 
 /// The rows the leaves of an executed physical plan read from their sources: each leaf's output
 /// rows plus the rows a Parquet scan's pushed-down filter read and dropped. With
-/// `skip_memory`, leaves over in-memory tables (the rows of a shared scan) are left out.
+/// `skip_memory`, leaves over in-memory tables (the rows of a shared scan) are left out. Only
+/// scans of sources count: a plan run on a cluster reads nothing in this process (its leaf
+/// stands for the remote job) and gives 0.
 pub fn rows_read(plan: &dyn ExecutionPlan, skip_memory: bool) -> u64 {
     let children = plan.children();
     if children.is_empty() {
-        let in_memory = plan
-            .downcast_ref::<DataSourceExec>()
-            .is_some_and(|d| d.data_source().downcast_ref::<MemorySourceConfig>().is_some());
+        let Some(source) = plan.downcast_ref::<DataSourceExec>() else { return 0 };
+        let in_memory = source.data_source().downcast_ref::<MemorySourceConfig>().is_some();
         if skip_memory && in_memory {
             return 0;
         }

@@ -21,6 +21,9 @@ pub struct Report {
     pub results: Vec<RuleResult>,
     /// Rule files that could not be read (carried over from the catalog).
     pub problems: Vec<LoadError>,
+    /// The rules ran on a cluster: the executors read the rows, so `rows_scanned` is 0 and the
+    /// summary shows `-`.
+    pub remote: bool,
 }
 
 /// How many rules ended in each status.
@@ -107,7 +110,7 @@ impl Report {
                 "{name:<width$}  {:<7}  {:>7}  {:>12}  {:>9}",
                 r.status.name(),
                 r.row_count,
-                r.rows_scanned,
+                if self.remote { "-".to_owned() } else { r.rows_scanned.to_string() },
                 millis(r.elapsed)
             );
         }

@@ -206,6 +206,7 @@ impl Runner {
             elapsed: started.elapsed(),
             results: slots.into_iter().flatten().collect(),
             problems: catalog.problems().to_vec(),
+            remote: self.ctx.is_distributed(),
         }
     }
 
