@@ -96,17 +96,20 @@ mod with_the_feature {
         for i in 0..2 {
             let log = dir.path().join(format!("executor-{i}.log"));
             let (flight, grpc) = (free_port(), free_port());
-            let mut e = node(&[
-                "executor".into(),
-                "--scheduler".into(),
-                format!("127.0.0.1:{scheduler}"),
-                "--bind".into(),
-                format!("127.0.0.1:{flight}"),
-                "--grpc-port".into(),
-                grpc.to_string(),
-                "--concurrent-tasks".into(),
-                "4".into(),
-            ], &log);
+            let mut e = node(
+                &[
+                    "executor".into(),
+                    "--scheduler".into(),
+                    format!("127.0.0.1:{scheduler}"),
+                    "--bind".into(),
+                    format!("127.0.0.1:{flight}"),
+                    "--grpc-port".into(),
+                    grpc.to_string(),
+                    "--concurrent-tasks".into(),
+                    "4".into(),
+                ],
+                &log,
+            );
             wait_for_port(&mut e, flight, &log);
             executors.push(e);
         }
@@ -115,14 +118,18 @@ mod with_the_feature {
                      contains 'rmm' | summarize n = count(), hosts = dcount(DeviceName) by FileName | order by FileName asc";
         let local = stdout(kql().args(["query", "--now", "2024-06-01T12:00:00Z", "--lake"]).arg(dir.path()).arg(query));
         let remote = stdout(
-            kql().args(["query", "--now", "2024-06-01T12:00:00Z", "--cluster", &url, "--lake"]).arg(dir.path()).arg(query),
+            kql()
+                .args(["query", "--now", "2024-06-01T12:00:00Z", "--cluster", &url, "--lake"])
+                .arg(dir.path())
+                .arg(query),
         );
         assert_eq!(remote, local);
         assert!(local.lines().count() > 3, "{local}");
 
         let hunt = |cluster: Option<&str>| {
             let mut cmd = kql();
-            cmd.args(["hunt", "--builtin", "--now", "2024-06-01T12:00:00Z", "--format", "summary", "--lake"]).arg(dir.path());
+            cmd.args(["hunt", "--builtin", "--now", "2024-06-01T12:00:00Z", "--format", "summary", "--lake"])
+                .arg(dir.path());
             if let Some(url) = cluster {
                 cmd.args(["--cluster", url]);
             }

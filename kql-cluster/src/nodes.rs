@@ -93,7 +93,8 @@ pub async fn run_scheduler(bind: SocketAddr, external_host: Option<&str>) -> Res
 /// When the scheduler does not answer or the executor cannot start.
 pub async fn spawn_executor(scheduler: SocketAddr, vcores: usize) -> Result<(), KqlError> {
     let url = format!("http://{scheduler}");
-    let client = SchedulerGrpcClient::connect(url.clone()).await.map_err(|e| error(&format!("no scheduler at {url}"), e))?;
+    let client =
+        SchedulerGrpcClient::connect(url.clone()).await.map_err(|e| error(&format!("no scheduler at {url}"), e))?;
     ballista_executor::new_standalone_executor_from_builder(
         client,
         vcores.max(1),

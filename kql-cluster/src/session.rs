@@ -21,7 +21,8 @@ pub fn kql_config() -> SessionConfig {
         .with_ballista_logical_extension_codec(Arc::new(KqlLogicalCodec::default()))
         .with_ballista_physical_extension_codec(Arc::new(KqlPhysicalCodec::default()));
     let parquet = &kql.options().execution.parquet;
-    let (pushdown, reorder, page_index) = (parquet.pushdown_filters, parquet.reorder_filters, parquet.enable_page_index);
+    let (pushdown, reorder, page_index) =
+        (parquet.pushdown_filters, parquet.reorder_filters, parquet.enable_page_index);
     let options = config.options_mut();
     options.execution.parquet.pushdown_filters = pushdown;
     options.execution.parquet.reorder_filters = reorder;

@@ -40,7 +40,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             if s == 0 {
                 return Err(KqlError::plan(r.step.span, "the step of `range` cannot be zero"));
             }
-            (RangeSpec::DateTime { start: a, end: b, step: s }, DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())))
+            (
+                RangeSpec::DateTime { start: a, end: b, step: s },
+                DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
+            )
         } else {
             let long = |v: &ScalarValue, e: &kql_parser::ast::Expr| -> Result<i64> {
                 match v.cast_to(&DataType::Int64) {

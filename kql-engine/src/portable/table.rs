@@ -64,7 +64,10 @@ pub fn encode_table(name: &str, table: &dyn TableProvider) -> Result<Option<Vec<
             .map(|f| File {
                 path: f.object_meta.location.to_string(),
                 size: f.object_meta.size,
-                modified: (f.object_meta.last_modified.timestamp(), f.object_meta.last_modified.timestamp_subsec_nanos()),
+                modified: (
+                    f.object_meta.last_modified.timestamp(),
+                    f.object_meta.last_modified.timestamp_subsec_nanos(),
+                ),
                 partition_values: f
                     .partition_values
                     .iter()
@@ -110,7 +113,9 @@ pub fn encode_table(name: &str, table: &dyn TableProvider) -> Result<Option<Vec<
     } else {
         return Ok(None);
     };
-    serde_json::to_vec(&spec).map(Some).map_err(|e| KqlError::Internal(format!("table {name} cannot be written down: {e}")))
+    serde_json::to_vec(&spec)
+        .map(Some)
+        .map_err(|e| KqlError::Internal(format!("table {name} cannot be written down: {e}")))
 }
 
 fn ipc(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
@@ -148,11 +153,10 @@ pub fn decode_table(bytes: &[u8], schema: SchemaRef, parquet: &TableParquetOptio
         Table::Range { spec } => Ok(Arc::new(RangeTable { schema, spec })),
         Table::Lake { files, partition_columns, json, dictionary } => {
             let n = schema.fields().len();
-            let split = n.checked_sub(partition_columns).ok_or_else(|| internal("more partition columns than columns"))?;
-            let file_schema = Arc::new(Schema::new_with_metadata(
-                schema.fields()[..split].to_vec(),
-                schema.metadata().clone(),
-            ));
+            let split =
+                n.checked_sub(partition_columns).ok_or_else(|| internal("more partition columns than columns"))?;
+            let file_schema =
+                Arc::new(Schema::new_with_metadata(schema.fields()[..split].to_vec(), schema.metadata().clone()));
             let partition_fields = schema.fields()[split..].to_vec();
             let files = files
                 .into_iter()

@@ -33,7 +33,13 @@ struct Op {
 
 impl Op {
     fn of(op: MatchOp) -> Self {
-        Self { kind: op.kind, case_sensitive: op.case_sensitive, negated: op.negated, all: op.all, name: op.name.into() }
+        Self {
+            kind: op.kind,
+            case_sensitive: op.case_sensitive,
+            negated: op.negated,
+            all: op.all,
+            name: op.name.into(),
+        }
     }
 
     fn build(self) -> Result<MatchOp> {
@@ -56,20 +62,59 @@ impl Op {
 #[serde(tag = "f", rename_all = "snake_case")]
 enum Scalar {
     /// A registry entry (`regex`: its compiled constant pattern).
-    Registry { name: String, internal: bool, regex: Option<String> },
+    Registry {
+        name: String,
+        internal: bool,
+        regex: Option<String>,
+    },
     /// A registry entry over `dynamic` values.
-    Rowwise { name: String },
-    Has { op: Op, needles: Vec<String> },
-    HasMember { op: Op, needles: Vec<String>, steps: usize },
-    Pair { op: Op },
-    Extract { regex: String, group: usize },
-    Parse { regex: String, groups: usize },
-    ParseKv { options: KvOptions, keys: Vec<String> },
-    IpLookup { family: Family, keys: Vec<String>, unmatched: Option<String> },
-    SeriesLayout { axis: Axis, values: Option<String>, arity: usize },
-    DynamicTo { target: Target, cast_only: bool },
-    Get { text: bool },
-    Items { bag_as_array: bool },
+    Rowwise {
+        name: String,
+    },
+    Has {
+        op: Op,
+        needles: Vec<String>,
+    },
+    HasMember {
+        op: Op,
+        needles: Vec<String>,
+        steps: usize,
+    },
+    Pair {
+        op: Op,
+    },
+    Extract {
+        regex: String,
+        group: usize,
+    },
+    Parse {
+        regex: String,
+        groups: usize,
+    },
+    ParseKv {
+        options: KvOptions,
+        keys: Vec<String>,
+    },
+    IpLookup {
+        family: Family,
+        keys: Vec<String>,
+        unmatched: Option<String>,
+    },
+    SeriesLayout {
+        axis: Axis,
+        values: Option<String>,
+        arity: usize,
+    },
+    DynamicTo {
+        target: Target,
+        cast_only: bool,
+    },
+    Get {
+        text: bool,
+    },
+    Items {
+        bag_as_array: bool,
+    },
     Index,
     ToDynamic,
     DynamicOf,
@@ -109,8 +154,9 @@ fn to_bytes<T: Serialize>(spec: &T) -> Result<Vec<u8>> {
 }
 
 fn from_bytes<'a, T: Deserialize<'a>>(name: &str, bytes: &'a [u8]) -> Result<T> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| KqlError::Internal(format!("the shipped description of the KQL function `{name}` is not valid: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        KqlError::Internal(format!("the shipped description of the KQL function `{name}` is not valid: {e}"))
+    })
 }
 
 fn def(name: &str, internal: bool) -> Result<&'static scalar::Def> {
