@@ -40,6 +40,7 @@ pub mod portable;
 pub mod render;
 mod scan;
 pub mod schemas;
+mod session;
 pub mod settings;
 pub mod shared;
 
