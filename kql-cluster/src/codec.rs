@@ -61,14 +61,23 @@ pub struct KqlLogicalCodec {
 
 impl LogicalExtensionCodec for KqlLogicalCodec {
     fn try_decode(&self, buf: &[u8], inputs: &[LogicalPlan], ctx: &TaskContext) -> Result<Extension> {
-        self.inner.try_decode(buf, inputs, ctx)
+        match ours(buf) {
+            Some(bytes) => Ok(Extension { node: portable::decode_node(bytes, inputs).map_err(df)? }),
+            None => self.inner.try_decode(buf, inputs, ctx),
+        }
     }
 
     fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
         if let Some(name) = portable::extension_name(node.node.as_ref()) {
             return Err(not_shippable(name));
         }
-        self.inner.try_encode(node, buf)
+        match portable::encode_node(node.node.as_ref()) {
+            Some(bytes) => {
+                mark(bytes, buf);
+                Ok(())
+            }
+            None => self.inner.try_encode(node, buf),
+        }
     }
 
     fn try_decode_table_provider(
@@ -163,7 +172,10 @@ impl PhysicalExtensionCodec for KqlPhysicalCodec {
         ctx: &TaskContext,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.inner.try_decode(buf, inputs, ctx, proto_converter)
+        match ours(buf) {
+            Some(bytes) => portable::decode_exec(bytes, inputs).map_err(df),
+            None => self.inner.try_decode(buf, inputs, ctx, proto_converter),
+        }
     }
 
     fn try_encode(
@@ -172,10 +184,15 @@ impl PhysicalExtensionCodec for KqlPhysicalCodec {
         buf: &mut Vec<u8>,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
-        match node.name() {
-            "ScanExec" => Err(not_shippable("scan")),
-            "KqlGraphComponentsExec" => Err(not_shippable("graph-mark-components")),
-            _ => self.inner.try_encode(node, buf, proto_converter),
+        if node.name() == "KqlScanExec" {
+            return Err(not_shippable("scan"));
+        }
+        match portable::encode_exec(node.as_ref()) {
+            Some(bytes) => {
+                mark(bytes, buf);
+                Ok(())
+            }
+            None => self.inner.try_encode(node, buf, proto_converter),
         }
     }
 

@@ -6,9 +6,9 @@
 //! (the `has` family's needles, regular expressions, conversion targets), so the plans travel
 //! with codecs ([`KqlLogicalCodec`], [`KqlPhysicalCodec`]) that write that state down and
 //! build the same functions on the other side; lake tables travel as their file lists and
-//! in-memory tables (`materialize()`, `datatable`) as Arrow IPC. `scan`,
-//! `graph-mark-components` and `externaldata` do not travel yet: a query using them fails with
-//! an error naming the operator.
+//! in-memory tables (`materialize()`, `datatable`) as Arrow IPC, `graph-mark-components` as its
+//! kind. `scan` and `externaldata` do not travel yet: a query using them fails with an error
+//! naming the operator.
 //!
 //! Every node must read the lake at the same path (a shared mount).
 //!

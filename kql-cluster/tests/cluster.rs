@@ -116,6 +116,19 @@ async fn every_rule_gives_the_same_rows_on_the_cluster() {
     assert!(e.contains("the `scan` operator does not run on a cluster yet"), "{e}");
     let count = run(&remote, "DeviceProcessEvents | count").await.expect("count after an error");
     assert_eq!(rows(&count), rows(&run(&local, "DeviceProcessEvents | count").await.expect("local count")));
+
+    // A plan node of the KQL engine's own runs on the executors.
+    let components = "DeviceNetworkEvents | make-graph DeviceName --> RemoteIP with_node_id=n \
+                      | graph-mark-components | graph-to-table nodes | summarize c = dcount(ComponentId)";
+    assert_eq!(
+        rows(&run(&remote, components).await.expect("components on the cluster")),
+        rows(&run(&local, components).await.expect("components locally"))
+    );
+
+    // A table provider of an embedder's own cannot travel; the error names the table.
+    remote.register_table("Custom", std::sync::Arc::new(Custom)).expect("register");
+    let e = run(&remote, "Custom | where x > 0 | project x").await.expect_err("a custom table on the cluster");
+    assert!(e.contains("the table `Custom` cannot be sent to the cluster"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -137,5 +150,33 @@ async fn the_catalog_runner_and_the_standalone_mode() {
     for (a, b) in report_here.results.iter().zip(&report_there.results) {
         assert_eq!(a.status.name(), b.status.name(), "{}", a.rule.id);
         assert_eq!(rows(&a.batches), rows(&b.batches), "{}", a.rule.id);
+    }
+}
+
+/// A table provider only this process knows.
+#[derive(Debug)]
+struct Custom;
+
+#[async_trait::async_trait]
+impl datafusion::catalog::TableProvider for Custom {
+    fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        std::sync::Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, true)]))
+    }
+    fn table_type(&self) -> datafusion::logical_expr::TableType {
+        datafusion::logical_expr::TableType::Base
+    }
+    async fn scan(
+        &self,
+        _state: &dyn datafusion::catalog::Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[datafusion::logical_expr::Expr],
+        _limit: Option<usize>,
+    ) -> datafusion::common::Result<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+        let schema = match projection {
+            Some(p) => std::sync::Arc::new(self.schema().project(p)?),
+            None => self.schema(),
+        };
+        Ok(std::sync::Arc::new(datafusion::physical_plan::empty::EmptyExec::new(schema)))
     }
 }

@@ -125,6 +125,10 @@ async fn windows_series_lookups_and_in_memory_tables() {
         "let m = materialize(DeviceProcessEvents | summarize n = count() by DeviceName); \
          m | join kind=inner (m | where n > 0) on DeviceName | order by DeviceName asc",
         "range x from 1 to 5 step 1 | extend y = x * x",
+        // graph-mark-components: a plan node of the KQL engine's own
+        "let e = datatable(a:string, b:string) ['x', 'y', 'y', 'z', 'p', 'q']; \
+         e | make-graph a --> b with_node_id=n | graph-mark-components kind=weak | graph-to-table nodes \
+         | order by n asc",
     ] {
         round_trip(&ctx, q).await;
     }

@@ -82,7 +82,7 @@ impl UserDefinedLogicalNodeCore for ComponentsNode {
 #[derive(Debug)]
 pub(crate) struct ComponentsExec {
     input: Arc<dyn ExecutionPlan>,
-    strong: bool,
+    pub(crate) strong: bool,
     properties: Arc<PlanProperties>,
 }
 

@@ -22,7 +22,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion::prelude::SessionContext;
 
-pub(crate) use components::{COMPONENT, ComponentsNode, KEY as COMPONENT_KEY};
+pub(crate) use components::{COMPONENT, ComponentsExec, ComponentsNode, KEY as COMPONENT_KEY};
 pub(crate) use scan_exec::ScanExec;
 pub(crate) use scan_node::{ScanNode, ScanSpec, ScanStepSpec, StateRef, eval_schema};
 
@@ -66,7 +66,7 @@ impl ExtensionPlanner for KqlExtensionPlanner {
             return Ok(Some(Arc::new(ScanExec::try_new(input()?, scan, session)?)));
         }
         if let Some(c) = node.as_any().downcast_ref::<ComponentsNode>() {
-            return Ok(Some(Arc::new(components::ComponentsExec::new(input()?, c.strong))));
+            return Ok(Some(Arc::new(ComponentsExec::new(input()?, c.strong))));
         }
         Ok(None)
     }
