@@ -40,17 +40,32 @@ fn not_shippable(what: &str) -> DataFusionError {
     ))
 }
 
-/// Writes the KQL functions down (shared by both codecs).
-fn encode_udf(udf: &ScalarUDF, buf: &mut Vec<u8>) -> Result<bool> {
-    Ok(portable::encode_udf(udf).map_err(df)?.map(|b| mark(b, buf)).is_some())
+/// A KQL description (`Some`) marked into `buf`, or `inner` for what the KQL engine did not
+/// make (shared by both codecs, for functions and plan nodes).
+fn encode_or(
+    described: kql_engine::Result<Option<Vec<u8>>>,
+    buf: &mut Vec<u8>,
+    inner: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    match described.map_err(df)? {
+        Some(bytes) => {
+            mark(bytes, buf);
+            Ok(())
+        }
+        None => inner(buf),
+    }
 }
 
-fn encode_udaf(udaf: &AggregateUDF, buf: &mut Vec<u8>) -> Result<bool> {
-    Ok(portable::encode_udaf(udaf).map_err(df)?.map(|b| mark(b, buf)).is_some())
-}
-
-fn encode_udwf(udwf: &WindowUDF, buf: &mut Vec<u8>) -> Result<bool> {
-    Ok(portable::encode_udwf(udwf).map_err(df)?.map(|b| mark(b, buf)).is_some())
+/// What a marked description builds, or `inner` for descriptions of other codecs.
+fn decode_or<T>(
+    buf: &[u8],
+    build: impl FnOnce(&[u8]) -> kql_engine::Result<T>,
+    inner: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    match ours(buf) {
+        Some(bytes) => build(bytes).map_err(df),
+        None => inner(),
+    }
 }
 
 /// Ballista's logical codec plus the KQL functions and tables.
@@ -61,23 +76,18 @@ pub struct KqlLogicalCodec {
 
 impl LogicalExtensionCodec for KqlLogicalCodec {
     fn try_decode(&self, buf: &[u8], inputs: &[LogicalPlan], ctx: &TaskContext) -> Result<Extension> {
-        match ours(buf) {
-            Some(bytes) => Ok(Extension { node: portable::decode_node(bytes, inputs).map_err(df)? }),
-            None => self.inner.try_decode(buf, inputs, ctx),
-        }
+        decode_or(
+            buf,
+            |b| portable::decode_node(b, inputs).map(|node| Extension { node }),
+            || self.inner.try_decode(buf, inputs, ctx),
+        )
     }
 
     fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
         if let Some(name) = portable::extension_name(node.node.as_ref()) {
             return Err(not_shippable(name));
         }
-        match portable::encode_node(node.node.as_ref()) {
-            Some(bytes) => {
-                mark(bytes, buf);
-                Ok(())
-            }
-            None => self.inner.try_encode(node, buf),
-        }
+        encode_or(Ok(portable::encode_node(node.node.as_ref())), buf, |buf| self.inner.try_encode(node, buf))
     }
 
     fn try_decode_table_provider(
@@ -87,13 +97,12 @@ impl LogicalExtensionCodec for KqlLogicalCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        match ours(buf) {
-            Some(bytes) => {
-                let options = TableOptions::default_from_session_config(ctx.session_config().options());
-                portable::decode_table(bytes, schema, &options.parquet).map_err(df)
-            }
-            None => self.inner.try_decode_table_provider(buf, table_ref, schema, ctx),
-        }
+        let options = || TableOptions::default_from_session_config(ctx.session_config().options());
+        decode_or(
+            buf,
+            |b| portable::decode_table(b, Arc::clone(&schema), &options().parquet),
+            || self.inner.try_decode_table_provider(buf, table_ref, Arc::clone(&schema), ctx),
+        )
     }
 
     fn try_encode_table_provider(
@@ -102,18 +111,15 @@ impl LogicalExtensionCodec for KqlLogicalCodec {
         node: Arc<dyn TableProvider>,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
-        match portable::encode_table(table_ref.table(), node.as_ref()).map_err(df)? {
-            Some(bytes) => {
-                mark(bytes, buf);
-                Ok(())
-            }
-            None => self.inner.try_encode_table_provider(table_ref, node, buf).map_err(|e| {
+        let described = portable::encode_table(table_ref.table(), node.as_ref());
+        encode_or(described, buf, |buf| {
+            self.inner.try_encode_table_provider(table_ref, Arc::clone(&node), buf).map_err(|e| {
                 DataFusionError::NotImplemented(format!(
                     "the table `{table_ref}` cannot be sent to the cluster (it is neither a lake table, an in-memory \
                      table nor a table Ballista ships): {e}"
                 ))
-            }),
-        }
+            })
+        })
     }
 
     fn try_decode_file_format(&self, buf: &[u8], ctx: &TaskContext) -> Result<Arc<dyn FileFormatFactory>> {
@@ -125,36 +131,27 @@ impl LogicalExtensionCodec for KqlLogicalCodec {
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_udf(name, bytes).map_err(df),
-            None => self.inner.try_decode_udf(name, buf),
-        }
+        decode_or(buf, |b| portable::decode_udf(name, b), || self.inner.try_decode_udf(name, buf))
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_udf(node, buf)? { Ok(()) } else { self.inner.try_encode_udf(node, buf) }
+        encode_or(portable::encode_udf(node), buf, |buf| self.inner.try_encode_udf(node, buf))
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_udaf(name, bytes).map_err(df),
-            None => self.inner.try_decode_udaf(name, buf),
-        }
+        decode_or(buf, |b| portable::decode_udaf(name, b), || self.inner.try_decode_udaf(name, buf))
     }
 
     fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_udaf(node, buf)? { Ok(()) } else { self.inner.try_encode_udaf(node, buf) }
+        encode_or(portable::encode_udaf(node), buf, |buf| self.inner.try_encode_udaf(node, buf))
     }
 
     fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_udwf(name, bytes).map_err(df),
-            None => self.inner.try_decode_udwf(name, buf),
-        }
+        decode_or(buf, |b| portable::decode_udwf(name, b), || self.inner.try_decode_udwf(name, buf))
     }
 
     fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_udwf(node, buf)? { Ok(()) } else { self.inner.try_encode_udwf(node, buf) }
+        encode_or(portable::encode_udwf(node), buf, |buf| self.inner.try_encode_udwf(node, buf))
     }
 }
 
@@ -172,10 +169,11 @@ impl PhysicalExtensionCodec for KqlPhysicalCodec {
         ctx: &TaskContext,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_exec(bytes, inputs).map_err(df),
-            None => self.inner.try_decode(buf, inputs, ctx, proto_converter),
-        }
+        decode_or(
+            buf,
+            |b| portable::decode_exec(b, inputs),
+            || self.inner.try_decode(buf, inputs, ctx, proto_converter),
+        )
     }
 
     fn try_encode(
@@ -187,45 +185,32 @@ impl PhysicalExtensionCodec for KqlPhysicalCodec {
         if node.name() == "KqlScanExec" {
             return Err(not_shippable("scan"));
         }
-        match portable::encode_exec(node.as_ref()) {
-            Some(bytes) => {
-                mark(bytes, buf);
-                Ok(())
-            }
-            None => self.inner.try_encode(node, buf, proto_converter),
-        }
+        encode_or(Ok(portable::encode_exec(node.as_ref())), buf, |buf| {
+            self.inner.try_encode(node, buf, proto_converter)
+        })
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_udf(name, bytes).map_err(df),
-            None => self.inner.try_decode_udf(name, buf),
-        }
+        decode_or(buf, |b| portable::decode_udf(name, b), || self.inner.try_decode_udf(name, buf))
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_udf(node, buf)? { Ok(()) } else { self.inner.try_encode_udf(node, buf) }
+        encode_or(portable::encode_udf(node), buf, |buf| self.inner.try_encode_udf(node, buf))
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_udaf(name, bytes).map_err(df),
-            None => self.inner.try_decode_udaf(name, buf),
-        }
+        decode_or(buf, |b| portable::decode_udaf(name, b), || self.inner.try_decode_udaf(name, buf))
     }
 
     fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_udaf(node, buf)? { Ok(()) } else { self.inner.try_encode_udaf(node, buf) }
+        encode_or(portable::encode_udaf(node), buf, |buf| self.inner.try_encode_udaf(node, buf))
     }
 
     fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        match ours(buf) {
-            Some(bytes) => portable::decode_udwf(name, bytes).map_err(df),
-            None => self.inner.try_decode_udwf(name, buf),
-        }
+        decode_or(buf, |b| portable::decode_udwf(name, b), || self.inner.try_decode_udwf(name, buf))
     }
 
     fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if encode_udwf(node, buf)? { Ok(()) } else { self.inner.try_encode_udwf(node, buf) }
+        encode_or(portable::encode_udwf(node), buf, |buf| self.inner.try_encode_udwf(node, buf))
     }
 }
