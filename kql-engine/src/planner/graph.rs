@@ -350,24 +350,3 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
 pub(crate) fn is_graph_operator(op: &Operator) -> bool {
     matches!(op.kind, OperatorKind::GraphMatch(_) | OperatorKind::GraphToTable(_))
 }
-
-/// `map(e, property)` of a variable length edge `e`: its property's array (`e.property`).
-pub(crate) fn rewrite_map(
-    c: &kql_parser::ast::NamedExpr,
-    edges: &std::collections::HashMap<String, bool>,
-) -> kql_parser::ast::NamedExpr {
-    if let ExprKind::Call { name, args } = &c.expr.kind
-        && name.name == "map"
-        && let [edge, property] = args.as_slice()
-        && let (ExprKind::Name(e), ExprKind::Name(p)) = (&edge.value.kind, &property.value.kind)
-        && edges.get(e) == Some(&true)
-    {
-        let base = Expr { kind: ExprKind::Name(e.clone()), span: edge.value.span };
-        let member = Expr {
-            kind: ExprKind::Member { base: Box::new(base), member: Ident::new(p, property.value.span) },
-            span: c.expr.span,
-        };
-        return kql_parser::ast::NamedExpr { expr: member, ..c.clone() };
-    }
-    c.clone()
-}

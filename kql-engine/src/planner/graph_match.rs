@@ -17,6 +17,7 @@ use kql_parser::ast::{EdgeDirection, Expr, ExprKind, GraphMatch, LogicalOp};
 
 use super::expr::ExprCtx;
 use super::graph::{DST, EDGE, Graph, NODE, SRC, call};
+use super::graph_functions::{Fold, GraphCalls, PathFn};
 use super::scope::Binding;
 use super::tabular::df;
 use super::{KqlContextProvider, KqlToRel, Scope, col};
@@ -26,7 +27,7 @@ use crate::error::{KqlError, Result};
 pub(crate) const MAX_HOPS: u32 = 32;
 
 const FROM: &str = "__kql_from";
-const TO: &str = "__kql_to";
+pub(crate) const TO: &str = "__kql_to";
 const EDGES: &str = "__kql_edges";
 const LEN: &str = "__kql_len";
 
@@ -130,6 +131,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             }
         }
+        // A shortest path never visits a node twice (so none from a node back to itself).
+        if m.shortest {
+            cycles = Cycles::None;
+        }
         if m.project.is_empty() {
             return Err(KqlError::plan(m.span, format!("{what} needs a `project` clause naming its columns")));
         }
@@ -171,26 +176,39 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             patterns.push((nodes, edges));
         }
         let all_vars: BTreeSet<String> = node_vars.iter().cloned().chain(edge_vars.keys().cloned()).collect();
+        // Graph functions become columns of the match (path functions are computed in the walk).
+        let mut calls = GraphCalls::default();
+        let project: Vec<kql_parser::ast::NamedExpr> = m
+            .project
+            .iter()
+            .map(|c| {
+                Ok(kql_parser::ast::NamedExpr { expr: calls.rewrite(&c.expr, &edge_vars, &node_vars)?, ..c.clone() })
+            })
+            .collect::<Result<_>>()?;
         let var_scope =
             all_vars.iter().fold(scope.clone(), |s, v| s.with(v, Binding::Prefix("graph pattern variable")));
         // Constraints about one variable length edge apply to each of its edges.
         let mut local: HashMap<String, Vec<(Expr, bool)>> = HashMap::new();
         let mut rest: Vec<Expr> = Vec::new();
         for cj in m.condition.as_ref().map(conjuncts).unwrap_or_default() {
-            // `all(e, condition)`: the condition, over e's properties by name, holds for each edge.
+            // `all(e, condition)`: the condition, over e's properties by name, holds for each
+            // edge, so it filters the edges before the walk.
             if let ExprKind::Call { name, args } = &cj.kind
                 && name.name == "all"
                 && let [edge, condition] = args.as_slice()
+                && let ExprKind::Name(e) = &edge.value.kind
+                && edge_vars.get(e) == Some(&true)
             {
-                match &edge.value.kind {
-                    ExprKind::Name(e) if edge_vars.get(e) == Some(&true) => {
-                        local.entry(e.clone()).or_default().push((condition.value.clone(), true));
-                        continue;
-                    }
-                    _ => {
-                        return Err(KqlError::not_supported(cj.span, "all() of anything but a variable length edge"));
-                    }
-                }
+                let condition = super::graph_functions::element_body(&condition.value, false)?;
+                local.entry(e.clone()).or_default().push((condition, true));
+                continue;
+            }
+            // Other graph functions hold per match: evaluated after it.
+            let before = calls.found();
+            let cj = &calls.rewrite(cj, &edge_vars, &node_vars)?;
+            if calls.found() > before {
+                rest.push(cj.clone());
+                continue;
             }
             let vars = variables(cj, &all_vars);
             let varlen: Vec<&String> = vars.iter().filter(|v| edge_vars.get(*v) == Some(&true)).collect();
@@ -205,10 +223,17 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             }
         }
+        let with_degrees;
+        let g = if calls.degrees {
+            with_degrees = super::graph_functions::with_degrees(g)?;
+            &with_degrees
+        } else {
+            g
+        };
         // Each pattern, then the patterns joined on their shared nodes.
         let mut plan: Option<(LogicalPlan, BTreeSet<String>)> = None;
         for (nodes, edges) in &patterns {
-            let p = self.pattern_plan(g, nodes, edges, &local, cycles, &var_scope, depth)?;
+            let p = self.pattern_plan(g, nodes, edges, &local, &calls, cycles, &var_scope, depth)?;
             let vars: BTreeSet<String> = nodes.iter().map(|(n, _)| n.clone()).collect();
             plan = Some(match plan {
                 None => (p, vars),
@@ -301,8 +326,6 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             }
             plan = self.shortest(plan, nodes, edges, all_paths)?;
         }
-        let project: Vec<kql_parser::ast::NamedExpr> =
-            m.project.iter().map(|c| super::graph::rewrite_map(c, &edge_vars)).collect();
         self.project(plan, &project, &var_scope, depth)
     }
 
@@ -388,6 +411,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         nodes: &[(String, Span)],
         edges: &[EdgeSlot],
         local: &HashMap<String, Vec<(Expr, bool)>>,
+        calls: &GraphCalls,
         cycles: Cycles,
         scope: &Scope,
         depth: usize,
@@ -408,7 +432,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 // Chains grow from the rows so far, so constraints on them bound the walk.
                 Some((lo, hi)) => {
                     let local = local.get(&e.name).map_or(&[][..], Vec::as_slice);
-                    self.chains(g, plan, here, e, (lo, hi), local, cycles, scope, depth)?
+                    let fns = calls.paths.get(&e.name).map_or(&[][..], Vec::as_slice);
+                    self.chains(g, plan, here, e, (lo, hi), (local, fns), cycles, scope, depth)?
                 }
             };
             plan = if bound.contains(next) {
@@ -437,7 +462,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         here: &str,
         e: &EdgeSlot,
         (lo, hi): (u32, u32),
-        local: &[(Expr, bool)],
+        (local, fns): (&[(Expr, bool)], &[PathFn]),
         cycles: Cycles,
         scope: &Scope,
         depth: usize,
@@ -456,6 +481,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 single = self.where_op(single, cj, scope, depth)?;
             }
         }
+        // Each edge's value of each graph function, before the chains are joined.
+        for f in fns {
+            single = self.path_element(g, single, name, f, scope, depth)?;
+        }
+        let own: Vec<String> = super::column_names(single.schema());
         let copy = |k: u32| -> Result<LogicalPlan> {
             let exprs = own.iter().map(|n| col(n).alias(n.replacen(&format!("{name}."), &format!("{name}#{k}."), 1)));
             build(LogicalPlanBuilder::from(single.clone()).project(exprs))
@@ -476,7 +506,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     .cloned()
                     .chain([col(&here_key).alias(c(name, FROM)), col(&here_key).alias(c(name, TO))])
                     .chain(g.edge_columns.iter().map(|p| empty.clone().alias(c(name, p))))
-                    .chain([empty.clone().alias(c(name, EDGES)), datafusion::prelude::lit(0i64).alias(c(name, LEN))]);
+                    .chain([empty.clone().alias(c(name, EDGES)), datafusion::prelude::lit(0i64).alias(c(name, LEN))])
+                    .chain(fns.iter().map(|f| {
+                        match f.fold {
+                            Fold::All => datafusion::prelude::lit(true),
+                            Fold::Any => datafusion::prelude::lit(false),
+                            Fold::Map => empty.clone(),
+                        }
+                        .alias(c(name, &f.column))
+                    }));
                 build(LogicalPlanBuilder::from(start.clone()).project(exprs))?
             } else {
                 let mut chain = build(LogicalPlanBuilder::from(start.clone()).join(
@@ -522,6 +560,28 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
                 exprs.push(list(EDGE)?.alias(c(name, EDGES)));
                 exprs.push(datafusion::prelude::lit(i64::from(len)).alias(c(name, LEN)));
+                for f in fns {
+                    // An inner node is the target of every edge but the last.
+                    let last = if f.inner_nodes { len - 1 } else { len };
+                    let names: Vec<String> = (1..=last).map(|k| at(k, &f.column)).collect();
+                    let value = match f.fold {
+                        Fold::All => names
+                            .iter()
+                            .map(|n| super::expr::total(col(n), false))
+                            .reduce(DfExpr::and)
+                            .unwrap_or(datafusion::prelude::lit(true)),
+                        Fold::Any => names
+                            .iter()
+                            .map(|n| super::expr::total(col(n), false))
+                            .reduce(DfExpr::or)
+                            .unwrap_or(datafusion::prelude::lit(false)),
+                        Fold::Map => {
+                            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                            self.expr(&call("pack_array", &refs, f.span), &ctx)?
+                        }
+                    };
+                    exprs.push(value.alias(c(name, &f.column)));
+                }
                 build(LogicalPlanBuilder::from(chain).project(exprs))?
             };
             branches.push(plan);

@@ -31,6 +31,7 @@ mod expr;
 mod external;
 mod find_smart;
 mod graph;
+mod graph_functions;
 mod graph_match;
 mod ipv4_lookup;
 mod join;
