@@ -1,5 +1,5 @@
-//! Charts for results that end with `render`, drawn with plotters as SVG (an HTML file is the
-//! SVG in a page). The columns are chosen as Kusto does: `xcolumn` or the first column for x,
+//! Charts for results that end with `render`, drawn with plotters as SVG or PNG (an HTML file
+//! is the SVG in a page). The columns are chosen as Kusto does: `xcolumn` or the first column for x,
 //! `ycolumns` or the numeric columns for y, `series` or the string columns to split series.
 
 use datafusion::arrow::array::{Array, AsArray as _};
@@ -14,35 +14,75 @@ const LINES: &[&str] = &["timechart", "linechart", "areachart", "stackedareachar
 /// The kinds drawn as bars.
 const BARS: &[&str] = &["barchart", "columnchart"];
 
+/// Every chart's size in pixels.
+const SIZE: (u32, u32) = (1000, 600);
+
+/// Registers the font the charts are drawn with (once per process): DejaVu Sans, carried in
+/// the binary, so text looks the same everywhere and needs no font installed.
+fn fonts() -> Result<(), String> {
+    static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *FONT.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
+    });
+    if ok { Ok(()) } else { Err("the chart font could not be loaded".to_owned()) }
+}
+
 /// The chart of a result as an SVG document.
 pub(crate) fn svg(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String, String> {
+    fonts()?;
     let data = Data::read(v, schema, batches)?;
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (1000, 600)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_error)?;
-        let title = v.text("title").map_or_else(|| v.kind.clone(), str::to_owned);
-        if LINES.contains(&v.kind.as_str()) {
-            data.lines(&root, &title, v)?;
-        } else if BARS.contains(&v.kind.as_str()) {
-            data.bars(&root, &title, v)?;
-        } else if v.kind == "piechart" {
-            data.pie(&root, &title)?;
-        } else if v.kind == "card" {
-            let text =
-                data.series.first().and_then(|s| s.points.first()).map_or_else(String::new, |p| format_number(p.1));
-            root.draw(&Text::new(text, (420, 260), ("sans-serif", 96).into_font())).map_err(draw_error)?;
-            root.draw(&Text::new(title, (420, 380), ("sans-serif", 24).into_font())).map_err(draw_error)?;
-        } else {
-            return Err(format!(
-                "drawing a {} is not supported yet (timechart, linechart, areachart, stackedareachart, scatterchart, \
-                 anomalychart, barchart, columnchart, piechart and card are)",
-                v.kind
-            ));
-        }
+        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        draw(&root, v, &data)?;
         root.present().map_err(draw_error)?;
     }
     Ok(out)
+}
+
+/// The chart of a result as a PNG image.
+pub(crate) fn png(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder as _;
+    fonts()?;
+    let data = Data::read(v, schema, batches)?;
+    let mut pixels = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        draw(&root, v, &data)?;
+        root.present().map_err(draw_error)?;
+    }
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&pixels, SIZE.0, SIZE.1, image::ExtendedColorType::Rgb8)
+        .map_err(|e| format!("encoding the PNG image: {e}"))?;
+    Ok(out)
+}
+
+/// Draws the chart of `v` on `root`, whatever the backend.
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    v: &Visualization,
+    data: &Data,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(draw_error)?;
+    let title = v.text("title").map_or_else(|| v.kind.clone(), str::to_owned);
+    if LINES.contains(&v.kind.as_str()) {
+        data.lines(root, &title, v)
+    } else if BARS.contains(&v.kind.as_str()) {
+        data.bars(root, &title, v)
+    } else if v.kind == "piechart" {
+        data.pie(root, &title)
+    } else if v.kind == "card" {
+        let text = data.series.first().and_then(|s| s.points.first()).map_or_else(String::new, |p| format_number(p.1));
+        root.draw(&Text::new(text, (420, 260), ("sans-serif", 96).into_font())).map_err(draw_error)?;
+        root.draw(&Text::new(title, (420, 380), ("sans-serif", 24).into_font())).map_err(draw_error)
+    } else {
+        Err(format!(
+            "drawing a {} is not supported yet (timechart, linechart, areachart, stackedareachart, scatterchart, \
+             anomalychart, barchart, columnchart, piechart and card are)",
+            v.kind
+        ))
+    }
 }
 
 /// The chart as an HTML page.

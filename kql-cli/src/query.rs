@@ -105,7 +105,7 @@ fn chart_kind(path: &Path) -> Option<&'static str> {
     }
 }
 
-/// `-o chart.svg` / `.html`: the chart of the last result that ends with `render`.
+/// `-o chart.svg` / `.png` / `.html`: the chart of the last result that ends with `render`.
 async fn write_chart(
     ctx: &KqlContext,
     q: &QueryText,
@@ -113,9 +113,6 @@ async fn write_chart(
     path: &Path,
     kind: &str,
 ) -> CliResult {
-    if kind == "png" {
-        return Err(Failure::usage("kql: PNG charts are not supported yet; write .svg or .html"));
-    }
     let results = ctx.results(&q.text, parameters).await.map_err(|e| query_error(&e, q))?;
     let Some(result) = results.into_iter().rev().find(|r| r.visualization.is_some()) else {
         return Err(Failure::query(format!(
@@ -127,13 +124,14 @@ async fn write_chart(
     let schema = std::sync::Arc::clone(result.frame.schema().inner());
     let batches = result.frame.collect().await.map_err(|e| run_error(&e.into()))?;
     let v = result.visualization.as_ref().ok_or_else(|| Failure::query("kql: internal error: no visualization"))?;
-    let text = match kind {
-        "svg" => crate::chart::svg(v, &schema, &batches),
-        _ => crate::chart::html(v, &schema, &batches),
+    let bytes = match kind {
+        "svg" => crate::chart::svg(v, &schema, &batches).map(String::into_bytes),
+        "png" => crate::chart::png(v, &schema, &batches),
+        _ => crate::chart::html(v, &schema, &batches).map(String::into_bytes),
     }
     .map_err(|e| Failure::query(format!("kql: {e}")))?;
     let mut sink = Sink::create(Some(path))?;
-    std::io::Write::write_all(&mut sink, text.as_bytes()).map_err(crate::output::write_error)?;
+    std::io::Write::write_all(&mut sink, &bytes).map_err(crate::output::write_error)?;
     sink.commit()
 }
 

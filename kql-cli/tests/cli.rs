@@ -457,6 +457,21 @@ fn render_draws_charts_and_returns_the_data() {
     // One line per series (the string column splits them) and its legend entry.
     assert_eq!(text.matches("stroke-width=\"2\"").count(), 4, "{text}");
     assert!(text.contains("even-host") && text.contains("odd-host"));
+    // The same chart as a PNG image: its size, the two series' colored lines, dark text and axes.
+    let png = dir.path().join("chart.png");
+    kql().args(["query", "-o"]).arg(&png).arg(q).assert().success();
+    let bytes = std::fs::read(&png).expect("the image");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let image = image::load_from_memory(&bytes).expect("a valid PNG").to_rgb8();
+    assert_eq!(image.dimensions(), (1000, 600));
+    let colored = image.pixels().filter(|p| p.0.iter().max().unwrap_or(&0) - p.0.iter().min().unwrap_or(&0) > 100);
+    let mut colors: Vec<[u8; 3]> = colored.map(|p| p.0).collect();
+    assert!(colors.len() > 500, "the lines: {} colored pixels", colors.len());
+    colors.sort_unstable();
+    colors.dedup();
+    assert!(colors.len() >= 2, "two series, two colors");
+    let dark = image.pixels().filter(|p| p.0.iter().all(|c| *c < 80)).count();
+    assert!(dark > 1000, "text and axes: {dark} dark pixels");
     let html = dir.path().join("chart.html");
     kql()
         .args(["query", "-o"])
