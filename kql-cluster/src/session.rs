@@ -19,7 +19,9 @@ pub fn kql_config() -> SessionConfig {
     let mut config = SessionConfig::new_with_ballista()
         .with_information_schema(false)
         .with_ballista_logical_extension_codec(Arc::new(KqlLogicalCodec::default()))
-        .with_ballista_physical_extension_codec(Arc::new(KqlPhysicalCodec::default()));
+        .with_ballista_physical_extension_codec(Arc::new(KqlPhysicalCodec::default()))
+        // Scans travel as DataFusion's own Parquet scans (their errors do not name the file).
+        .with_extension(Arc::new(kql_engine::PlainParquetScans));
     let parquet = &kql.options().execution.parquet;
     let (pushdown, reorder, page_index) =
         (parquet.pushdown_filters, parquet.reorder_filters, parquet.enable_page_index);

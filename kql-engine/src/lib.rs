@@ -53,5 +53,6 @@ pub use externaldata::ExternalDataOptions;
 pub use kql_parser::{LineCol, ParseError, Span};
 pub use lake::{BadFile, LakeTable, lake_tables};
 pub use render::Visualization;
+pub use scan::PlainParquetScans;
 pub use schemas::DocumentedSchemas;
 pub use shared::{SharedReport, SharedScanOptions, TablePath, rows_read};

@@ -93,6 +93,12 @@ pub(crate) fn typed(schema: &Schema, json: &HashSet<String>, dictionary: &HashMa
 /// hold, so the address is not reused).
 type HintCache = Mutex<HashMap<usize, (Arc<ParquetMetaData>, Arc<ParquetMetaData>)>>;
 
+/// A session setting: lake scans are DataFusion's own Parquet scans, their read errors not
+/// prefixed with the file they happened in (a cluster sets it: its plans travel to executors
+/// as DataFusion's serialized scans, which know no wrapper).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainParquetScans;
+
 /// Footers a table keeps hinted (about one per file; beyond this the cache starts over).
 const MAX_HINTED: usize = 1024;
 
@@ -172,7 +178,8 @@ impl FileFormat for KqlParquetFormat {
         conf: FileScanConfig,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.create_physical_plan(state, conf).await?;
-        if self.dictionary.is_empty() {
+        let plain = state.config().get_extension::<PlainParquetScans>().is_some();
+        if self.dictionary.is_empty() && plain {
             return Ok(plan);
         }
         // ParquetFormat's own scan, its reader factory wrapped in one that hints the footers.
@@ -184,9 +191,16 @@ impl FileFormat for KqlParquetFormat {
             .parquet_file_reader_factory()
             .cloned()
             .ok_or_else(|| internal_datafusion_err!("expected ParquetFormat's scan to have a reader factory"))?;
-        let hints = DictionaryHints { inner, columns: Arc::clone(&self.dictionary), hinted: Arc::clone(&self.hinted) };
-        let source = source.clone().with_parquet_file_reader_factory(Arc::new(hints));
-        let conf = FileScanConfigBuilder::from(conf.clone()).with_source(Arc::new(source)).build();
+        let source: Arc<dyn FileSource> = if self.dictionary.is_empty() {
+            Arc::new(source.clone())
+        } else {
+            let hints =
+                DictionaryHints { inner, columns: Arc::clone(&self.dictionary), hinted: Arc::clone(&self.hinted) };
+            Arc::new(source.clone().with_parquet_file_reader_factory(Arc::new(hints)))
+        };
+        // Read errors name their file (a cluster's plans travel as DataFusion's own scans).
+        let source = if plain { source } else { crate::lake::NamedFileSource::wrap(source) };
+        let conf = FileScanConfigBuilder::from(conf.clone()).with_source(source).build();
         Ok(DataSourceExec::from_data_source(conf))
     }
 

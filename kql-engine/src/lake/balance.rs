@@ -24,7 +24,7 @@ use datafusion::datasource::physical_plan::parquet::metadata::CachedParquetMetaD
 use datafusion::datasource::physical_plan::parquet::{
     ParquetAccessPlan, RowGroupAccessPlanFilter, apply_file_schema_type_coercions,
 };
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetFileMetrics, ParquetSource};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetFileMetrics};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::parquet::arrow::parquet_to_arrow_schema;
@@ -60,7 +60,7 @@ impl BalanceRowGroups {
     }
 
     fn rebalance(&self, exec: &DataSourceExec) -> Option<Arc<dyn ExecutionPlan>> {
-        let (conf, source) = exec.downcast_to_file_source::<ParquetSource>()?;
+        let (conf, source) = super::named::parquet_scan(exec)?;
         let partitions = conf.file_groups.len();
         if partitions < 2 || !conf.output_ordering.is_empty() {
             return None;

@@ -11,8 +11,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
-use datafusion::datasource::physical_plan::{FileScanConfig, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::ExecutionPlan;
 use kql_engine::KqlContext;
@@ -83,6 +83,27 @@ async fn an_unreadable_file_fails_only_its_table_and_names_the_file() {
     assert!(e.contains("--skip-bad-files"), "{e}");
     // Still fine for the other table, and for queries that do not read the bad one.
     assert_eq!(count(&ctx, "Good | where id > 4 | count").await, 5);
+}
+
+#[tokio::test]
+async fn a_file_damaged_past_its_footer_is_named_when_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("T/good.parquet"), ids(2_000), 500);
+    write(&dir.path().join("T/bad.parquet"), ids(2_000), 500);
+    // The footer stays sound (so the table opens); the data pages are scrambled.
+    let path = dir.path().join("T/bad.parquet");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let half = bytes.len() / 2;
+    for (i, b) in bytes.iter_mut().enumerate().take(half).skip(8) {
+        *b = b.wrapping_mul(31).wrapping_add(i as u8);
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let ctx = KqlContext::new();
+    ctx.register_lake(dir.path()).await.unwrap();
+    let e = error(&ctx, "T | summarize count() by name | count").await;
+    assert!(e.contains(&format!("{}: the file cannot be read: ", path.display())), "{e}");
+    assert!(e.contains("it is damaged"), "{e}");
+    assert!(!e.contains("good.parquet"), "{e}");
 }
 
 #[tokio::test]
@@ -214,8 +235,9 @@ async fn files_that_change_are_read_again() {
 
 /// The Parquet scans of a physical plan.
 fn scans(plan: &Arc<dyn ExecutionPlan>, out: &mut Vec<FileScanConfig>) {
-    if let Some((conf, _)) =
-        plan.downcast_ref::<DataSourceExec>().and_then(DataSourceExec::downcast_to_file_source::<ParquetSource>)
+    if let Some(conf) =
+        plan.downcast_ref::<DataSourceExec>().and_then(|e| e.data_source().downcast_ref::<FileScanConfig>())
+        && conf.file_source().file_type() == "parquet"
     {
         out.push(conf.clone());
     }
