@@ -54,25 +54,26 @@ impl NamedFileSource {
     }
 }
 
-/// `e`, prefixed with the file it happened in; errors of the query rather than of the file
-/// (memory, cancellation) are left as they are.
+/// `e`, naming the file it happened in. A failure to read or decode the file says so; an
+/// error of the query rather than of the file (memory, a function failing in a pushed-down
+/// filter) keeps its kind, the file added as context.
 fn named(path: &str, e: DataFusionError) -> DataFusionError {
-    match e {
-        DataFusionError::ResourcesExhausted(_) | DataFusionError::Shared(_) => e,
-        DataFusionError::ParquetError(_)
-        | DataFusionError::ArrowError(..)
-        | DataFusionError::IoError(_)
-        | DataFusionError::ObjectStore(_)
-        | DataFusionError::External(_) => {
-            let root = e.find_root().to_string();
-            // The reader's own words, without the layers of wrapping around them.
-            let what = root.rsplit("Parquet error: ").next().unwrap_or(&root);
-            DataFusionError::Execution(format!(
-                "{path}: the file cannot be read: {what} (it is damaged, or it changed while the query read it)"
-            ))
-        }
-        other => other.context(format!("reading {path}")),
+    use datafusion::arrow::error::ArrowError;
+    let unreadable = match e.find_root() {
+        DataFusionError::ResourcesExhausted(_) => return e,
+        DataFusionError::ParquetError(_) | DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => true,
+        DataFusionError::ArrowError(a, _) => matches!(**a, ArrowError::ParquetError(_) | ArrowError::IoError(..)),
+        _ => false,
+    };
+    if !unreadable {
+        return e.context(format!("reading {path}"));
     }
+    let root = e.find_root().to_string();
+    // The reader's own words, without the layers of wrapping around them.
+    let what = root.rsplit("Parquet error: ").next().unwrap_or(&root);
+    DataFusionError::Execution(format!(
+        "{path}: the file cannot be read: {what} (it is damaged, or it changed while the query read it)"
+    ))
 }
 
 /// How a file is named in errors: its path as the lake's local store spells it.
