@@ -68,6 +68,11 @@ fn member(var: &str, column: &str, span: Span) -> Expr {
     Expr { kind: ExprKind::Member { base: Box::new(base), member: Ident::new(column, span) }, span }
 }
 
+/// `pack_array()`: an empty dynamic array.
+fn empty_array(span: Span) -> Expr {
+    Expr { kind: ExprKind::Call { name: Ident::new("pack_array", span), args: Vec::new() }, span }
+}
+
 fn degree_column(f: &str) -> Option<&'static str> {
     match f {
         "node_degree_in" => Some(DEG_IN),
@@ -162,7 +167,27 @@ impl GraphCalls {
             "inner_nodes" => {
                 return Err(KqlError::plan(span, "inner_nodes() is only the first argument of all(), any() and map()"));
             }
-            "labels" => return Err(KqlError::not_supported(span, "labels() (graph node and edge labels)")),
+            // Labels come from graph models; a graph made by make-graph has none, so every
+            // node and edge has the empty array (labels-graph-function.md).
+            "labels" => {
+                return match args {
+                    [a] => match name_of(a) {
+                        Some(n) if nodes.contains(&n) || edges.get(&n) == Some(&false) => Ok(Some(empty_array(span))),
+                        Some(n) if edges.get(&n) == Some(&true) => Err(KqlError::not_supported(
+                            span,
+                            format!(
+                                "labels() of a variable length edge (`{n}`); use any(), all() or map() with labels()"
+                            ),
+                        )),
+                        _ => Err(KqlError::plan(span, "labels() takes a node or edge variable of the pattern")),
+                    },
+                    [] => Err(KqlError::plan(
+                        span,
+                        "labels() without a variable is for the elements of all(), any() and map()",
+                    )),
+                    _ => Err(KqlError::plan(span, "labels() takes one node or edge variable")),
+                };
+            }
             "all" | "any" | "map" => {}
             _ => return Ok(None),
         }
@@ -216,6 +241,7 @@ impl GraphCalls {
 /// from its rows.
 pub(crate) fn element_body(e: &Expr, inner_nodes: bool) -> Result<Expr> {
     let kind = match &e.kind {
+        ExprKind::Call { name, args } if name.name == "labels" && args.is_empty() => return Ok(empty_array(e.span)),
         ExprKind::Call { name, args } => match degree_column(&name.name) {
             Some(column) if args.is_empty() && inner_nodes => ExprKind::Name(column.to_owned()),
             Some(_) if args.is_empty() => {
