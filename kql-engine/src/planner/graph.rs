@@ -236,7 +236,11 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     /// id's text: Kusto's own node hashes are not published).
     fn graph_to_table(&self, g: &Graph, o: &GraphOutput, scope: &Scope, depth: usize) -> Result<LogicalPlan> {
         if let Some(n) = &o.name {
-            return Err(KqlError::not_supported(n.span, "`graph-to-table ... as Name`"));
+            return Err(KqlError::plan(
+                n.span,
+                "`graph-to-table ... as Name` names tables for the statements after it, so it ends a statement \
+                 (`G | graph-to-table nodes as N, edges as E; N | ...`)",
+            ));
         }
         let (plan, columns) = if o.edges { (&g.edges, &g.edge_columns) } else { (&g.nodes, &g.node_columns) };
         let ctx = ExprCtx { schema: plan.schema(), scope, depth, filter: false };

@@ -134,6 +134,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         self.bin_auto.replace(bin_auto);
         let mut scope = Scope::default();
         let mut results = Vec::new();
+        let mut naming: Option<(kql_parser::Span, Vec<String>)> = None;
         for s in &q.statements {
             match s {
                 Statement::Let(l) => scope = planner.bind_let(&scope, l, 0)?,
@@ -148,6 +149,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     }
                 }
                 Statement::Expr(e) => {
+                    // `graph-to-table nodes as N, edges as E` names tables for the statements
+                    // after it, and gives no result of its own.
+                    if let Some(named) = planner.named_graph_tables(e, &scope)? {
+                        naming = Some((e.span, named.iter().map(|(n, _)| n.name.clone()).collect::<Vec<_>>()));
+                        for (name, plan) in named {
+                            if scope.get(&name.name).is_some() {
+                                return Err(KqlError::plan(name.span, format!("`{}` is already defined", name.name)));
+                            }
+                            scope = scope.with(&name.name, Binding::Tabular(plan));
+                        }
+                        continue;
+                    }
                     // `fork` and `facet` end a statement with several results.
                     if let Some(plans) = planner.several_results(e, &scope)? {
                         results.extend(plans.into_iter().map(|(p, name)| (p, None, name)));
@@ -168,7 +181,52 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
             }
         }
+        if let (true, Some((span, names))) = (results.is_empty(), naming) {
+            return Err(KqlError::plan(
+                span,
+                format!(
+                    "this statement only names tables ({}); add a statement that returns one, such as `; {}`",
+                    names.join(", "),
+                    names.first().map_or("N", String::as_str)
+                ),
+            ));
+        }
         Ok(results)
+    }
+
+    /// The tables a statement ending with `graph-to-table ... as Name` names
+    /// (graph-to-table-operator.md: `graph-to-table nodes as N ..., edges as E ...; N; E`), each
+    /// planned as the same pipeline ending with its own output; `None` for other statements.
+    fn named_graph_tables(
+        &self,
+        e: &kql_parser::ast::Expr,
+        scope: &Scope,
+    ) -> Result<Option<Vec<(kql_parser::ast::Ident, LogicalPlan)>>> {
+        use kql_parser::ast::{Expr, ExprKind, OperatorKind};
+        let ExprKind::Tabular(p) = &e.kind else { return Ok(None) };
+        let Some((last, before)) = p.operators.split_last() else { return Ok(None) };
+        let OperatorKind::GraphToTable(outputs) = &last.kind else { return Ok(None) };
+        if outputs.iter().all(|o| o.name.is_none()) {
+            return Ok(None);
+        }
+        if let Some(unnamed) = outputs.iter().find(|o| o.name.is_none()) {
+            return Err(KqlError::plan(
+                unnamed.span,
+                "name every output of graph-to-table (`nodes as N, edges as E`), or none",
+            ));
+        }
+        let mut named = Vec::with_capacity(outputs.len());
+        for o in outputs {
+            let name = o.name.clone().ok_or_else(|| KqlError::plan(o.span, "graph-to-table output without a name"))?;
+            let output = kql_parser::ast::GraphOutput { name: None, ..o.clone() };
+            let mut operators = before.to_vec();
+            operators
+                .push(kql_parser::ast::Operator { kind: OperatorKind::GraphToTable(vec![output]), ..last.clone() });
+            let pipeline = kql_parser::ast::Pipeline { operators, ..(**p).clone() };
+            let plan = self.tabular(&Expr { kind: ExprKind::Tabular(Box::new(pipeline)), span: e.span }, scope)?;
+            named.push((name, plan));
+        }
+        Ok(Some(named))
     }
 
     /// A declared query parameter's value: the caller's text converted to its type (by the
