@@ -120,6 +120,9 @@ pub(crate) fn passthrough(e: &Expr) -> Option<String> {
             let first = args.first().and_then(arg_name)?;
             Some(format!("{prefix}_{first}"))
         }
+        // A column the planner made for a call (a graph function's value) names nothing: the
+        // call was unnamed.
+        ExprKind::Member { member, .. } if member.name.starts_with("__kql_") => None,
         ExprKind::Member { base, member } if !matches!(&base.kind, ExprKind::Name(n) if n.starts_with('$')) => {
             Some(match passthrough(base) {
                 Some(left) if !left.trim().is_empty() => format!("{left}_{}", member.name),
