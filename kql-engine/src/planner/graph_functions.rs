@@ -96,45 +96,10 @@ impl GraphCalls {
         edges: &HashMap<String, bool>,
         nodes: &BTreeSet<String>,
     ) -> Result<Expr> {
-        if let ExprKind::Call { name, args } = &e.kind
-            && let Some(column) = self.graph_call(&name.name, args, e.span, edges, nodes)?
-        {
-            return Ok(column);
-        }
-        let mut go = |x: &Expr| self.rewrite(x, edges, nodes);
-        let kind = match &e.kind {
-            ExprKind::Call { name, args } => {
-                let args = args
-                    .iter()
-                    .map(|a| Ok(Arg { name: a.name.clone(), value: go(&a.value)?, span: a.span }))
-                    .collect::<Result<Vec<_>>>()?;
-                ExprKind::Call { name: name.clone(), args }
-            }
-            ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: Box::new(go(operand)?) },
-            ExprKind::Logical { op, operands } => {
-                ExprKind::Logical { op: *op, operands: operands.iter().map(&mut go).collect::<Result<_>>()? }
-            }
-            ExprKind::Binary { op, left, right } => {
-                ExprKind::Binary { op: *op, left: Box::new(go(left)?), right: Box::new(go(right)?) }
-            }
-            ExprKind::Between { operand, negated, low, high } => ExprKind::Between {
-                operand: Box::new(go(operand)?),
-                negated: *negated,
-                low: Box::new(go(low)?),
-                high: Box::new(go(high)?),
-            },
-            ExprKind::InList { operand, op, items } => ExprKind::InList {
-                operand: Box::new(go(operand)?),
-                op: *op,
-                items: items.iter().map(&mut go).collect::<Result<_>>()?,
-            },
-            ExprKind::Member { base, member } => ExprKind::Member { base: Box::new(go(base)?), member: member.clone() },
-            ExprKind::Index { base, index } => {
-                ExprKind::Index { base: Box::new(go(base)?), index: Box::new(go(index)?) }
-            }
-            other => other.clone(),
-        };
-        Ok(Expr { kind, span: e.span })
+        map_expr(e, &mut |x| match &x.kind {
+            ExprKind::Call { name, args } => self.graph_call(&name.name, args, x.span, edges, nodes),
+            _ => Ok(None),
+        })
     }
 
     /// The column replacing a graph function call, or `None` for any other call.
@@ -240,45 +205,58 @@ impl GraphCalls {
 /// A path function's body, with `node_degree_in()`/`node_degree_out()` of an inner node read
 /// from its rows.
 pub(crate) fn element_body(e: &Expr, inner_nodes: bool) -> Result<Expr> {
-    let kind = match &e.kind {
-        ExprKind::Call { name, args } if name.name == "labels" && args.is_empty() => return Ok(empty_array(e.span)),
-        ExprKind::Call { name, args } => match degree_column(&name.name) {
-            Some(column) if args.is_empty() && inner_nodes => ExprKind::Name(column.to_owned()),
-            Some(_) if args.is_empty() => {
-                return Err(KqlError::plan(
-                    e.span,
-                    format!("{}() without a node needs inner_nodes(): edges have no degree", name.name),
-                ));
-            }
-            Some(_) => {
-                return Err(KqlError::plan(
-                    e.span,
-                    format!("inside all(), any() and map(), {}() takes no argument", name.name),
-                ));
-            }
-            None => ExprKind::Call {
-                name: name.clone(),
-                args: args
-                    .iter()
-                    .map(|a| {
-                        Ok(Arg { name: a.name.clone(), value: element_body(&a.value, inner_nodes)?, span: a.span })
-                    })
-                    .collect::<Result<_>>()?,
-            },
-        },
-        ExprKind::Unary { op, operand } => {
-            ExprKind::Unary { op: *op, operand: Box::new(element_body(operand, inner_nodes)?) }
+    map_expr(e, &mut |x| {
+        let ExprKind::Call { name, args } = &x.kind else { return Ok(None) };
+        if name.name == "labels" && args.is_empty() {
+            return Ok(Some(empty_array(x.span)));
         }
-        ExprKind::Logical { op, operands } => ExprKind::Logical {
-            op: *op,
-            operands: operands.iter().map(|o| element_body(o, inner_nodes)).collect::<Result<_>>()?,
+        match degree_column(&name.name) {
+            Some(column) if args.is_empty() && inner_nodes => {
+                Ok(Some(Expr { kind: ExprKind::Name(column.to_owned()), span: x.span }))
+            }
+            Some(_) if args.is_empty() => Err(KqlError::plan(
+                x.span,
+                format!("{}() without a node needs inner_nodes(): edges have no degree", name.name),
+            )),
+            Some(_) => {
+                Err(KqlError::plan(x.span, format!("inside all(), any() and map(), {}() takes no argument", name.name)))
+            }
+            None => Ok(None),
+        }
+    })
+}
+
+/// `e` rebuilt bottom-up, each expression `f` replaces (`Some`) taken as it is, the others with
+/// their operands mapped (tabular subexpressions are left alone).
+fn map_expr(e: &Expr, f: &mut impl FnMut(&Expr) -> Result<Option<Expr>>) -> Result<Expr> {
+    if let Some(replaced) = f(e)? {
+        return Ok(replaced);
+    }
+    let mut go = |x: &Expr| map_expr(x, f).map(Box::new);
+    let kind = match &e.kind {
+        ExprKind::Call { name, args } => ExprKind::Call {
+            name: name.clone(),
+            args: args
+                .iter()
+                .map(|a| Ok(Arg { name: a.name.clone(), value: *go(&a.value)?, span: a.span }))
+                .collect::<Result<_>>()?,
         },
-        ExprKind::Binary { op, left, right } => ExprKind::Binary {
+        ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: go(operand)? },
+        ExprKind::Logical { op, operands } => {
+            ExprKind::Logical { op: *op, operands: operands.iter().map(|o| go(o).map(|b| *b)).collect::<Result<_>>()? }
+        }
+        ExprKind::Binary { op, left, right } => ExprKind::Binary { op: *op, left: go(left)?, right: go(right)? },
+        ExprKind::Between { operand, negated, low, high } => {
+            ExprKind::Between { operand: go(operand)?, negated: *negated, low: go(low)?, high: go(high)? }
+        }
+        ExprKind::InList { operand, op, items } => ExprKind::InList {
+            operand: go(operand)?,
             op: *op,
-            left: Box::new(element_body(left, inner_nodes)?),
-            right: Box::new(element_body(right, inner_nodes)?),
+            items: items.iter().map(|i| go(i).map(|b| *b)).collect::<Result<_>>()?,
         },
-        _ => e.kind.clone(),
+        ExprKind::Member { base, member } => ExprKind::Member { base: go(base)?, member: member.clone() },
+        ExprKind::Index { base, index } => ExprKind::Index { base: go(base)?, index: go(index)? },
+        other => other.clone(),
     };
     Ok(Expr { kind, span: e.span })
 }
