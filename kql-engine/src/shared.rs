@@ -158,29 +158,20 @@ impl KqlContext {
         options: SharedScanOptions,
     ) -> Result<(Vec<Result<Vec<KqlResult>>>, SharedReport)> {
         let state = self.session().state();
-        // Plan and optimize every query.
-        let mut planned: Vec<Result<Vec<(KqlResult, LogicalPlan)>>> = Vec::with_capacity(queries.len());
-        for q in queries {
-            let results = match self.results(q, parameters).await {
-                Ok(r) => r,
-                Err(e) => {
-                    planned.push(Err(e));
-                    continue;
-                }
-            };
-            let mut out = Vec::with_capacity(results.len());
-            let mut failed = None;
-            for r in results {
-                match state.optimize(r.frame.logical_plan()) {
-                    Ok(p) => out.push((r, p)),
-                    Err(e) => {
-                        failed = Some(KqlError::from(e));
-                        break;
-                    }
-                }
+        // Plan and optimize every query, as many at a time as the session has partitions
+        // (planning a catalog of rules is CPU work of a millisecond or two per rule).
+        let at_once = state.config().target_partitions().max(1);
+        let planned: Vec<Result<Vec<(KqlResult, LogicalPlan)>>> = futures::stream::iter(queries.iter().map(|q| {
+            let (ctx, q, parameters) = (self.clone(), (*q).to_owned(), parameters.clone());
+            async move {
+                tokio::spawn(async move { ctx.planned_and_optimized(&q, &parameters).await })
+                    .await
+                    .unwrap_or_else(|e| Err(KqlError::Internal(format!("planning a query stopped: {e}"))))
             }
-            planned.push(failed.map_or(Ok(out), Err));
-        }
+        }))
+        .buffered(at_once)
+        .collect()
+        .await;
         // The scans of every table.
         let mut by_table: BTreeMap<String, Vec<Scan>> = BTreeMap::new();
         for p in planned.iter().flatten() {
@@ -219,6 +210,23 @@ impl KqlContext {
             })
             .collect();
         Ok((results, report))
+    }
+
+    /// A query's results, each with its optimized plan.
+    async fn planned_and_optimized(
+        &self,
+        query: &str,
+        parameters: &QueryParameters,
+    ) -> Result<Vec<(KqlResult, LogicalPlan)>> {
+        let state = self.session().state();
+        self.results(query, parameters)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let plan = state.optimize(r.frame.logical_plan())?;
+                Ok((r, plan))
+            })
+            .collect()
     }
 
     /// Reads `table` once for `scans`: the shared rows, or why not.

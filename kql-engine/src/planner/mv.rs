@@ -102,6 +102,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
     ) -> Result<(LogicalPlan, Vec<String>)> {
         let mut plan = input;
         let mut names = Vec::new();
+        let mut singles: Vec<String> = Vec::new();
         // 1. Each item as a column: a column expands in place, an expression (or a new name)
         //    is extended first.
         for item in e.items {
@@ -126,7 +127,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 )?;
             }
             let t = plan.schema().field_with_unqualified_name(&name).map_err(df)?.data_type().clone();
-            if KqlType::of(&t) != KqlType::Dynamic && KqlType::of(&t) != KqlType::Null {
+            // An element of an array (`split(s, ",")[0]`) is `dynamic` in Kusto, where a value
+            // that is not an array or a bag expands to itself; here it may have its element's
+            // own type, and expands to itself just the same.
+            let element = matches!(item.column.expr.kind, ExprKind::Index { .. } | ExprKind::Member { .. });
+            let kind = KqlType::of(&t);
+            if element
+                && kind != KqlType::Dynamic
+                && kind != KqlType::Null
+                && !matches!(t, DataType::List(_) | DataType::LargeList(_))
+            {
+                singles.push(name.clone());
+            } else if kind != KqlType::Dynamic && kind != KqlType::Null {
                 return Err(KqlError::plan(
                     item.column.expr.span,
                     format!(
@@ -149,7 +161,13 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             let c = DfExpr::Column(Column::new(q.cloned(), f.name()));
             match names.iter().position(|n| n == f.name()) {
                 Some(i) => {
-                    let list = if native(f.data_type(), &e.items[i]) { c } else { expand::items(c, e.bag_as_array) };
+                    let list = if singles.contains(&names[i]) {
+                        datafusion::functions_nested::expr_fn::make_array(vec![c])
+                    } else if native(f.data_type(), &e.items[i]) {
+                        c
+                    } else {
+                        expand::items(c, e.bag_as_array)
+                    };
                     let list = match e.limit {
                         Some(n) => datafusion::functions_nested::expr_fn::array_slice(list, lit(1i64), lit(n), None),
                         None => list,
