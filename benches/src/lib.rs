@@ -5,6 +5,8 @@
 // Unit tests see the dev-dependencies meant for the benchmarks.
 #![cfg_attr(test, allow(unused_crate_dependencies))]
 
+// The allocator of the `hunt-bench` binary (`src/bin`), a dependency of this package.
+use mimalloc as _;
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::record_batch::RecordBatch;

@@ -27,6 +27,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: Arrow and Parquet allocate and free large buffers
+/// per batch, which glibc's malloc returns to the kernel and takes back (page faults and zeroed
+/// pages were a fifth of a catalog run's profile); mimalloc keeps and reuses them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run KQL (Kusto Query Language) hunting queries, verbatim, over Parquet telemetry.
 #[derive(Debug, Parser)]
 #[command(name = "kql", version, about, propagate_version = true)]

@@ -101,5 +101,11 @@ pub fn kql_session_config() -> SessionConfig {
     options.execution.parquet.pushdown_filters = true;
     options.execution.parquet.reorder_filters = true;
     options.execution.parquet.enable_page_index = true;
+    // No predicate cache: the Parquet reader would keep the decoded filter columns of the rows
+    // it tests so the projection need not decode them again, but hunts keep few of the rows
+    // they test, and decoding those again is cheaper than caching every row (measured: a
+    // catalog's shared scans 0.33 -> 0.25 s and 300 -> 195 MB; single hunts and broad filters
+    // the same or faster).
+    options.execution.parquet.max_predicate_cache_size = Some(0);
     config
 }

@@ -161,17 +161,20 @@ impl KqlContext {
         // Plan and optimize every query, as many at a time as the session has partitions
         // (planning a catalog of rules is CPU work of a millisecond or two per rule).
         let at_once = state.config().target_partitions().max(1);
-        let planned: Vec<Result<Vec<(KqlResult, LogicalPlan)>>> = futures::stream::iter(queries.iter().map(|q| {
-            let (ctx, q, parameters) = (self.clone(), (*q).to_owned(), parameters.clone());
-            async move {
-                tokio::spawn(async move { ctx.planned_and_optimized(&q, &parameters).await })
-                    .await
-                    .unwrap_or_else(|e| Err(KqlError::Internal(format!("planning a query stopped: {e}"))))
-            }
-        }))
-        .buffered(at_once)
-        .collect()
-        .await;
+        // (The jobs own their inputs, so the batch's future stays `Send` for any caller.)
+        let jobs: Vec<_> = queries
+            .iter()
+            .map(|q| {
+                let (ctx, q, parameters) = (self.clone(), (*q).to_owned(), parameters.clone());
+                async move {
+                    tokio::spawn(async move { ctx.planned_and_optimized(&q, &parameters).await })
+                        .await
+                        .unwrap_or_else(|e| Err(KqlError::Internal(format!("planning a query stopped: {e}"))))
+                }
+            })
+            .collect();
+        let planned: Vec<Result<Vec<(KqlResult, LogicalPlan)>>> =
+            futures::stream::iter(jobs).buffered(at_once).collect().await;
         // The scans of every table.
         let mut by_table: BTreeMap<String, Vec<Scan>> = BTreeMap::new();
         for p in planned.iter().flatten() {

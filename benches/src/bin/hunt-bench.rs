@@ -24,6 +24,10 @@ use kql_engine::KqlContext;
 use serde_json::json;
 use testdata::Layout;
 
+/// The `kql` binary's allocator, so in-process figures are what the CLI gets.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "hunt-bench", about = "Time the seed hunts in-process")]
 struct Cli {
