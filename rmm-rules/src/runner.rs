@@ -321,7 +321,9 @@ async fn execute_prepared(ctx: &KqlContext, frame: DataFrame, shared: &SharedRep
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    let plan = frame.create_physical_plan().await?;
+    // The batch optimized the plan already: only the physical planner runs again.
+    let (state, logical) = frame.into_parts();
+    let plan = state.query_planner().create_physical_plan(&logical, &state).await?;
     let batches = collect(Arc::clone(&plan), ctx.session().task_ctx()).await?;
     let from_shared: u64 = shared_tables.iter().filter_map(|t| shared.rows_read(t)).sum();
     Ok((batches, rows_read(plan.as_ref(), true) + from_shared, shared_tables))
