@@ -15,6 +15,7 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr as DfExpr, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::lit;
 use kql_parser::Span;
+use kql_parser::ast::visit::map_expr;
 use kql_parser::ast::{Arg, Expr, ExprKind, Ident};
 
 use super::expr::ExprCtx;
@@ -224,41 +225,6 @@ pub(crate) fn element_body(e: &Expr, inner_nodes: bool) -> Result<Expr> {
             None => Ok(None),
         }
     })
-}
-
-/// `e` rebuilt bottom-up, each expression `f` replaces (`Some`) taken as it is, the others with
-/// their operands mapped (tabular subexpressions are left alone).
-fn map_expr(e: &Expr, f: &mut impl FnMut(&Expr) -> Result<Option<Expr>>) -> Result<Expr> {
-    if let Some(replaced) = f(e)? {
-        return Ok(replaced);
-    }
-    let mut go = |x: &Expr| map_expr(x, f).map(Box::new);
-    let kind = match &e.kind {
-        ExprKind::Call { name, args } => ExprKind::Call {
-            name: name.clone(),
-            args: args
-                .iter()
-                .map(|a| Ok(Arg { name: a.name.clone(), value: *go(&a.value)?, span: a.span }))
-                .collect::<Result<_>>()?,
-        },
-        ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: go(operand)? },
-        ExprKind::Logical { op, operands } => {
-            ExprKind::Logical { op: *op, operands: operands.iter().map(|o| go(o).map(|b| *b)).collect::<Result<_>>()? }
-        }
-        ExprKind::Binary { op, left, right } => ExprKind::Binary { op: *op, left: go(left)?, right: go(right)? },
-        ExprKind::Between { operand, negated, low, high } => {
-            ExprKind::Between { operand: go(operand)?, negated: *negated, low: go(low)?, high: go(high)? }
-        }
-        ExprKind::InList { operand, op, items } => ExprKind::InList {
-            operand: go(operand)?,
-            op: *op,
-            items: items.iter().map(|i| go(i).map(|b| *b)).collect::<Result<_>>()?,
-        },
-        ExprKind::Member { base, member } => ExprKind::Member { base: go(base)?, member: member.clone() },
-        ExprKind::Index { base, index } => ExprKind::Index { base: go(base)?, index: go(index)? },
-        other => other.clone(),
-    };
-    Ok(Expr { kind, span: e.span })
 }
 
 /// The graph's nodes with their in-degree and out-degree as two more properties ([`DEG_IN`],

@@ -127,25 +127,18 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 )?;
             }
             let t = plan.schema().field_with_unqualified_name(&name).map_err(df)?.data_type().clone();
-            // An element of an array (`split(s, ",")[0]`) is `dynamic` in Kusto, where a value
-            // that is not an array or a bag expands to itself; here it may have its element's
-            // own type, and expands to itself just the same.
-            let element = matches!(item.column.expr.kind, ExprKind::Index { .. } | ExprKind::Member { .. });
             let kind = KqlType::of(&t);
-            if element
-                && kind != KqlType::Dynamic
-                && kind != KqlType::Null
-                && !matches!(t, DataType::List(_) | DataType::LargeList(_))
-            {
+            if kind != KqlType::Dynamic && kind != KqlType::Null {
+                // An element of an array (`split(s, ",")[0]`) is `dynamic` in Kusto, where a
+                // value that is not an array or a bag expands to itself; here it may have its
+                // element's own type, and expands to itself just the same.
+                if !matches!(item.column.expr.kind, ExprKind::Index { .. } | ExprKind::Member { .. }) {
+                    return Err(KqlError::plan(
+                        item.column.expr.span,
+                        format!("mv-expand needs an array or a property bag (dynamic), `{name}` is {}", kind.name()),
+                    ));
+                }
                 singles.push(name.clone());
-            } else if kind != KqlType::Dynamic && kind != KqlType::Null {
-                return Err(KqlError::plan(
-                    item.column.expr.span,
-                    format!(
-                        "mv-expand needs an array or a property bag (dynamic), `{name}` is {}",
-                        KqlType::of(&t).name()
-                    ),
-                ));
             }
             names.push(name);
         }

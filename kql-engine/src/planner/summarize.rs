@@ -704,36 +704,12 @@ pub(crate) fn contains_aggregate(e: &Expr) -> bool {
 /// Replaces each aggregate call by a name produced by `replace`, keeping the expression
 /// around it.
 fn substitute(e: &Expr, replace: &mut dyn FnMut(&Expr) -> Result<String>) -> Result<Expr> {
-    let kind = match &e.kind {
-        ExprKind::Call { name, .. } if AGGREGATES.contains(&name.name.as_str()) => ExprKind::Name(replace(e)?),
-        ExprKind::Call { name, args } => ExprKind::Call {
-            name: name.clone(),
-            args: args
-                .iter()
-                .map(|a| Ok(Arg { name: a.name.clone(), value: substitute(&a.value, replace)?, span: a.span }))
-                .collect::<Result<_>>()?,
-        },
-        ExprKind::Between { operand, negated, low, high } => ExprKind::Between {
-            operand: Box::new(substitute(operand, replace)?),
-            negated: *negated,
-            low: Box::new(substitute(low, replace)?),
-            high: Box::new(substitute(high, replace)?),
-        },
-        ExprKind::Binary { op, left, right } => ExprKind::Binary {
-            op: *op,
-            left: Box::new(substitute(left, replace)?),
-            right: Box::new(substitute(right, replace)?),
-        },
-        ExprKind::Unary { op, operand } => {
-            ExprKind::Unary { op: *op, operand: Box::new(substitute(operand, replace)?) }
+    kql_parser::ast::visit::map_expr(e, &mut |x| match &x.kind {
+        ExprKind::Call { name, .. } if AGGREGATES.contains(&name.name.as_str()) => {
+            Ok(Some(Expr::new(ExprKind::Name(replace(x)?), x.span)))
         }
-        ExprKind::Logical { op, operands } => ExprKind::Logical {
-            op: *op,
-            operands: operands.iter().map(|o| substitute(o, replace)).collect::<Result<_>>()?,
-        },
-        other => other.clone(),
-    };
-    Ok(Expr::new(kind, e.span))
+        _ => Ok(None),
+    })
 }
 
 /// The nearest-rank percentile of a sorted array: the element at rank `ceil(p/100 * n)` (the

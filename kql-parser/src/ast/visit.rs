@@ -1,4 +1,5 @@
-//! A read-only walk over the tree.
+//! A read-only walk over the tree ([`walk_query`]), and a rewrite of scalar expressions
+//! ([`map_expr`]).
 //!
 //! ```
 //! use kql_parser::ast::{Expr, ExprKind, visit::{Visitor, walk_query}};
@@ -20,7 +21,7 @@
 //! ```
 
 use super::{
-    Expr, ExprKind, LetValue, NamePattern, Operator, OperatorKind, Pipeline, Query, Source, Statement, UnionTable,
+    Arg, Expr, ExprKind, LetValue, NamePattern, Operator, OperatorKind, Pipeline, Query, Source, Statement, UnionTable,
 };
 
 /// Callbacks for [`walk_query`]; every expression (scalar or tabular, at any depth) is visited
@@ -242,4 +243,69 @@ pub fn walk_operator(v: &mut impl Visitor, op: &Operator) {
             m.by.iter().for_each(|b| walk_expr(v, &b.expr));
         }
     }
+}
+
+/// `expr` rebuilt bottom-up: each expression `f` replaces (`Some`) is taken as it is, every
+/// other one keeps its kind with its operands mapped. Tabular subexpressions are left alone
+/// (a rewrite of scalar expressions, such as substituting calls by column names).
+///
+/// ```
+/// use kql_parser::ast::{Expr, ExprKind, visit::map_expr};
+///
+/// // Every call to `f` becomes the name `x`.
+/// let q = kql_parser::parse("print g(f(1)) + f(2)")?;
+/// # let kql_parser::ast::Statement::Expr(e) = &q.statements[0] else { unreachable!() };
+/// # let kql_parser::ast::ExprKind::Tabular(p) = &e.kind else { unreachable!() };
+/// # let kql_parser::ast::Source::Print(print) = &p.source else { unreachable!() };
+/// let e = &print.columns[0].expr;
+/// let out = map_expr(e, &mut |x: &Expr| -> Result<Option<Expr>, ()> {
+///     Ok(match &x.kind {
+///         ExprKind::Call { name, .. } if name.name == "f" => Some(Expr::new(ExprKind::Name("x".into()), x.span)),
+///         _ => None,
+///     })
+/// }).unwrap();
+/// assert_eq!(out.to_string(), "g(x) + x");
+/// # Ok::<(), kql_parser::ParseError>(())
+/// ```
+///
+/// # Errors
+/// The first error `f` returns.
+pub fn map_expr<E>(expr: &Expr, f: &mut impl FnMut(&Expr) -> Result<Option<Expr>, E>) -> Result<Expr, E> {
+    if let Some(replaced) = f(expr)? {
+        return Ok(replaced);
+    }
+    let mut go = |x: &Expr| map_expr(x, f);
+    let kind = match &expr.kind {
+        ExprKind::Call { name, args } => ExprKind::Call {
+            name: name.clone(),
+            args: args
+                .iter()
+                .map(|a| Ok(Arg { name: a.name.clone(), value: go(&a.value)?, span: a.span }))
+                .collect::<Result<_, E>>()?,
+        },
+        ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: Box::new(go(operand)?) },
+        ExprKind::Logical { op, operands } => {
+            ExprKind::Logical { op: *op, operands: operands.iter().map(&mut go).collect::<Result<_, E>>()? }
+        }
+        ExprKind::Binary { op, left, right } => {
+            ExprKind::Binary { op: *op, left: Box::new(go(left)?), right: Box::new(go(right)?) }
+        }
+        ExprKind::Between { operand, negated, low, high } => ExprKind::Between {
+            operand: Box::new(go(operand)?),
+            negated: *negated,
+            low: Box::new(go(low)?),
+            high: Box::new(go(high)?),
+        },
+        ExprKind::InList { operand, op, items } => ExprKind::InList {
+            operand: Box::new(go(operand)?),
+            op: *op,
+            items: items.iter().map(&mut go).collect::<Result<_, E>>()?,
+        },
+        ExprKind::Member { base, member } => ExprKind::Member { base: Box::new(go(base)?), member: member.clone() },
+        ExprKind::Index { base, index } => ExprKind::Index { base: Box::new(go(base)?), index: Box::new(go(index)?) },
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Star | ExprKind::TypeOf(_) | ExprKind::Tabular(_) => {
+            expr.kind.clone()
+        }
+    };
+    Ok(Expr::new(kind, expr.span))
 }
