@@ -107,7 +107,6 @@ const NOT_YET: &[&str] = &[
     "geo_point_buffer",
     "geo_line_buffer",
     "geo_polygon_buffer",
-    "geo_polygon_to_h3cells",
 ];
 
 /// Functions of the Kusto cluster or of the Defender / Sentinel services: they read what only

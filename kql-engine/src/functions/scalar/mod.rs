@@ -23,6 +23,7 @@ pub mod geo_shapes;
 pub mod geohash;
 mod grid;
 pub mod h3;
+mod h3fill;
 pub mod hash;
 pub mod ip;
 pub mod math;
@@ -221,6 +222,7 @@ pub fn registry() -> impl Iterator<Item = &'static Def> {
         densify::FUNCTIONS,
         geohash::FUNCTIONS,
         h3::FUNCTIONS,
+        h3fill::FUNCTIONS,
         s2cells::FUNCTIONS,
         s2cover::FUNCTIONS,
         useragent::FUNCTIONS,
