@@ -12,6 +12,8 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder, new_null_array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::mapping::{self, ColumnMapping, Mapping, Source};
+
 /// A data format `externaldata` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -87,6 +89,11 @@ impl Format {
         self != Self::Parquet
     }
 
+    /// Whether records are JSON (`json`, `multijson`), which take `Path` mappings.
+    pub(crate) fn is_json(self) -> bool {
+        matches!(self, Self::Json | Self::MultiJson)
+    }
+
     fn delimiter(self) -> Option<u8> {
         match self {
             Self::Csv => Some(b','),
@@ -106,33 +113,47 @@ pub(crate) struct Column<'a> {
     pub json: bool,
 }
 
+/// How records become cells: Kusto's default (fields by ordinal, JSON by top-level name) or an
+/// `ingestionMapping`, and the source's name for its `SourceLocation`.
+#[derive(Clone, Copy)]
+pub(crate) struct Shape<'a> {
+    pub mapping: Option<&'a Mapping>,
+    pub location: &'a str,
+}
+
 /// Text cells of one source, appended to one builder per column.
 pub(crate) fn read_text(
     format: Format,
     bytes: &[u8],
     columns: &[Column<'_>],
     ignore_first: bool,
+    shape: Shape<'_>,
     out: &mut [StringBuilder],
 ) -> Result<(), String> {
-    let mut skip = ignore_first;
-    let take = |skip: &mut bool| !std::mem::take(skip);
+    // Records are numbered from 1 in their source, skipped ones counted (`SourceLineNumber`).
+    let mut n = 0usize;
+    let mut next = || {
+        n += 1;
+        (n, !(ignore_first && n == 1))
+    };
     match format {
         Format::Txt => {
             for line in bytes.split(|&b| b == b'\n') {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if line.is_empty() || !take(&mut skip) {
+                if line.is_empty() {
                     continue;
                 }
-                push_first(out, &String::from_utf8_lossy(line));
+                if let (n, true) = next() {
+                    emit_fields(out, &[String::from_utf8_lossy(line).into_owned()], n, shape);
+                }
             }
         }
         Format::Raw => {
-            if take(&mut skip) {
-                push_first(out, &String::from_utf8_lossy(bytes));
+            if let (n, true) = next() {
+                emit_fields(out, &[String::from_utf8_lossy(bytes).into_owned()], n, shape);
             }
         }
         Format::Json | Format::MultiJson => {
-            let mut n = 0usize;
             for value in serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>() {
                 let value =
                     value.map_err(|e| format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))?;
@@ -141,20 +162,14 @@ pub(crate) fn read_text(
                     other => vec![other],
                 };
                 for record in records {
-                    n += 1;
-                    if !take(&mut skip) {
+                    let (n, keep) = next();
+                    if !keep {
                         continue;
                     }
-                    let serde_json::Value::Object(fields) = record else {
+                    if !record.is_object() {
                         return Err(format!("record {n} is not a JSON object (a property bag)"));
-                    };
-                    for (c, b) in columns.iter().zip(out.iter_mut()) {
-                        match fields.get(c.name) {
-                            None | Some(serde_json::Value::Null) => b.append_null(),
-                            Some(serde_json::Value::String(s)) if !c.json => b.append_value(s),
-                            Some(v) => b.append_value(v.to_string()),
-                        }
                     }
+                    emit_json(out, columns, &record, n, shape);
                 }
             }
         }
@@ -162,8 +177,9 @@ pub(crate) fn read_text(
             let mut reader = delimited(b'\t', false).from_reader(bytes);
             for record in reader.byte_records() {
                 let record = record.map_err(csv_error)?;
-                if take(&mut skip) {
-                    push_record(out, record.iter().map(|f| unescape(&String::from_utf8_lossy(f))));
+                if let (n, true) = next() {
+                    let fields: Vec<String> = record.iter().map(|f| unescape(&String::from_utf8_lossy(f))).collect();
+                    emit_fields(out, &fields, n, shape);
                 }
             }
         }
@@ -173,13 +189,72 @@ pub(crate) fn read_text(
             let mut reader = delimited(d, true).from_reader(bytes);
             for record in reader.byte_records() {
                 let record = record.map_err(csv_error)?;
-                if take(&mut skip) {
-                    push_record(out, record.iter().map(|f| String::from_utf8_lossy(f).into_owned()));
+                if let (n, true) = next() {
+                    let fields: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                    emit_fields(out, &fields, n, shape);
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The cell a mapping gives that does not come from the record (`None` for `Ordinal` and
+/// `Path`).
+fn fixed(m: &ColumnMapping, n: usize, shape: Shape<'_>) -> Option<String> {
+    match &m.source {
+        Source::Const(c) => Some(c.clone()),
+        Source::Location => Some(shape.location.to_owned()),
+        Source::LineNumber => Some(n.to_string()),
+        Source::Ordinal(_) | Source::Path(_) => None,
+    }
+}
+
+/// One delimited (or `txt`, `raw`) record's cells: field k to column k, or as mapped.
+fn emit_fields(out: &mut [StringBuilder], fields: &[String], n: usize, shape: Shape<'_>) {
+    for (k, b) in out.iter_mut().enumerate() {
+        let cell = match shape.mapping {
+            None => fields.get(k).cloned(),
+            Some(m) => match m.get(k).and_then(Option::as_ref) {
+                None => None,
+                Some(cm) => match &cm.source {
+                    Source::Ordinal(i) => fields.get(*i).cloned(),
+                    _ => fixed(cm, n, shape),
+                },
+            },
+        };
+        match cell {
+            Some(text) => b.append_value(text),
+            None => b.append_null(),
+        }
+    }
+}
+
+/// One JSON record's cells: columns by top-level property name, or as mapped.
+fn emit_json(out: &mut [StringBuilder], columns: &[Column<'_>], record: &serde_json::Value, n: usize, shape: Shape<'_>) {
+    use serde_json::Value;
+    for (k, (b, c)) in out.iter_mut().zip(columns).enumerate() {
+        let value: Option<std::borrow::Cow<'_, Value>> = match shape.mapping {
+            None => record.get(c.name).map(std::borrow::Cow::Borrowed),
+            Some(m) => match m.get(k).and_then(Option::as_ref) {
+                None => None,
+                Some(cm) => match &cm.source {
+                    Source::Path(p) => match (mapping::walk(record, p), cm.transform) {
+                        (Some(v), Some(t)) => mapping::apply(t, v).map(std::borrow::Cow::Owned),
+                        (v, None) => v.map(std::borrow::Cow::Borrowed),
+                        (None, Some(_)) => None,
+                    },
+                    Source::LineNumber => Some(std::borrow::Cow::Owned(Value::from(n))),
+                    _ => fixed(cm, n, shape).map(|t| std::borrow::Cow::Owned(Value::String(t))),
+                },
+            },
+        };
+        match value.as_deref() {
+            None | Some(Value::Null) => b.append_null(),
+            Some(Value::String(s)) if !c.json => b.append_value(s),
+            Some(v) => b.append_value(v.to_string()),
+        }
+    }
 }
 
 fn delimited(delimiter: u8, quoting: bool) -> csv::ReaderBuilder {
@@ -213,21 +288,6 @@ fn unescape(s: &str) -> String {
         }
     }
     out
-}
-
-fn push_first(out: &mut [StringBuilder], text: &str) {
-    for (i, b) in out.iter_mut().enumerate() {
-        if i == 0 { b.append_value(text) } else { b.append_null() }
-    }
-}
-
-fn push_record(out: &mut [StringBuilder], mut fields: impl Iterator<Item = String>) {
-    for b in out.iter_mut() {
-        match fields.next() {
-            Some(f) => b.append_value(f),
-            None => b.append_null(),
-        }
-    }
 }
 
 /// The declared columns of a Parquet source: each found by name (exactly, else ignoring case)
@@ -281,7 +341,7 @@ mod tests {
     fn read(format: Format, text: &str, names: &[&str], ignore_first: bool) -> Vec<Vec<Option<String>>> {
         let columns: Vec<Column<'_>> = names.iter().map(|n| Column { name: n, json: *n == "dyn" }).collect();
         let mut out: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-        read_text(format, text.as_bytes(), &columns, ignore_first, &mut out).unwrap();
+        read_text(format, text.as_bytes(), &columns, ignore_first, Shape { mapping: None, location: "src" }, &mut out).unwrap();
         out.iter_mut()
             .map(|b| {
                 let a: StringArray = b.finish();

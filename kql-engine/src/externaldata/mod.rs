@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `mod.rs` | the access policy ([`ExternalDataOptions`]) and where each source is read from |
 //! | `formats.rs` | Kusto's ingestion formats (csv, tsv, txt, json, multijson, parquet, ...) as Arrow |
+//! | `mapping.rs` | `ingestionMapping`: where each column of a text source takes its cells from |
 //! | `provider.rs` | the table provider that reads the sources when the query runs |
 //!
 //! Access is decided when the query is planned, so a query that names a source the embedder
@@ -14,6 +15,7 @@
 //! timeout and a size limit).
 
 mod formats;
+pub(crate) mod mapping;
 pub(crate) mod provider;
 
 use std::path::{Component, Path, PathBuf};

@@ -18,7 +18,8 @@ use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::Location;
-use super::formats::{self, Column, Format};
+use super::formats::{self, Column, Format, Shape};
+use super::mapping::Mapping;
 
 /// The rows of `externaldata(...) [...]`: every source read in order, one format each.
 #[derive(Clone, Debug)]
@@ -31,6 +32,8 @@ pub(crate) struct ExternalDataTable {
     ignore_last: bool,
     /// Per column: its cells are JSON text (a `dynamic` column).
     json: Vec<bool>,
+    /// `ingestionMapping`, when given.
+    mapping: Option<Arc<Mapping>>,
     timeout: Duration,
     max_bytes: u64,
 }
@@ -43,6 +46,7 @@ impl ExternalDataTable {
         format: Option<Format>,
         (ignore_first, ignore_last): (bool, bool),
         json: Vec<bool>,
+        mapping: Option<Mapping>,
         options: &super::ExternalDataOptions,
     ) -> Self {
         Self {
@@ -52,6 +56,7 @@ impl ExternalDataTable {
             ignore_first,
             ignore_last,
             json,
+            mapping: mapping.map(Arc::new),
             timeout: options.timeout_value(),
             max_bytes: options.max_bytes_value(),
         }
@@ -73,7 +78,7 @@ impl ExternalDataTable {
             };
             let format = self.format.unwrap_or_else(|| Format::from_file_name(&name));
             let read = if format.is_text() {
-                self.read_text(format, &bytes).map(|b| vec![b])
+                self.read_text(format, &bytes, &what).map(|b| vec![b])
             } else {
                 formats::read_parquet(bytes::Bytes::from(bytes), &self.schema)
             };
@@ -89,14 +94,15 @@ impl ExternalDataTable {
         Ok(batches)
     }
 
-    fn read_text(&self, format: Format, bytes: &[u8]) -> Result<RecordBatch, String> {
+    fn read_text(&self, format: Format, bytes: &[u8], location: &str) -> Result<RecordBatch, String> {
         if self.schema.fields().iter().any(|f| f.data_type() != &datafusion::arrow::datatypes::DataType::Utf8) {
             return Err(format!("a {format:?} source in a table declared for Parquet; give one format= for all"));
         }
         let columns: Vec<Column<'_>> =
             self.schema.fields().iter().zip(&self.json).map(|(f, &json)| Column { name: f.name(), json }).collect();
         let mut builders: Vec<StringBuilder> = columns.iter().map(|_| StringBuilder::new()).collect();
-        formats::read_text(format, bytes, &columns, self.ignore_first, &mut builders)?;
+        let shape = Shape { mapping: self.mapping.as_deref(), location };
+        formats::read_text(format, bytes, &columns, self.ignore_first, shape, &mut builders)?;
         let arrays: Vec<ArrayRef> = builders.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
         RecordBatch::try_new(Arc::clone(&self.schema), arrays).map_err(|e| e.to_string())
     }

@@ -24,6 +24,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let mut format = None;
         let mut ignore_first = false;
         let mut ignore_last = false;
+        let mut mapping_text = None;
         for p in &e.properties {
             match p.name.to_ascii_lowercase().as_str() {
                 "format" => {
@@ -40,14 +41,28 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 // Not in Kusto's documentation, but accepted by it and used by public hunts to
                 // drop a feed's trailer record.
                 "ignorelastrecord" => ignore_last = param_bool(p)?,
-                "ingestionmapping" | "ingestionmappingreference" | "csvmapping" | "jsonmapping" | "avromapping" => {
-                    return Err(KqlError::not_supported(p.span, format!("the externaldata property `{}`", p.name)));
+                // `csvMapping` and `jsonMapping` are the older names of an inline mapping.
+                "ingestionmapping" | "csvmapping" | "jsonmapping" => {
+                    let text = param_text(p)
+                        .ok_or_else(|| KqlError::plan(p.span, format!("`{}` takes the mapping as JSON text", p.name)))?;
+                    mapping_text = Some((text, p.span));
+                }
+                "ingestionmappingreference" => {
+                    return Err(KqlError::plan(
+                        p.span,
+                        "`ingestionMappingReference` names a mapping stored in a Kusto database; give the mapping \
+                         itself with `ingestionMapping`",
+                    ));
+                }
+                "avromapping" => {
+                    return Err(KqlError::not_supported(p.span, "the externaldata property `avroMapping` (Avro sources)"));
                 }
                 _ => {
                     return Err(KqlError::plan(
                         p.span,
                         format!(
-                            "unknown externaldata property `{}`; properties: format, ignoreFirstRecord, ignoreLastRecord",
+                            "unknown externaldata property `{}`; properties: format, ignoreFirstRecord, ignoreLastRecord, \
+                             ingestionMapping",
                             p.name
                         ),
                     ));
@@ -75,6 +90,23 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 "these sources mix Parquet and text files; give one `format=` or read them in two externaldata",
             ));
         }
+        let mapping = match mapping_text {
+            None => None,
+            Some((text, span)) => {
+                if parquet {
+                    return Err(KqlError::not_supported(span, "an `ingestionMapping` for Parquet sources"));
+                }
+                let json = formats.iter().any(|f| f.is_json());
+                if json && formats.iter().any(|f| !f.is_json()) {
+                    return Err(KqlError::plan(
+                        span,
+                        "these sources mix JSON and delimited text, which take different mappings; give one `format=`",
+                    ));
+                }
+                let names: Vec<&str> = e.columns.iter().map(|c| c.name.name.as_str()).collect();
+                Some(crate::externaldata::mapping::parse(&text, &names, json).map_err(|m| KqlError::plan(span, m))?)
+            }
+        };
         let text_typed = |t: ScalarType| matches!(t, ScalarType::String | ScalarType::Guid | ScalarType::Dynamic);
         let fields: Vec<Field> = e
             .columns
@@ -87,7 +119,15 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let schema = Arc::new(Schema::new(fields));
         let json: Vec<bool> = e.columns.iter().map(|c| c.ty == ScalarType::Dynamic).collect();
         let table =
-            ExternalDataTable::new(Arc::clone(&schema), sources, format, (ignore_first, ignore_last), json, policy);
+            ExternalDataTable::new(
+            Arc::clone(&schema),
+            sources,
+            format,
+            (ignore_first, ignore_last),
+            json,
+            mapping,
+            policy,
+        );
         let scan = LogicalPlanBuilder::scan("externaldata", provider_as_source(Arc::new(table)), None)
             .and_then(LogicalPlanBuilder::build)
             .map_err(df)?;

@@ -224,3 +224,73 @@ async fn network_sources_are_fetched_when_allowed_within_the_limit() {
     let err = small.kql(&q).await.expect("plans").collect().await.expect_err("over the limit");
     assert!(err.to_string().contains("last.csv"), "{err}");
 }
+
+#[tokio::test]
+async fn ingestion_mappings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "events.json",
+        "{\"Timestamp\":1609497120000,\"Event\":{\"Name\":\"logon\",\"Type\":\"a\"},\"Property name with space\":1,\
+          \"tags\":[{\"k1\":\"v1\"},{\"k2\":2}]}\n\
+         {\"Timestamp\":\"1609497121500\",\"Event\":{\"Name\":\"logoff\"},\"tags\":\"none\"}\n",
+    );
+    write(dir.path(), "feed.csv", "skip,me,please\n10.0.0.1,evil,5\n10.0.0.2,worse,7\n");
+    let ctx = context(ExternalDataOptions::new().allow_local_dir(dir.path()).base_dir(dir.path()));
+    let json_mapping = r#"[
+        {"Column": "When", "Properties": {"Path": "$.Timestamp", "Transform": "DateTimeFromUnixMilliseconds"}},
+        {"Column": "Name", "Properties": {"Path": "$.Event.Name"}},
+        {"Column": "Spaced", "Properties": {"Path": "$.[\'Property name with space\']"}},
+        {"Column": "Tags", "Properties": {"Path": "$.tags", "Transform": "PropertyBagArrayToDictionary"}},
+        {"Column": "Line", "Properties": {"Transform": "SourceLineNumber"}},
+        {"Column": "Fixed", "Properties": {"ConstValue": "2021-01-01T10:32:00"}},
+        {"Column": "Whole", "Properties": {"Path": "$"}}
+    ]"#;
+    // A KQL string literal is one line.
+    let json_mapping = json_mapping.replace('\n', " ");
+    let q = format!(
+        "externaldata(When:datetime, Name:string, Spaced:long, Tags:dynamic, Line:long, Fixed:datetime, Whole:dynamic, \
+         Unmapped:string) ['events.json'] with (format='multijson', ingestionMapping='{json_mapping}')
+         | project When, Name, Spaced, Tags, Line, Fixed, Type = tostring(Whole.Event.Type), Unmapped"
+    );
+    assert_eq!(
+        json_rows(&ctx, &q).await,
+        vec![
+            json!({"When": "2021-01-01T10:32:00Z", "Name": "logon", "Spaced": 1, "Tags": {"k1": "v1", "k2": 2},
+                   "Line": 1, "Fixed": "2021-01-01T10:32:00Z", "Type": "a", "Unmapped": ""}),
+            json!({"When": "2021-01-01T10:32:01.5Z", "Name": "logoff", "Spaced": null, "Tags": null,
+                   "Line": 2, "Fixed": "2021-01-01T10:32:00Z", "Type": "", "Unmapped": ""}),
+        ]
+    );
+    // A CSV mapping by ordinal, written as Kusto's documentation writes it: adjacent string
+    // literals, numbers or text for the ordinals.
+    let rows = json_rows(
+        &ctx,
+        "externaldata(Count:long, Ip:string, Source:string, Line:long)['feed.csv']
+         with (ignoreFirstRecord=true, ingestionMapping=
+           '['
+             '{\"Column\": \"Ip\", \"Properties\": {\"Ordinal\": 0}},'
+             '{\"Column\": \"Count\", \"Properties\": {\"Ordinal\": \"2\"}},'
+             '{\"Column\": \"Source\", \"Properties\": {\"Transform\": \"SourceLocation\"}},'
+             '{\"Column\": \"Line\", \"Properties\": {\"Transform\": \"SourceLineNumber\"}}'
+           ']')
+         | extend Source = tostring(split(Source, '/')[-1])",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            json!({"Count": 5, "Ip": "10.0.0.1", "Source": "feed.csv", "Line": 2}),
+            json!({"Count": 7, "Ip": "10.0.0.2", "Source": "feed.csv", "Line": 3}),
+        ]
+    );
+    // Mistakes are located at the mapping.
+    let q = "externaldata(a:string)['feed.csv'] with (ingestionMapping='[{\"Column\":\"b\",\"Properties\":{\"Ordinal\":0}}]')";
+    let e = plan_error(&ctx, q).await;
+    assert!(e.to_string().contains("does not declare"), "{e}");
+    assert_eq!(e.span().map(|s| &q[s.start..s.start + 16]), Some("ingestionMapping"));
+    let e = plan_error(&ctx, "externaldata(a:string)['events.json'] with (ingestionMapping='[{\"Column\":\"a\",\"Properties\":{\"Ordinal\":0}}]')").await;
+    assert!(e.to_string().contains("give a Path"), "{e}");
+    let e = plan_error(&ctx, "externaldata(a:string)['feed.csv'] with (ingestionMappingReference='m')").await;
+    assert!(e.to_string().contains("stored in a Kusto database"), "{e}");
+}
