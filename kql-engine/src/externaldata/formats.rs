@@ -231,7 +231,13 @@ fn emit_fields(out: &mut [StringBuilder], fields: &[String], n: usize, shape: Sh
 }
 
 /// One JSON record's cells: columns by top-level property name, or as mapped.
-fn emit_json(out: &mut [StringBuilder], columns: &[Column<'_>], record: &serde_json::Value, n: usize, shape: Shape<'_>) {
+fn emit_json(
+    out: &mut [StringBuilder],
+    columns: &[Column<'_>],
+    record: &serde_json::Value,
+    n: usize,
+    shape: Shape<'_>,
+) {
     use serde_json::Value;
     for (k, (b, c)) in out.iter_mut().zip(columns).enumerate() {
         let value: Option<std::borrow::Cow<'_, Value>> = match shape.mapping {
@@ -341,7 +347,8 @@ mod tests {
     fn read(format: Format, text: &str, names: &[&str], ignore_first: bool) -> Vec<Vec<Option<String>>> {
         let columns: Vec<Column<'_>> = names.iter().map(|n| Column { name: n, json: *n == "dyn" }).collect();
         let mut out: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
-        read_text(format, text.as_bytes(), &columns, ignore_first, Shape { mapping: None, location: "src" }, &mut out).unwrap();
+        read_text(format, text.as_bytes(), &columns, ignore_first, Shape { mapping: None, location: "src" }, &mut out)
+            .unwrap();
         out.iter_mut()
             .map(|b| {
                 let a: StringArray = b.finish();

@@ -62,7 +62,8 @@ pub(crate) type Mapping = Vec<Option<ColumnMapping>>;
 /// The element's property `name` (any case): in its `Properties` bag, else in the element
 /// itself (the legacy flat forms).
 fn property<'a>(element: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    let find = |bag: &'a Map<String, Value>, key: &str| bag.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+    let find =
+        |bag: &'a Map<String, Value>, key: &str| bag.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
     let inner = match find(element, "properties") {
         Some(Value::Object(props)) => find(props, name),
         _ => None,
@@ -160,7 +161,9 @@ fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<Column
         Source::Ordinal(o.ok_or_else(|| format!("the Ordinal of `{name}` is not a whole number from 0"))?)
     } else if let Some(p) = path {
         if !json {
-            return Err(format!("the mapping of `{name}` gives a Path, which a delimited source has not; give an Ordinal"));
+            return Err(format!(
+                "the mapping of `{name}` gives a Path, which a delimited source has not; give an Ordinal"
+            ));
         }
         let p = text(p).ok_or_else(|| format!("the Path of `{name}` is not text"))?;
         if p.trim_start().starts_with('$') {
@@ -293,7 +296,8 @@ mod tests {
         assert_eq!(m[1].as_ref().map(|c| &c.source), Some(&Source::Ordinal(0)));
         let legacy = parse(r#"[{"Name": "a", "DataType": "string", "Ordinal": 2}]"#, &["a"], false).expect("a mapping");
         assert_eq!(legacy[0].as_ref().map(|c| &c.source), Some(&Source::Ordinal(2)));
-        let legacy = parse(r#"[{"column": "a", "path": "$.x", "datatype": "string"}]"#, &["a"], true).expect("a mapping");
+        let legacy =
+            parse(r#"[{"column": "a", "path": "$.x", "datatype": "string"}]"#, &["a"], true).expect("a mapping");
         assert_eq!(legacy[0].as_ref().map(|c| &c.source), Some(&Source::Path(vec![Step::Key("x".into())])));
     }
 
@@ -305,18 +309,29 @@ mod tests {
         assert!(err(r#"[{"Column":"b","Properties":{"Path":"$.b"}}]"#, true).contains("does not declare"));
         assert!(err(r#"[{"Column":"a","Properties":{"Ordinal":"0"}}]"#, true).contains("give a Path"));
         assert!(err(r#"[{"Column":"a","Properties":{"Path":"$.a"}}]"#, false).contains("give an Ordinal"));
-        assert!(err(r#"[{"Column":"a","Properties":{"Path":"$.a","Transform":"Upper"}}]"#, true).contains("unknown Transform"));
+        assert!(
+            err(r#"[{"Column":"a","Properties":{"Path":"$.a","Transform":"Upper"}}]"#, true)
+                .contains("unknown Transform")
+        );
         assert!(err(r#"[{"Column":"a","Properties":{"Ordinal":"-1"}}]"#, false).contains("whole number"));
         assert!(err(r#"[{"Column":"a","Properties":{}}]"#, false).contains("gives no Ordinal"));
-        assert!(err(r#"[{"Column":"a","Properties":{"Ordinal":0}},{"Column":"a","Properties":{"Ordinal":1}}]"#, false)
-            .contains("twice"));
+        assert!(
+            err(r#"[{"Column":"a","Properties":{"Ordinal":0}},{"Column":"a","Properties":{"Ordinal":1}}]"#, false)
+                .contains("twice")
+        );
     }
 
     #[test]
     fn transforms() {
         let t = |tr, v: &str| apply(tr, &serde_json::from_str(v).expect("json"));
-        assert_eq!(t(Transform::UnixTime(1_000), "1609497120000"), Some(Value::String("2021-01-01T10:32:00.0000000Z".into())));
-        assert_eq!(t(Transform::UnixTime(1), "\"1609497120.5\""), Some(Value::String("2021-01-01T10:32:00.5000000Z".into())));
+        assert_eq!(
+            t(Transform::UnixTime(1_000), "1609497120000"),
+            Some(Value::String("2021-01-01T10:32:00.0000000Z".into()))
+        );
+        assert_eq!(
+            t(Transform::UnixTime(1), "\"1609497120.5\""),
+            Some(Value::String("2021-01-01T10:32:00.5000000Z".into()))
+        );
         assert_eq!(t(Transform::UnixTime(1), "\"soon\""), None);
         assert_eq!(
             t(Transform::BagArrayToDictionary, r#"[{"n1":"v1"},{"n2":"v2"}]"#),
@@ -324,6 +339,9 @@ mod tests {
         );
         assert_eq!(t(Transform::BagArrayToDictionary, r#"[1]"#), None);
         let record = serde_json::json!({"a": {"b": [10, 20]}});
-        assert_eq!(walk(&record, &[Step::Key("a".into()), Step::Key("b".into()), Step::Index(-1)]), Some(&serde_json::json!(20)));
+        assert_eq!(
+            walk(&record, &[Step::Key("a".into()), Step::Key("b".into()), Step::Index(-1)]),
+            Some(&serde_json::json!(20))
+        );
     }
 }

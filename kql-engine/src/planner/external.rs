@@ -43,8 +43,9 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 "ignorelastrecord" => ignore_last = param_bool(p)?,
                 // `csvMapping` and `jsonMapping` are the older names of an inline mapping.
                 "ingestionmapping" | "csvmapping" | "jsonmapping" => {
-                    let text = param_text(p)
-                        .ok_or_else(|| KqlError::plan(p.span, format!("`{}` takes the mapping as JSON text", p.name)))?;
+                    let text = param_text(p).ok_or_else(|| {
+                        KqlError::plan(p.span, format!("`{}` takes the mapping as JSON text", p.name))
+                    })?;
                     mapping_text = Some((text, p.span));
                 }
                 "ingestionmappingreference" => {
@@ -55,7 +56,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                     ));
                 }
                 "avromapping" => {
-                    return Err(KqlError::not_supported(p.span, "the externaldata property `avroMapping` (Avro sources)"));
+                    return Err(KqlError::not_supported(
+                        p.span,
+                        "the externaldata property `avroMapping` (Avro sources)",
+                    ));
                 }
                 _ => {
                     return Err(KqlError::plan(
@@ -118,8 +122,7 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             .collect();
         let schema = Arc::new(Schema::new(fields));
         let json: Vec<bool> = e.columns.iter().map(|c| c.ty == ScalarType::Dynamic).collect();
-        let table =
-            ExternalDataTable::new(
+        let table = ExternalDataTable::new(
             Arc::clone(&schema),
             sources,
             format,

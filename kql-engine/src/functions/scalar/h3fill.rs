@@ -87,10 +87,8 @@ pub(crate) struct Shape {
 impl Shape {
     fn read(v: &Dyn) -> Option<Self> {
         let polygons = shapes::polygons(v)?;
-        let flat = polygons
-            .iter()
-            .map(|p| std::iter::once(&p.shell).chain(&p.holes).map(FlatRing::new).collect())
-            .collect();
+        let flat =
+            polygons.iter().map(|p| std::iter::once(&p.shell).chain(&p.holes).map(FlatRing::new).collect()).collect();
         Some(Self { polygons, flat })
     }
 
@@ -165,7 +163,8 @@ fn polygon_to_h3cells(c: &Call<'_>) -> Result<ArrayRef> {
         };
         let (Some(res), Some(radius)) = (res, radius) else { return Ok(None) };
         let Some(shape) = shapes.get(i)? else { return Ok(None) };
-        Ok(fill(&shape, res, radius).map(|cells| Dyn::Array(cells.iter().map(|c| Dyn::String(c.to_string())).collect())))
+        Ok(fill(&shape, res, radius)
+            .map(|cells| Dyn::Array(cells.iter().map(|c| Dyn::String(c.to_string())).collect())))
     })
 }
 
