@@ -8,7 +8,8 @@
 //! the schema declares the types). Properties:
 //! - `Ordinal` (delimited, `txt` and `raw` sources): the field, counted from 0;
 //! - `Path` (JSON sources): a JSONPath of Kusto's subset from the record, `$` the whole record;
-//!   a value that does not start with `$` is a constant, as documented;
+//!   a value that does not start with `$` is a constant, as documented; `Field` (the Avro,
+//!   Parquet and ORC form) names a top-level property;
 //! - `ConstValue` (or `ConstantValue`): a constant;
 //! - `Transform`: `SourceLocation` (the source as the query names it), `SourceLineNumber` (the
 //!   record's number in its source, from 1, skipped records counted), and with a `Path`,
@@ -82,13 +83,13 @@ fn text(v: &Value) -> Option<String> {
 
 /// The mapping `text` for the declared `columns` of a source that is JSON (`json`) or
 /// delimited text.
-pub(crate) fn parse(text_: &str, columns: &[&str], json: bool) -> Result<Mapping, String> {
+pub(crate) fn parse(mapping: &str, columns: &[&str], json: bool) -> Result<Mapping, String> {
     let value: Value =
-        serde_json::from_str(text_).map_err(|e| format!("the ingestion mapping is not valid JSON: {e}"))?;
+        serde_json::from_str(mapping).map_err(|e| format!("the ingestion mapping is not valid JSON: {e}"))?;
     let Value::Array(elements) = value else {
         return Err("the ingestion mapping is a JSON array of column mappings".to_owned());
     };
-    let mut mapping: Mapping = vec![None; columns.len()];
+    let mut out: Mapping = vec![None; columns.len()];
     for (n, element) in elements.iter().enumerate() {
         let n = n + 1;
         let Value::Object(element) = element else {
@@ -105,12 +106,12 @@ pub(crate) fn parse(text_: &str, columns: &[&str], json: bool) -> Result<Mapping
                 columns.join(", ")
             ));
         };
-        if mapping[i].is_some() {
+        if out[i].is_some() {
             return Err(format!("the ingestion mapping maps `{name}` twice"));
         }
-        mapping[i] = Some(column(element, &name, json)?);
+        out[i] = Some(column(element, &name, json)?);
     }
-    Ok(mapping)
+    Ok(out)
 }
 
 /// `Properties` given as JSON text (as Kusto's legacy mappings carry them) read as a bag.
@@ -129,22 +130,24 @@ fn expand_properties(element: &Map<String, Value>) -> Map<String, Value> {
 
 fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<ColumnMapping, String> {
     let ordinal = property(element, "Ordinal");
-    let path = property(element, "Path").or_else(|| property(element, "Field").filter(|_| json));
+    let path = property(element, "Path");
+    // `Field` (Avro, Parquet and ORC mappings): a top-level property by name.
+    let field = property(element, "Field").filter(|_| json && path.is_none());
     let constant = property(element, "ConstValue").or_else(|| property(element, "ConstantValue"));
     let transform = property(element, "Transform").and_then(text);
-    let given = [ordinal.is_some(), path.is_some(), constant.is_some()].iter().filter(|b| **b).count();
+    let given =
+        [ordinal.is_some(), path.is_some() || field.is_some(), constant.is_some()].iter().filter(|b| **b).count();
     if given > 1 {
         return Err(format!("the mapping of `{name}` gives more than one of Ordinal, Path and ConstValue"));
     }
-    let whole = |t: &str| -> Result<Option<Source>, String> {
-        Ok(match t.to_ascii_lowercase().as_str() {
-            "sourcelocation" => Some(Source::Location),
-            "sourcelinenumber" => Some(Source::LineNumber),
-            _ => None,
-        })
+    // The transforms that are the whole source of a column.
+    let whole = |t: &str| match t.to_ascii_lowercase().as_str() {
+        "sourcelocation" => Some(Source::Location),
+        "sourcelinenumber" => Some(Source::LineNumber),
+        _ => None,
     };
     if let Some(t) = &transform
-        && let Some(source) = whole(t)?
+        && let Some(source) = whole(t)
     {
         if given > 0 {
             return Err(format!("the mapping of `{name}`: `{t}` takes no Ordinal, Path or ConstValue"));
@@ -159,6 +162,8 @@ fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<Column
         }
         let o = text(o).and_then(|t| t.trim().parse::<usize>().ok());
         Source::Ordinal(o.ok_or_else(|| format!("the Ordinal of `{name}` is not a whole number from 0"))?)
+    } else if let Some(f) = field {
+        Source::Path(vec![Step::Key(text(f).ok_or_else(|| format!("the Field of `{name}` is not text"))?)])
     } else if let Some(p) = path {
         if !json {
             return Err(format!(
@@ -296,6 +301,9 @@ mod tests {
         assert_eq!(m[1].as_ref().map(|c| &c.source), Some(&Source::Ordinal(0)));
         let legacy = parse(r#"[{"Name": "a", "DataType": "string", "Ordinal": 2}]"#, &["a"], false).expect("a mapping");
         assert_eq!(legacy[0].as_ref().map(|c| &c.source), Some(&Source::Ordinal(2)));
+        let field =
+            parse(r#"[{"Column": "a", "Properties": {"Field": "EventName"}}]"#, &["a"], true).expect("a mapping");
+        assert_eq!(field[0].as_ref().map(|c| &c.source), Some(&Source::Path(vec![Step::Key("EventName".into())])));
         let legacy =
             parse(r#"[{"column": "a", "path": "$.x", "datatype": "string"}]"#, &["a"], true).expect("a mapping");
         assert_eq!(legacy[0].as_ref().map(|c| &c.source), Some(&Source::Path(vec![Step::Key("x".into())])));
