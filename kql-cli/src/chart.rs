@@ -1,6 +1,7 @@
 //! Charts for results that end with `render`, drawn with plotters as SVG or PNG (an HTML file
 //! is the SVG in a page). The columns are chosen as Kusto does: `xcolumn` or the first column for x,
-//! `ycolumns` or the numeric columns for y, `series` or the string columns to split series.
+//! `ycolumns` or the numeric columns for y, `series` or the string columns to split series;
+//! a `ladderchart` is drawn by [`super::ladder`].
 
 use datafusion::arrow::array::{Array, AsArray as _};
 use datafusion::arrow::compute::cast;
@@ -8,6 +9,8 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use kql_engine::Visualization;
 use plotters::prelude::*;
+
+use super::ladder::Ladder;
 
 /// The kinds drawn as lines (points for `scatterchart`).
 const LINES: &[&str] = &["timechart", "linechart", "areachart", "stackedareachart", "scatterchart", "anomalychart"];
@@ -30,7 +33,7 @@ fn fonts() -> Result<(), String> {
 /// The chart of a result as an SVG document.
 pub(crate) fn svg(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String, String> {
     fonts()?;
-    let data = Data::read(v, schema, batches)?;
+    let data = Drawing::read(v, schema, batches)?;
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
@@ -44,7 +47,7 @@ pub(crate) fn svg(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]
 pub(crate) fn png(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
     use image::ImageEncoder as _;
     fonts()?;
-    let data = Data::read(v, schema, batches)?;
+    let data = Drawing::read(v, schema, batches)?;
     let mut pixels = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
@@ -58,14 +61,34 @@ pub(crate) fn png(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]
     Ok(out)
 }
 
+/// What a chart is drawn from: series of points, or a ladder chart's intervals.
+enum Drawing {
+    Points(Data),
+    Ladder(Ladder),
+}
+
+impl Drawing {
+    fn read(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Self, String> {
+        if v.kind == "ladderchart" {
+            Ok(Self::Ladder(Ladder::read(schema, batches)?))
+        } else {
+            Ok(Self::Points(Data::read(v, schema, batches)?))
+        }
+    }
+}
+
 /// Draws the chart of `v` on `root`, whatever the backend.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     v: &Visualization,
-    data: &Data,
+    drawing: &Drawing,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(draw_error)?;
     let title = v.text("title").map_or_else(|| v.kind.clone(), str::to_owned);
+    let data = match drawing {
+        Drawing::Ladder(ladder) => return ladder.draw(root, &title, v),
+        Drawing::Points(data) => data,
+    };
     if LINES.contains(&v.kind.as_str()) {
         data.lines(root, &title, v)
     } else if BARS.contains(&v.kind.as_str()) {
@@ -79,7 +102,7 @@ fn draw<DB: DrawingBackend>(
     } else {
         Err(format!(
             "drawing a {} is not supported yet (timechart, linechart, areachart, stackedareachart, scatterchart, \
-             anomalychart, barchart, columnchart, piechart and card are)",
+             anomalychart, barchart, columnchart, piechart, card and ladderchart are)",
             v.kind
         ))
     }
@@ -97,6 +120,15 @@ pub(crate) fn html(v: &Visualization, schema: &SchemaRef, batches: &[RecordBatch
 
 /// A one-line description of the chart a result would draw.
 pub(crate) fn describe(v: &Visualization, schema: &SchemaRef) -> String {
+    if v.kind == "ladderchart" {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let (lanes, x) = names.split_at(names.len().saturating_sub(2));
+        return format!(
+            "(render ladderchart: bars from {} in lanes of {}; write it with -o chart.svg or -o chart.html)",
+            x.join(" to "),
+            if lanes.is_empty() { "-".to_owned() } else { lanes.join("/") }
+        );
+    }
     let x = v.text("xcolumn").map(str::to_owned).or_else(|| schema.fields().first().map(|f| f.name().clone()));
     let mut y = v.names("ycolumns");
     if y.is_empty() {
@@ -111,7 +143,7 @@ pub(crate) fn describe(v: &Visualization, schema: &SchemaRef) -> String {
     )
 }
 
-fn draw_error<E: std::fmt::Debug>(e: E) -> String {
+pub(crate) fn draw_error<E: std::fmt::Debug>(e: E) -> String {
     format!("cannot draw the chart: {e:?}")
 }
 
@@ -389,11 +421,11 @@ impl Data {
     }
 }
 
-type Chart<'a, DB> =
+pub(crate) type Chart<'a, DB> =
     ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 
 /// A titled chart with numeric axes over these ranges.
-fn axes<'a, DB: DrawingBackend>(
+pub(crate) fn axes<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
     x: std::ops::Range<f64>,
@@ -414,13 +446,13 @@ fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Result<(), 
 }
 
 /// The numbers of a column (any numeric type), null where null.
-fn numbers(a: &dyn Array) -> Result<Vec<Option<f64>>, String> {
+pub(crate) fn numbers(a: &dyn Array) -> Result<Vec<Option<f64>>, String> {
     let f = cast(a, &DataType::Float64).map_err(|e| e.to_string())?;
     let f = f.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
     Ok((0..f.len()).map(|i| f.is_valid(i).then(|| f.value(i))).collect())
 }
 
-fn format_number(v: f64) -> String {
+pub(crate) fn format_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {

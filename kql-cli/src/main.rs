@@ -16,6 +16,7 @@ mod failure;
 mod generate;
 mod hunt;
 mod input;
+mod ladder;
 mod output;
 mod query;
 mod serve;

@@ -442,6 +442,38 @@ fn blocks_run_each_blank_line_separated_query() {
 }
 
 #[test]
+fn render_ladderchart_draws_a_bar_per_interval_in_lanes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let q = "datatable(Host:string, Phase:string, Start:datetime, End:datetime)[
+               'web01', 'logon', datetime(2024-01-01 08:00), datetime(2024-01-01 09:30),
+               'web01', 'copy', datetime(2024-01-01 09:00), datetime(2024-01-01 11:00),
+               'db02', 'logon', datetime(2024-01-01 10:00), datetime(2024-01-01 10:00),
+               'db02', 'gone', datetime(null), datetime(2024-01-01 10:00)]
+             | render ladderchart with (title='Sessions')";
+    // The data comes out as it is.
+    assert_eq!(stdout(kql().args(["query", "--format", "csv", q])).lines().count(), 5);
+    let svg = dir.path().join("ladder.svg");
+    kql().args(["query", "-o"]).arg(&svg).arg(q).assert().success();
+    let text = std::fs::read_to_string(&svg).expect("the chart");
+    assert!(text.contains("Sessions"));
+    // Three lanes labelled in order of appearance; a row without a start is left out. One
+    // rectangle is the plotting area's background, the others are the three bars.
+    for lane in ["web01/logon", "web01/copy", "db02/logon"] {
+        assert_eq!(text.matches(lane).count(), 1, "{lane} in {text}");
+    }
+    assert!(!text.contains("db02/gone"));
+    assert_eq!(text.matches("<rect").count(), 4, "{text}");
+    // The last two columns must be the interval.
+    kql()
+        .args(["query", "-o"])
+        .arg(dir.path().join("bad.svg"))
+        .arg("datatable(Start:datetime, Host:string)[datetime(2024-01-01), 'a'] | render ladderchart")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("last two columns are each row's start and end"));
+}
+
+#[test]
 fn render_draws_charts_and_returns_the_data() {
     let dir = tempfile::tempdir().expect("tempdir");
     let q = "range t from datetime(2024-01-01) to datetime(2024-01-01T05:00) step 1h \
