@@ -12,7 +12,7 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder, new_null_array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::mapping::{self, ColumnMapping, Mapping, Source};
+use super::mapping::{self, ColumnMapping, Mapping, Source, Transform};
 
 /// A data format `externaldata` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,34 +297,111 @@ fn unescape(s: &str) -> String {
 }
 
 /// The declared columns of a Parquet source: each found by name (exactly, else ignoring case)
-/// and cast to the table's type; a column the file lacks is null.
-pub(crate) fn read_parquet(bytes: bytes::Bytes, schema: &SchemaRef) -> Result<Vec<RecordBatch>, String> {
+/// and cast to the table's type; a column the file lacks is null. With a mapping, each column
+/// is what its Path (a top-level column), constant or transform gives.
+pub(crate) fn read_parquet(
+    bytes: bytes::Bytes,
+    schema: &SchemaRef,
+    shape: Shape<'_>,
+) -> Result<Vec<RecordBatch>, String> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.build())
         .map_err(|e| format!("not a valid Parquet file: {e}"))?;
     let mut out = Vec::new();
+    // Rows before this batch in the source (`SourceLineNumber`).
+    let mut before = 0usize;
     for batch in reader {
         let batch = batch.map_err(|e| format!("cannot read the Parquet file: {e}"))?;
         let file = batch.schema();
+        let rows = batch.num_rows();
+        let find = |name: &str| {
+            file.index_of(name).ok().or_else(|| file.fields().iter().position(|f| f.name().eq_ignore_ascii_case(name)))
+        };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-        for field in schema.fields() {
-            let found = file
-                .index_of(field.name())
-                .ok()
-                .or_else(|| file.fields().iter().position(|f| f.name().eq_ignore_ascii_case(field.name())));
-            let column = match found {
-                None => new_null_array(field.data_type(), batch.num_rows()),
-                Some(i) => cast_column(batch.column(i), field.data_type())
-                    .map_err(|e| format!("column `{}` cannot be read as declared: {e}", field.name()))?,
+        for (k, field) in schema.fields().iter().enumerate() {
+            let to = field.data_type();
+            let named = |name: &str| -> Result<ArrayRef, String> {
+                match find(name) {
+                    None => Ok(new_null_array(to, rows)),
+                    Some(i) => cast_column(batch.column(i), to)
+                        .map_err(|e| format!("column `{}` cannot be read as declared: {e}", field.name())),
+                }
+            };
+            let column = match shape.mapping {
+                None => named(field.name())?,
+                Some(m) => match m.get(k).and_then(Option::as_ref) {
+                    None => new_null_array(to, rows),
+                    Some(cm) => match (&cm.source, cm.transform) {
+                        (Source::Path(p), transform) => {
+                            let [crate::dynamic::Step::Key(name)] = p.as_slice() else {
+                                return Err(format!("the mapping of `{}` names a nested path", field.name()));
+                            };
+                            match (transform, find(name)) {
+                                (Some(Transform::UnixTime(per_second)), Some(i)) => {
+                                    unix_time(batch.column(i), per_second, to).map_err(|e| {
+                                        format!("column `{}` cannot be read as a unix time: {e}", field.name())
+                                    })?
+                                }
+                                (Some(_), None) => new_null_array(to, rows),
+                                (Some(Transform::BagArrayToDictionary), Some(_)) => {
+                                    return Err(format!(
+                                        "the mapping of `{}`: PropertyBagArrayToDictionary",
+                                        field.name()
+                                    ));
+                                }
+                                (None, _) => named(name)?,
+                            }
+                        }
+                        (Source::LineNumber, _) => {
+                            let n: datafusion::arrow::array::Int64Array =
+                                (before + 1..=before + rows).map(|i| i as i64).collect();
+                            cast_column(&(std::sync::Arc::new(n) as ArrayRef), to).map_err(|e| e.to_string())?
+                        }
+                        (source, _) => {
+                            let text = match source {
+                                Source::Const(c) => c.as_str(),
+                                Source::Location => shape.location,
+                                _ => {
+                                    return Err(format!("the mapping of `{}` does not apply to Parquet", field.name()));
+                                }
+                            };
+                            let texts = datafusion::arrow::array::StringArray::from(vec![text; rows]);
+                            cast_column(&(std::sync::Arc::new(texts) as ArrayRef), to).map_err(|e| e.to_string())?
+                        }
+                    },
+                },
             };
             columns.push(column);
         }
+        before += rows;
         out.push(
             RecordBatch::try_new(Arc::clone(schema), columns).map_err(|e| format!("cannot build the table: {e}"))?,
         );
     }
     Ok(out)
+}
+
+/// A numeric column of unix times (`per_second` units a second) as the declared type: a
+/// datetime, or Kusto's text of one for a string column; a value out of range is null.
+fn unix_time(a: &ArrayRef, per_second: i64, to: &DataType) -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::array::{Array as _, AsArray as _, TimestampNanosecondArray};
+    use datafusion::arrow::datatypes::Float64Type;
+    let f = cast_column(a, &DataType::Float64)?;
+    let f = f.as_primitive::<Float64Type>();
+    let scale = (1_000_000_000 / per_second) as f64;
+    let ns: TimestampNanosecondArray = (0..f.len())
+        .map(|i| {
+            let v = f.is_valid(i).then(|| f.value(i) * scale)?;
+            (v.is_finite() && v.abs() < i64::MAX as f64).then(|| v.round() as i64)
+        })
+        .collect();
+    if matches!(to, DataType::Utf8) {
+        let text: datafusion::arrow::array::StringArray =
+            ns.iter().map(|v| v.map(crate::functions::tostring::format_datetime)).collect();
+        return Ok(Arc::new(text));
+    }
+    cast_column(&(Arc::new(ns) as ArrayRef), to)
 }
 
 fn cast_column(a: &ArrayRef, to: &DataType) -> Result<ArrayRef, datafusion::arrow::error::ArrowError> {

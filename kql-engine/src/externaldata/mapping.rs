@@ -1,6 +1,7 @@
 //! `ingestionMapping` (`management/mappings.md`, `csv-mapping.md`, `json-mapping.md`): where
-//! each declared column of a text source takes its cells from, instead of Kusto's default
-//! (delimited formats by ordinal, JSON by top-level property name).
+//! each declared column takes its cells from, instead of Kusto's default (delimited formats by
+//! ordinal, JSON and Parquet by top-level name). A Parquet source is mapped as JSON records
+//! are, its Paths limited to top-level columns ([`check_parquet`]).
 //!
 //! The mapping is a JSON array with one element per column: `{"Column": name, "Properties":
 //! {...}}` (the legacy flat forms `{"Name": ..., "Ordinal": ...}` and `{"column": ...,
@@ -206,6 +207,29 @@ fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<Column
         }
     };
     Ok(ColumnMapping { source, transform })
+}
+
+/// Checks a mapping parsed for JSON records against what a Parquet source can give: each Path
+/// one top-level column (a nested path, the whole record and `PropertyBagArrayToDictionary`
+/// are not supported yet there).
+pub(crate) fn check_parquet(mapping: &Mapping, columns: &[&str]) -> Result<(), String> {
+    for (m, name) in mapping.iter().zip(columns) {
+        let Some(m) = m else { continue };
+        if let Source::Path(p) = &m.source
+            && !matches!(p.as_slice(), [Step::Key(_)])
+        {
+            return Err(format!(
+                "the mapping of `{name}`: a Parquet source's Path naming anything but a top-level column is not \
+                 supported yet"
+            ));
+        }
+        if m.transform == Some(Transform::BagArrayToDictionary) {
+            return Err(format!(
+                "the mapping of `{name}`: PropertyBagArrayToDictionary on a Parquet source is not supported yet"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The value at `path` in `record`.

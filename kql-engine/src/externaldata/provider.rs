@@ -80,7 +80,8 @@ impl ExternalDataTable {
             let read = if format.is_text() {
                 self.read_text(format, &bytes, &what).map(|b| vec![b])
             } else {
-                formats::read_parquet(bytes::Bytes::from(bytes), &self.schema)
+                let shape = Shape { mapping: self.mapping.as_deref(), location: &what };
+                formats::read_parquet(bytes::Bytes::from(bytes), &self.schema, shape)
             };
             let mut read = read.map_err(|e| format!("externaldata cannot read `{what}`: {e}"))?;
             if self.ignore_last {

@@ -97,18 +97,22 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
         let mapping = match mapping_text {
             None => None,
             Some((text, span)) => {
-                if parquet {
-                    return Err(KqlError::not_supported(span, "an `ingestionMapping` for Parquet sources"));
-                }
-                let json = formats.iter().any(|f| f.is_json());
-                if json && formats.iter().any(|f| !f.is_json()) {
+                // JSON and Parquet records are mapped by Path (Parquet: top-level columns).
+                let json = formats.iter().any(|f| f.is_json() || !f.is_text());
+                if json && formats.iter().any(|f| f.is_text() && !f.is_json()) {
                     return Err(KqlError::plan(
                         span,
                         "these sources mix JSON and delimited text, which take different mappings; give one `format=`",
                     ));
                 }
                 let names: Vec<&str> = e.columns.iter().map(|c| c.name.name.as_str()).collect();
-                Some(crate::externaldata::mapping::parse(&text, &names, json).map_err(|m| KqlError::plan(span, m))?)
+                let mapping =
+                    crate::externaldata::mapping::parse(&text, &names, json).map_err(|m| KqlError::plan(span, m))?;
+                if parquet {
+                    crate::externaldata::mapping::check_parquet(&mapping, &names)
+                        .map_err(|m| KqlError::not_supported(span, m.replace(" is not supported yet", "")))?;
+                }
+                Some(mapping)
             }
         };
         let text_typed = |t: ScalarType| matches!(t, ScalarType::String | ScalarType::Guid | ScalarType::Dynamic);

@@ -136,6 +136,49 @@ async fn parquet_columns_by_name_cast_to_the_declared_types() {
 }
 
 #[tokio::test]
+async fn parquet_ingestion_mappings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("host_name", DataType::Utf8, true),
+        Field::new("epoch_ms", DataType::Int64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec!["h1", "h2"])),
+        Arc::new(Int64Array::from(vec![Some(1_609_497_120_000), None])),
+    ];
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).expect("batch");
+    let file = std::fs::File::create(dir.path().join("m.parquet")).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    let ctx = context(ExternalDataOptions::new().allow_local_dir(dir.path()).base_dir(dir.path()));
+    let q = "externaldata(Host:string, When:datetime, WhenText:string, Line:long, Tag:string, Seen:datetime, Empty:long)
+             ['m.parquet'] with (format='parquet', ingestionMapping='['
+               '{\"Column\":\"Host\",\"Properties\":{\"Field\":\"host_name\"}},'
+               '{\"Column\":\"When\",\"Properties\":{\"Path\":\"$.epoch_ms\",\"Transform\":\"DateTimeFromUnixMilliseconds\"}},'
+               '{\"Column\":\"WhenText\",\"Properties\":{\"Path\":\"$.epoch_ms\",\"Transform\":\"DateTimeFromUnixMilliseconds\"}},'
+               '{\"Column\":\"Line\",\"Properties\":{\"Transform\":\"SourceLineNumber\"}},'
+               '{\"Column\":\"Tag\",\"Properties\":{\"ConstValue\":\"feed\"}},'
+               '{\"Column\":\"Seen\",\"Properties\":{\"ConstValue\":\"2021-01-01T10:32:00Z\"}}'
+             ']')";
+    assert_eq!(
+        json_rows(&ctx, q).await,
+        vec![
+            json!({"Host": "h1", "When": "2021-01-01T10:32:00Z", "WhenText": "2021-01-01T10:32:00.0000000Z", "Line": 1,
+                   "Tag": "feed", "Seen": "2021-01-01T10:32:00Z", "Empty": null}),
+            json!({"Host": "h2", "When": null, "WhenText": "", "Line": 2, "Tag": "feed", "Seen": "2021-01-01T10:32:00Z",
+                   "Empty": null}),
+        ]
+    );
+    let e = plan_error(
+        &ctx,
+        "externaldata(a:string)['m.parquet'] with (ingestionMapping='[{\"Column\":\"a\",\"Properties\":{\"Path\":\"$.x.y\"}}]')",
+    )
+    .await;
+    assert!(e.to_string().contains("top-level column is not supported yet"), "{e}");
+}
+
+#[tokio::test]
 async fn local_files_need_permission_and_errors_are_located() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "lake/T.csv", "x\n");
