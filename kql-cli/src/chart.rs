@@ -229,11 +229,7 @@ impl Data {
         for b in batches {
             let x = b.column(x_index);
             let xs: Vec<Option<f64>> = if x_time {
-                let ms = cast(x, &DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None))
-                    .map_err(|e| e.to_string())?;
-                let ms = cast(&ms, &DataType::Int64).map_err(|e| e.to_string())?;
-                let ms = ms.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-                (0..ms.len()).map(|i| ms.is_valid(i).then(|| ms.value(i) as f64)).collect()
+                millis(x)?
             } else if is_number(&x_type) {
                 numbers(x)?
             } else {
@@ -314,15 +310,7 @@ impl Data {
     ) -> Result<(), String> {
         let ((x0, x1), (y0, y1)) = self.bounds();
         let mut chart = axes(root, title, x0..x1, y0..y1)?;
-        let x_time = self.x_time;
-        let format_x = move |x: &f64| {
-            if x_time {
-                chrono::DateTime::from_timestamp_millis(*x as i64)
-                    .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M").to_string())
-            } else {
-                format_number(*x)
-            }
-        };
+        let format_x = x_label(self.x_time);
         chart
             .configure_mesh()
             .x_desc(v.text("xtitle").unwrap_or(&self.x_name))
@@ -360,15 +348,7 @@ impl Data {
         let n = self.categories.len().max(1);
         let groups = self.series.len().max(1);
         let mut chart = axes(root, title, 0f64..n as f64, y0..y1)?;
-        let categories = self.categories.clone();
-        let label = move |x: &f64| {
-            let k = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 1e-9 {
-                categories.get(k).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
+        let label = slot_labels(self.categories.clone());
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -443,6 +423,38 @@ pub(crate) fn axes<'a, DB: DrawingBackend>(
 /// The series' legend, boxed at the top right.
 fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Result<(), String> {
     chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(draw_error)
+}
+
+/// The label of an x value: its date and time for datetimes (milliseconds), else the number.
+pub(crate) fn x_label(time: bool) -> impl Fn(&f64) -> String {
+    move |x: &f64| {
+        if time {
+            chrono::DateTime::from_timestamp_millis(*x as i64)
+                .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M").to_string())
+        } else {
+            format_number(*x)
+        }
+    }
+}
+
+/// Labels of categories drawn in unit slots: slot k's name at k + 0.5, nothing elsewhere.
+pub(crate) fn slot_labels(names: Vec<String>) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        if (v - v.floor() - 0.5).abs() < 1e-9 {
+            names.get(v.floor() as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// A datetime column as milliseconds, null where null.
+pub(crate) fn millis(a: &dyn Array) -> Result<Vec<Option<f64>>, String> {
+    let ms = cast(a, &DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, None))
+        .map_err(|e| e.to_string())?;
+    let ms = cast(&ms, &DataType::Int64).map_err(|e| e.to_string())?;
+    let ms = ms.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    Ok((0..ms.len()).map(|i| ms.is_valid(i).then(|| ms.value(i) as f64)).collect())
 }
 
 /// The numbers of a column (any numeric type), null where null.

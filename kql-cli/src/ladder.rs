@@ -5,12 +5,12 @@
 
 use datafusion::arrow::array::{Array, AsArray as _};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use kql_engine::Visualization;
 use plotters::prelude::*;
 
-use super::chart::{axes, draw_error, format_number};
+use super::chart::{axes, draw_error, millis, numbers, slot_labels, x_label};
 
 /// A ladder chart's lanes and bars.
 pub(crate) struct Ladder {
@@ -24,14 +24,7 @@ pub(crate) struct Ladder {
 
 /// A start or end column as numbers: milliseconds for datetimes.
 fn positions(a: &dyn Array, time: bool) -> Result<Vec<Option<f64>>, String> {
-    if time {
-        let ms = cast(a, &DataType::Timestamp(TimeUnit::Millisecond, None)).map_err(|e| e.to_string())?;
-        let ms = cast(&ms, &DataType::Int64).map_err(|e| e.to_string())?;
-        let ms = ms.as_primitive::<Int64Type>();
-        Ok((0..ms.len()).map(|i| ms.is_valid(i).then(|| ms.value(i) as f64)).collect())
-    } else {
-        super::chart::numbers(a)
-    }
+    if time { millis(a) } else { numbers(a) }
 }
 
 impl Ladder {
@@ -64,18 +57,13 @@ impl Ladder {
         for b in batches {
             let starts = positions(b.column(n - 2), kind)?;
             let ends = positions(b.column(n - 1), kind)?;
-            let labels: Vec<_> = (0..n - 2)
+            let texts: Vec<_> = (0..n - 2)
                 .map(|c| cast(b.column(c), &DataType::Utf8).map_err(|e| e.to_string()))
                 .collect::<Result<_, _>>()?;
+            let labels: Vec<_> = texts.iter().map(|t| t.as_string::<i32>()).collect();
             for r in 0..b.num_rows() {
                 let (Some(s), Some(e)) = (starts[r], ends[r]) else { continue };
-                let lane: Vec<&str> = labels
-                    .iter()
-                    .map(|l| {
-                        let l = l.as_string::<i32>();
-                        if l.is_valid(r) { l.value(r) } else { "" }
-                    })
-                    .collect();
+                let lane: Vec<&str> = labels.iter().map(|l| if l.is_valid(r) { l.value(r) } else { "" }).collect();
                 let lane = lane.join("/");
                 let k = match lanes.iter().position(|l| *l == lane) {
                     Some(k) => k,
@@ -107,25 +95,9 @@ impl Ladder {
         }
         let lanes = self.lanes.len().max(1);
         let mut chart = axes(root, title, x0..x1, 0f64..lanes as f64)?;
-        let names = self.lanes.clone();
-        // Lane k's label sits at the middle of its row (the top lane first).
-        let label = move |y: &f64| {
-            let k = y.floor() as usize;
-            if (y - y.floor() - 0.5).abs() < 1e-9 {
-                names.len().checked_sub(k + 1).and_then(|i| names.get(i)).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        let time = self.time;
-        let format_x = move |x: &f64| {
-            if time {
-                chrono::DateTime::from_timestamp_millis(*x as i64)
-                    .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M").to_string())
-            } else {
-                format_number(*x)
-            }
-        };
+        // Lane k's label sits at the middle of its row, the first lane at the top.
+        let label = slot_labels(self.lanes.iter().rev().cloned().collect());
+        let format_x = x_label(self.time);
         chart
             .configure_mesh()
             .disable_y_mesh()

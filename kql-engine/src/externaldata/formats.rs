@@ -6,6 +6,7 @@
 //! ignored, missing fields null), JSON formats by top-level property name, Parquet by column
 //! name. `txt` is one record per non-empty line in the first column; `raw` the whole text.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringBuilder, new_null_array};
@@ -201,11 +202,11 @@ pub(crate) fn read_text(
 
 /// The cell a mapping gives that does not come from the record (`None` for `Ordinal` and
 /// `Path`).
-fn fixed(m: &ColumnMapping, n: usize, shape: Shape<'_>) -> Option<String> {
+fn fixed<'a>(m: &'a ColumnMapping, n: usize, shape: Shape<'a>) -> Option<Cow<'a, str>> {
     match &m.source {
-        Source::Const(c) => Some(c.clone()),
-        Source::Location => Some(shape.location.to_owned()),
-        Source::LineNumber => Some(n.to_string()),
+        Source::Const(c) => Some(Cow::Borrowed(c)),
+        Source::Location => Some(Cow::Borrowed(shape.location)),
+        Source::LineNumber => Some(Cow::Owned(n.to_string())),
         Source::Ordinal(_) | Source::Path(_) => None,
     }
 }
@@ -213,12 +214,13 @@ fn fixed(m: &ColumnMapping, n: usize, shape: Shape<'_>) -> Option<String> {
 /// One delimited (or `txt`, `raw`) record's cells: field k to column k, or as mapped.
 fn emit_fields(out: &mut [StringBuilder], fields: &[String], n: usize, shape: Shape<'_>) {
     for (k, b) in out.iter_mut().enumerate() {
+        let field = |i: usize| fields.get(i).map(|f| Cow::Borrowed(f.as_str()));
         let cell = match shape.mapping {
-            None => fields.get(k).cloned(),
+            None => field(k),
             Some(m) => match m.get(k).and_then(Option::as_ref) {
                 None => None,
                 Some(cm) => match &cm.source {
-                    Source::Ordinal(i) => fields.get(*i).cloned(),
+                    Source::Ordinal(i) => field(*i),
                     _ => fixed(cm, n, shape),
                 },
             },
@@ -240,18 +242,18 @@ fn emit_json(
 ) {
     use serde_json::Value;
     for (k, (b, c)) in out.iter_mut().zip(columns).enumerate() {
-        let value: Option<std::borrow::Cow<'_, Value>> = match shape.mapping {
-            None => record.get(c.name).map(std::borrow::Cow::Borrowed),
+        let value: Option<Cow<'_, Value>> = match shape.mapping {
+            None => record.get(c.name).map(Cow::Borrowed),
             Some(m) => match m.get(k).and_then(Option::as_ref) {
                 None => None,
                 Some(cm) => match &cm.source {
                     Source::Path(p) => match (mapping::walk(record, p), cm.transform) {
-                        (Some(v), Some(t)) => mapping::apply(t, v).map(std::borrow::Cow::Owned),
-                        (v, None) => v.map(std::borrow::Cow::Borrowed),
+                        (Some(v), Some(t)) => mapping::apply(t, v).map(Cow::Owned),
+                        (v, None) => v.map(Cow::Borrowed),
                         (None, Some(_)) => None,
                     },
-                    Source::LineNumber => Some(std::borrow::Cow::Owned(Value::from(n))),
-                    _ => fixed(cm, n, shape).map(|t| std::borrow::Cow::Owned(Value::String(t))),
+                    Source::LineNumber => Some(Cow::Owned(Value::from(n))),
+                    _ => fixed(cm, n, shape).map(|t| Cow::Owned(Value::String(t.into_owned()))),
                 },
             },
         };
@@ -358,15 +360,11 @@ pub(crate) fn read_parquet(
                                 (before + 1..=before + rows).map(|i| i as i64).collect();
                             cast_column(&(std::sync::Arc::new(n) as ArrayRef), to).map_err(|e| e.to_string())?
                         }
-                        (source, _) => {
-                            let text = match source {
-                                Source::Const(c) => c.as_str(),
-                                Source::Location => shape.location,
-                                _ => {
-                                    return Err(format!("the mapping of `{}` does not apply to Parquet", field.name()));
-                                }
+                        _ => {
+                            let Some(text) = fixed(cm, 0, shape) else {
+                                return Err(format!("the mapping of `{}` does not apply to Parquet", field.name()));
                             };
-                            let texts = datafusion::arrow::array::StringArray::from(vec![text; rows]);
+                            let texts = datafusion::arrow::array::StringArray::from(vec![text.as_ref(); rows]);
                             cast_column(&(std::sync::Arc::new(texts) as ArrayRef), to).map_err(|e| e.to_string())?
                         }
                     },
@@ -389,13 +387,8 @@ fn unix_time(a: &ArrayRef, per_second: i64, to: &DataType) -> Result<ArrayRef, d
     use datafusion::arrow::datatypes::Float64Type;
     let f = cast_column(a, &DataType::Float64)?;
     let f = f.as_primitive::<Float64Type>();
-    let scale = (1_000_000_000 / per_second) as f64;
-    let ns: TimestampNanosecondArray = (0..f.len())
-        .map(|i| {
-            let v = f.is_valid(i).then(|| f.value(i) * scale)?;
-            (v.is_finite() && v.abs() < i64::MAX as f64).then(|| v.round() as i64)
-        })
-        .collect();
+    let ns: TimestampNanosecondArray =
+        (0..f.len()).map(|i| f.is_valid(i).then(|| mapping::unix_nanos(f.value(i), per_second))?).collect();
     if matches!(to, DataType::Utf8) {
         let text: datafusion::arrow::array::StringArray =
             ns.iter().map(|v| v.map(crate::functions::tostring::format_datetime)).collect();

@@ -82,9 +82,9 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-/// The mapping `text` for the declared `columns` of a source that is JSON (`json`) or
-/// delimited text.
-pub(crate) fn parse(mapping: &str, columns: &[&str], json: bool) -> Result<Mapping, String> {
+/// The `mapping` for the declared `columns` of a source whose records are mapped by Path
+/// (`by_path`: JSON, or Parquet after [`check_parquet`]) or by Ordinal (delimited text).
+pub(crate) fn parse(mapping: &str, columns: &[&str], by_path: bool) -> Result<Mapping, String> {
     let value: Value =
         serde_json::from_str(mapping).map_err(|e| format!("the ingestion mapping is not valid JSON: {e}"))?;
     let Value::Array(elements) = value else {
@@ -110,7 +110,7 @@ pub(crate) fn parse(mapping: &str, columns: &[&str], json: bool) -> Result<Mappi
         if out[i].is_some() {
             return Err(format!("the ingestion mapping maps `{name}` twice"));
         }
-        out[i] = Some(column(element, &name, json)?);
+        out[i] = Some(column(element, &name, by_path)?);
     }
     Ok(out)
 }
@@ -129,11 +129,11 @@ fn expand_properties(element: &Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<ColumnMapping, String> {
+fn column(element: &Map<String, Value>, name: &str, by_path: bool) -> Result<ColumnMapping, String> {
     let ordinal = property(element, "Ordinal");
     let path = property(element, "Path");
     // `Field` (Avro, Parquet and ORC mappings): a top-level property by name.
-    let field = property(element, "Field").filter(|_| json && path.is_none());
+    let field = property(element, "Field").filter(|_| by_path && path.is_none());
     let constant = property(element, "ConstValue").or_else(|| property(element, "ConstantValue"));
     let transform = property(element, "Transform").and_then(text);
     let given =
@@ -158,7 +158,7 @@ fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<Column
     let source = if let Some(c) = constant {
         Source::Const(text(c).ok_or_else(|| format!("the ConstValue of `{name}` is not a scalar"))?)
     } else if let Some(o) = ordinal {
-        if json {
+        if by_path {
             return Err(format!("the mapping of `{name}` gives an Ordinal, which a JSON source has not; give a Path"));
         }
         let o = text(o).and_then(|t| t.trim().parse::<usize>().ok());
@@ -166,7 +166,7 @@ fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<Column
     } else if let Some(f) = field {
         Source::Path(vec![Step::Key(text(f).ok_or_else(|| format!("the Field of `{name}` is not text"))?)])
     } else if let Some(p) = path {
-        if !json {
+        if !by_path {
             return Err(format!(
                 "the mapping of `{name}` gives a Path, which a delimited source has not; give an Ordinal"
             ));
@@ -210,8 +210,8 @@ fn column(element: &Map<String, Value>, name: &str, json: bool) -> Result<Column
 }
 
 /// Checks a mapping parsed for JSON records against what a Parquet source can give: each Path
-/// one top-level column (a nested path, the whole record and `PropertyBagArrayToDictionary`
-/// are not supported yet there).
+/// one top-level column; otherwise the construct not supported yet there (a nested path, the
+/// whole record, `PropertyBagArrayToDictionary`).
 pub(crate) fn check_parquet(mapping: &Mapping, columns: &[&str]) -> Result<(), String> {
     for (m, name) in mapping.iter().zip(columns) {
         let Some(m) = m else { continue };
@@ -219,14 +219,11 @@ pub(crate) fn check_parquet(mapping: &Mapping, columns: &[&str]) -> Result<(), S
             && !matches!(p.as_slice(), [Step::Key(_)])
         {
             return Err(format!(
-                "the mapping of `{name}`: a Parquet source's Path naming anything but a top-level column is not \
-                 supported yet"
+                "the mapping of `{name}`: a Parquet source's Path naming anything but a top-level column"
             ));
         }
         if m.transform == Some(Transform::BagArrayToDictionary) {
-            return Err(format!(
-                "the mapping of `{name}`: PropertyBagArrayToDictionary on a Parquet source is not supported yet"
-            ));
+            return Err(format!("the mapping of `{name}`: PropertyBagArrayToDictionary on a Parquet source"));
         }
     }
     Ok(())
@@ -248,6 +245,12 @@ pub(crate) fn walk<'a>(record: &'a Value, path: &[Step]) -> Option<&'a Value> {
     Some(v)
 }
 
+/// Nanoseconds since 1970 of `n` units of which `per_second` make a second; `None` out of range.
+pub(crate) fn unix_nanos(n: f64, per_second: i64) -> Option<i64> {
+    let ns = n * (1_000_000_000 / per_second) as f64;
+    (ns.is_finite() && ns.abs() < i64::MAX as f64).then(|| ns.round() as i64)
+}
+
 /// `transform` applied to a value a path reached.
 pub(crate) fn apply(transform: Transform, v: &Value) -> Option<Value> {
     match transform {
@@ -257,11 +260,7 @@ pub(crate) fn apply(transform: Transform, v: &Value) -> Option<Value> {
                 Value::String(s) => s.trim().parse::<f64>().ok()?,
                 _ => return None,
             };
-            let ns = n * (1_000_000_000 / per_second) as f64;
-            if !ns.is_finite() || ns.abs() >= i64::MAX as f64 {
-                return None;
-            }
-            Some(Value::String(crate::functions::tostring::format_datetime(ns.round() as i64)))
+            Some(Value::String(crate::functions::tostring::format_datetime(unix_nanos(n, per_second)?)))
         }
         Transform::BagArrayToDictionary => {
             let Value::Array(items) = v else { return None };

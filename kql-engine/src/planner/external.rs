@@ -98,8 +98,8 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
             None => None,
             Some((text, span)) => {
                 // JSON and Parquet records are mapped by Path (Parquet: top-level columns).
-                let json = formats.iter().any(|f| f.is_json() || !f.is_text());
-                if json && formats.iter().any(|f| f.is_text() && !f.is_json()) {
+                let by_path = formats.iter().any(|f| f.is_json() || !f.is_text());
+                if by_path && formats.iter().any(|f| f.is_text() && !f.is_json()) {
                     return Err(KqlError::plan(
                         span,
                         "these sources mix JSON and delimited text, which take different mappings; give one `format=`",
@@ -107,10 +107,10 @@ impl<P: KqlContextProvider> KqlToRel<'_, P> {
                 }
                 let names: Vec<&str> = e.columns.iter().map(|c| c.name.name.as_str()).collect();
                 let mapping =
-                    crate::externaldata::mapping::parse(&text, &names, json).map_err(|m| KqlError::plan(span, m))?;
+                    crate::externaldata::mapping::parse(&text, &names, by_path).map_err(|m| KqlError::plan(span, m))?;
                 if parquet {
                     crate::externaldata::mapping::check_parquet(&mapping, &names)
-                        .map_err(|m| KqlError::not_supported(span, m.replace(" is not supported yet", "")))?;
+                        .map_err(|what| KqlError::not_supported(span, what))?;
                 }
                 Some(mapping)
             }

@@ -132,11 +132,7 @@ fn point_in_polygon(c: &Call<'_>) -> Result<ArrayRef> {
 }
 
 fn boundary_distance(polygons: &Polygons, p: P) -> f64 {
-    polygons
-        .iter()
-        .flat_map(Polygon::boundary)
-        .map(|(a, b)| sphere::distance_to_edge(p, a, b))
-        .fold(f64::INFINITY, f64::min)
+    sphere::distance_to_edges(p, polygons.iter().flat_map(Polygon::boundary))
 }
 
 fn distance_point_to_polygon(c: &Call<'_>) -> Result<ArrayRef> {

@@ -34,7 +34,8 @@ fn cell(text: &str) -> Option<CellIndex> {
     CellIndex::from_str(text.trim()).ok()
 }
 
-fn resolution(r: i64) -> Option<Resolution> {
+/// The resolution `r` names (0 to 15).
+pub(crate) fn resolution(r: i64) -> Option<Resolution> {
     u8::try_from(r).ok().and_then(|r| Resolution::try_from(r).ok())
 }
 
@@ -50,7 +51,8 @@ fn point(p: LatLng) -> Dyn {
     lon_lat(p.lng(), p.lat())
 }
 
-fn strings_of(cells: impl IntoIterator<Item = CellIndex>) -> Dyn {
+/// Cells as a `dynamic` array of their tokens.
+pub(crate) fn strings_of(cells: impl IntoIterator<Item = CellIndex>) -> Dyn {
     Dyn::Array(cells.into_iter().map(|c| Dyn::String(c.to_string())).collect())
 }
 

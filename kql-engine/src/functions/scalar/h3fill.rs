@@ -124,8 +124,7 @@ fn fill(shape: &Shape, res: Resolution, radius: f64) -> Option<Vec<CellIndex>> {
         let distance = if inside {
             0.0
         } else {
-            let p = sphere::point(center.lng(), center.lat());
-            boundary.iter().map(|&(a, b)| sphere::distance_to_edge(p, a, b)).fold(f64::INFINITY, f64::min)
+            sphere::distance_to_edges(sphere::point(center.lng(), center.lat()), boundary.iter().copied())
         };
         if inside || (reach > 0.0 && distance <= reach) {
             out.push(cell);
@@ -154,7 +153,7 @@ fn polygon_to_h3cells(c: &Call<'_>) -> Result<ArrayRef> {
     let radius = if c.has(2) { Some(c.f64(2)?) } else { None };
     dynamic_rows(c.rows, |i| {
         let res = match &res {
-            Some(r) => r.get(i).and_then(|r| u8::try_from(r).ok()).and_then(|r| Resolution::try_from(r).ok()),
+            Some(r) => r.get(i).and_then(super::h3::resolution),
             None => Some(Resolution::Six),
         };
         let radius = match &radius {
@@ -163,8 +162,7 @@ fn polygon_to_h3cells(c: &Call<'_>) -> Result<ArrayRef> {
         };
         let (Some(res), Some(radius)) = (res, radius) else { return Ok(None) };
         let Some(shape) = shapes.get(i)? else { return Ok(None) };
-        Ok(fill(&shape, res, radius)
-            .map(|cells| Dyn::Array(cells.iter().map(|c| Dyn::String(c.to_string())).collect())))
+        Ok(fill(&shape, res, radius).map(super::h3::strings_of))
     })
 }
 
@@ -215,9 +213,7 @@ mod tests {
         let boundary: Vec<(P, P)> = s.polygons.iter().flat_map(Polygon::boundary).collect();
         let distance = |c: CellIndex| {
             let ll = LatLng::from(c);
-            let p = sphere::point(ll.lng(), ll.lat());
-            boundary.iter().map(|&(a, b)| sphere::distance_to_edge(p, a, b)).fold(f64::INFINITY, f64::min)
-                * EARTH_RADIUS_M
+            sphere::distance_to_edges(sphere::point(ll.lng(), ll.lat()), boundary.iter().copied()) * EARTH_RADIUS_M
         };
         for c in &wide {
             assert!(plain.contains(c) || distance(*c) <= 5_000.0);

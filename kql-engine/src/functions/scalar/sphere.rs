@@ -136,6 +136,11 @@ pub(crate) fn distance_to_edge(x: P, a: P, b: P) -> f64 {
     angle(x, a).min(angle(x, b))
 }
 
+/// The angular distance from `x` to the nearest of `edges` (infinite when there are none).
+pub(crate) fn distance_to_edges(x: P, edges: impl IntoIterator<Item = (P, P)>) -> f64 {
+    edges.into_iter().map(|(a, b)| distance_to_edge(x, a, b)).fold(f64::INFINITY, f64::min)
+}
+
 /// The point of the arc `a`-`b` closest to `x` (S2's `Project`).
 pub(crate) fn project(x: P, a: P, b: P) -> P {
     let n = robust_cross(a, b);
